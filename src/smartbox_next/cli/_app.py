@@ -1,0 +1,101 @@
+"""The click group, shared options and the one place that turns SmartboxError into operator text."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from smartbox_next.config import Config, load_config
+from smartbox_next.errors import SmartboxError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class HandledError(Exception):
+    """Raised after an error was shown to the operator; carries the exit code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class AppState:
+    """What every command gets: the loaded configuration and the operator's language."""
+
+    config_path: Path | None
+    lang_override: str | None
+    _config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            with reporting(self):
+                self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def lang(self) -> str:
+        if self.lang_override:
+            return self.lang_override
+        try:
+            return self.config.station.language
+        except HandledError:
+            return "de"
+
+
+def show_error(exc: SmartboxError, lang: str) -> None:
+    """Print the error and its hint in ``lang`` to stderr."""
+    label = "Fehler" if lang == "de" else "Error"
+    click.echo(f"{label}: {exc.text(lang)}", err=True)
+    hint = exc.hint(lang)
+    if hint:
+        click.echo(f"  → {hint}", err=True)
+
+
+@contextmanager
+def reporting(state: AppState | None) -> Iterator[None]:
+    """Turn SmartboxError into a message and exit code 1."""
+    try:
+        yield
+    except SmartboxError as exc:
+        lang = (state.lang_override if state else None) or _lang_without_config(state)
+        show_error(exc, lang)
+        raise HandledError(1) from exc
+
+
+def _lang_without_config(state: AppState | None) -> str:
+    if state is not None and state._config is not None:
+        return state._config.station.language
+    return "de"
+
+
+def emit_json(obj: Any) -> None:
+    """One JSON object per line on stdout."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Configuration file (TOML). Default: $SMARTBOX_CONFIG or ~/.config/smartbox-next/smartbox.toml.")
+@click.option("--lang", type=click.Choice(["de", "en"]), default=None, help="Language of messages.")
+@click.option("-v", "--verbose", count=True, help="More log output (-v INFO, -vv DEBUG).")
+@click.version_option(package_name="smartbox-next", prog_name="smartbox")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, lang: str | None, verbose: int) -> None:
+    """SmartBox Next — DICOM capture station."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = AppState(config_path=config_path, lang_override=lang)
+
+
+pass_state = click.make_pass_decorator(AppState)

@@ -1,0 +1,370 @@
+"""Configuration: a TOML file plus ``SMARTBOX_<SECTION>_<KEY>`` environment overrides -> frozen dataclasses.
+
+Every section is a frozen dataclass; every field has a default, so the product runs with no file at all.
+A bad value raises :class:`ConfigError` naming the setting (``section.key``) and the expected form.
+Peers are written ``AET@host:port`` (``[peers] pacs = "PACS@10.0.0.5:104"``) or as a table
+(``[peers.pacs] address = "…", tls = true, enabled = true``); ``SMARTBOX_PEERS_<NAME>=AET@host:port``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from smartbox_next import __version__
+from smartbox_next.errors import ConfigError
+from smartbox_next.net.peer import Peer, check_ae_title
+
+ENV_PREFIX = "SMARTBOX_"
+CONFIG_ENV = "SMARTBOX_CONFIG"
+
+Check = Callable[[Any, str], Any]
+
+
+def _choice(*allowed: str) -> Check:
+    def check(value: Any, setting: str) -> Any:
+        if value not in allowed:
+            raise ConfigError("config.invalid_value", setting=setting, value=value, expected=" | ".join(allowed))
+        return value
+
+    return check
+
+
+def _range(lo: float, hi: float) -> Check:
+    def check(value: Any, setting: str) -> Any:
+        if not lo <= value <= hi:
+            raise ConfigError("config.invalid_value", setting=setting, value=value, expected=f"{lo} … {hi}")
+        return value
+
+    return check
+
+
+def _max_len(n: int) -> Check:
+    def check(value: Any, setting: str) -> Any:
+        if len(value) > n or any(c in value for c in "\\\r\n"):
+            raise ConfigError(
+                "config.invalid_value", setting=setting, value=value, expected=f"at most {n} characters"
+            )
+        return value
+
+    return check
+
+
+def _uid_root(value: Any, setting: str) -> Any:
+    from smartbox_next.uid import check_root
+
+    check_root(value)
+    return value
+
+
+def _doc(text: str, check: Check | None = None) -> dict[str, Any]:
+    return {"doc": text, "check": check}
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    """This capture station (local AE)."""
+
+    ae_title: str = field(default="SMARTBOX", metadata=_doc("Own AE title (1-16 characters).", check_ae_title))
+    station_name: str = field(default="SMARTBOX", metadata=_doc("Station Name (0008,1010), SH.", _max_len(16)))
+    institution_name: str = field(default="", metadata=_doc("Institution Name (0008,0080), LO.", _max_len(64)))
+    institution_department: str = field(
+        default="", metadata=_doc("Institutional Department Name (0008,1040), LO.", _max_len(64))
+    )
+    language: str = field(default="de", metadata=_doc("Operator language: de or en.", _choice("de", "en")))
+    data_dir: Path = field(
+        default=Path("~/.local/share/smartbox-next"),
+        metadata=_doc("Where spool, outbox and worklist cache live."),
+    )
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """General Equipment module values (PS3.3 C.7.5.1)."""
+
+    manufacturer: str = field(default="SmartBox", metadata=_doc("Manufacturer (0008,0070).", _max_len(64)))
+    model_name: str = field(
+        default="SmartBox Next", metadata=_doc("Manufacturer's Model Name (0008,1090).", _max_len(64))
+    )
+    device_serial_number: str = field(
+        default="", metadata=_doc("Device Serial Number (0018,1000).", _max_len(64))
+    )
+    software_versions: str = field(
+        default=__version__, metadata=_doc("Software Versions (0018,1020).", _max_len(64))
+    )
+
+
+@dataclass(frozen=True)
+class UidConfig:
+    """UID generation (PS3.5 §9, Annex B)."""
+
+    root: str = field(
+        default="", metadata=_doc("Registered organisation root; empty = 2.25.<UUID>.", _uid_root)
+    )
+
+
+@dataclass(frozen=True)
+class ObjectsConfig:
+    """How captures become objects."""
+
+    sop: str = field(
+        default="sc",
+        metadata=_doc("Still SOP class: sc | vl-endoscopic | vl-photographic.",
+                      _choice("sc", "vl-endoscopic", "vl-photographic")),
+    )
+    still_encoding: str = field(
+        default="jpeg",
+        metadata=_doc("When a still must be decoded: re-encode as baseline jpeg, or uncompressed.",
+                      _choice("jpeg", "uncompressed")),
+    )
+    jpeg_quality: int = field(default=92, metadata=_doc("JPEG quality for re-encoding (50-100).", _range(50, 100)))
+    character_set: str = field(
+        default="ISO_IR 100",
+        metadata=_doc("Specific Character Set: ISO_IR 100 (Latin-1, switches to ISO_IR 192 when needed) "
+                      "or ISO_IR 192 (UTF-8).", _choice("ISO_IR 100", "ISO_IR 192")),
+    )
+    conversion_type: str = field(
+        default="DV",
+        metadata=_doc("SC Conversion Type (0008,0064) for grabbed frames: DV (digitized video) | "
+                      "DI (digital interface) | WSD (workstation).", _choice("DV", "DI", "WSD", "SD", "SI")),
+    )
+    emergency_prefix: str = field(
+        default="EMERG", metadata=_doc("Prefix of generated emergency patient IDs.", _max_len(24))
+    )
+    modality: str = field(
+        default="ES", metadata=_doc("Modality of the originating exam, written into SC objects.", _max_len(16))
+    )
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Association and DIMSE timeouts (seconds) and PDU size; defaults suit multi-GB video on slow links."""
+
+    connect_timeout: float = field(default=10.0, metadata=_doc("TCP connect timeout.", _range(0.1, 3600)))
+    acse_timeout: float = field(default=30.0, metadata=_doc("Association request/release timeout.",
+                                                             _range(0.1, 3600)))
+    dimse_timeout: float = field(default=600.0, metadata=_doc("Wait for a DIMSE response.", _range(0.1, 86400)))
+    network_timeout: float = field(default=600.0, metadata=_doc("Idle network timeout.", _range(0.1, 86400)))
+    max_pdu: int = field(default=131072, metadata=_doc("Maximum PDU we receive (0 = unlimited).",
+                                                       _range(0, 2**32 - 1)))
+    tls_certificate: str = field(default="", metadata=_doc("PEM certificate for DICOM TLS."))
+    tls_private_key: str = field(default="", metadata=_doc("PEM private key for DICOM TLS."))
+    tls_ca_certificates: str = field(default="", metadata=_doc("PEM CA bundle to verify peers."))
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    """Exponential backoff with jitter for retryable failures."""
+
+    max_attempts: int = field(default=20, metadata=_doc("Attempts before a job is failed.", _range(1, 10_000)))
+    initial_delay: float = field(default=5.0, metadata=_doc("First delay (s).", _range(0, 86400)))
+    max_delay: float = field(default=900.0, metadata=_doc("Cap of one delay (s).", _range(0, 86400)))
+    max_total: float = field(default=7 * 86400.0, metadata=_doc("Give up after this long (s).",
+                                                                 _range(0, 365 * 86400)))
+    jitter: float = field(default=0.2, metadata=_doc("Random share added to or taken from a delay.",
+                                                     _range(0, 1)))
+
+
+@dataclass(frozen=True)
+class WorklistConfig:
+    """Modality Worklist query defaults."""
+
+    peer: str = field(default="", metadata=_doc("Worklist SCP: a peer name or AET@host:port."))
+    modality: str = field(default="ES", metadata=_doc("Modality matching key.", _max_len(16)))
+    station_ae_title: str = field(default="", metadata=_doc("Scheduled Station AE Title; empty = own AE."))
+    fallback_character_set: str = field(
+        default="ISO_IR 100", metadata=_doc("Decode answers without Specific Character Set as this.")
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration."""
+
+    station: StationConfig = StationConfig()
+    device: DeviceConfig = DeviceConfig()
+    uid: UidConfig = UidConfig()
+    objects: ObjectsConfig = ObjectsConfig()
+    network: NetworkConfig = NetworkConfig()
+    retry: RetryConfig = RetryConfig()
+    worklist: WorklistConfig = WorklistConfig()
+    peers: Mapping[str, Peer] = field(default_factory=dict)
+
+    def peer(self, name_or_address: str) -> Peer:
+        """A configured peer by name, or a literal ``AET@host:port``."""
+        if name_or_address in self.peers:
+            return self.peers[name_or_address]
+        if "@" in name_or_address:
+            return Peer.parse(name_or_address, setting="peer")
+        raise ConfigError("config.unknown_peer", name=name_or_address)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.station.data_dir.expanduser()
+
+
+SECTIONS: dict[str, type[Any]] = {
+    "station": StationConfig,
+    "device": DeviceConfig,
+    "uid": UidConfig,
+    "objects": ObjectsConfig,
+    "network": NetworkConfig,
+    "retry": RetryConfig,
+    "worklist": WorklistConfig,
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce(raw: Any, kind: Any, setting: str) -> Any:
+    kind_name = kind if isinstance(kind, str) else kind.__name__
+    try:
+        if kind_name == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in _TRUE | _FALSE:
+                return str(raw).lower() in _TRUE
+            raise ValueError(raw)
+        if kind_name == "int":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return int(raw)
+        if kind_name == "float":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return float(raw)
+        if kind_name == "Path":
+            return Path(str(raw))
+        if not isinstance(raw, str):
+            raise ValueError(raw)
+        return raw
+    except ValueError:
+        raise ConfigError("config.invalid_value", setting=setting, value=raw, expected=kind_name) from None
+
+
+def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+    known = {f.name for f in fields(cls)}
+    for key in table:
+        if key not in known:
+            raise ConfigError("config.unknown_setting", setting=f"{name}.{key}", source="the configuration file")
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        setting = f"{name}.{f.name}"
+        env_key = f"{ENV_PREFIX}{name}_{f.name}".upper()
+        if env_key in env:
+            raw: Any = env[env_key]
+        elif f.name in table:
+            raw = table[f.name]
+        else:
+            continue
+        value = _coerce(raw, f.type, setting)
+        check = f.metadata.get("check")
+        if check is not None:
+            value = check(value, setting)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _peers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Peer]:
+    peers: dict[str, Peer] = {}
+    for name, spec in table.items():
+        setting = f"peers.{name}"
+        if isinstance(spec, str):
+            peers[name] = Peer.parse(spec, setting=setting, name=name)
+        elif isinstance(spec, Mapping):
+            unknown = set(spec) - {"address", "tls", "enabled"}
+            if unknown:
+                raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
+                                  source="the configuration file")
+            if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
+                continue
+            tls = _coerce(spec.get("tls", False), bool, f"{setting}.tls")
+            peers[name] = Peer.parse(str(spec.get("address", "")), setting=f"{setting}.address", name=name,
+                                     tls=tls)
+        else:
+            raise ConfigError("config.invalid_value", setting=setting, value=spec, expected="AET@host:port")
+    for key, value in env.items():
+        if key.startswith(f"{ENV_PREFIX}PEERS_"):
+            name = key[len(ENV_PREFIX) + 6:].lower()
+            if name:
+                peers[name] = Peer.parse(value, setting=key, name=name)
+    return peers
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if CONFIG_ENV in env:
+        return Path(env[CONFIG_ENV]).expanduser()
+    base = Path(env.get("XDG_CONFIG_HOME", "~/.config")).expanduser()
+    return base / "smartbox-next" / "smartbox.toml"
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read ``path`` (or the default location, if it exists) and apply environment overrides."""
+    env = dict(os.environ if env is None else env)
+    explicit = path is not None or CONFIG_ENV in env
+    path = path if path is not None else default_config_path(env)
+    data: dict[str, Any] = {}
+    if explicit or path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError("config.file_unreadable", path=str(path), detail=str(exc)) from None
+    return config_from_mapping(data, env)
+
+
+def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
+    """Build a Config from parsed TOML and an environment mapping (no file access)."""
+    env = {} if env is None else env
+    for key in data:
+        if key not in SECTIONS and key != "peers":
+            raise ConfigError("config.unknown_setting", setting=key, source="the configuration file")
+    for key in env:
+        m = re.match(rf"^{ENV_PREFIX}([A-Z]+)_", key)
+        if m and m.group(1).lower() not in SECTIONS and m.group(1) not in ("PEERS",) and key != CONFIG_ENV:
+            raise ConfigError("config.unknown_setting", setting=key, source="the environment")
+    sections = {
+        name: _build_section(name, cls, _table(data, name), env) for name, cls in SECTIONS.items()
+    }
+    return Config(**sections, peers=_peers(_table(data, "peers"), env))
+
+
+def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, Mapping):
+        raise ConfigError("config.invalid_value", setting=name, value=table, expected="a table")
+    return table
+
+
+def with_overrides(config: Config, section: str, **values: Any) -> Config:
+    """A copy of ``config`` with some values of one section replaced (validated like the file's)."""
+    cls = SECTIONS[section]
+    current = getattr(config, section)
+    checked: dict[str, Any] = {}
+    by_name = {f.name: f for f in fields(cls)}
+    for key, raw in values.items():
+        f = by_name[key]
+        value = _coerce(raw, f.type, f"{section}.{key}")
+        check = f.metadata.get("check")
+        checked[key] = check(value, f"{section}.{key}") if check else value
+    return replace(config, **{section: replace(current, **checked)})
+
+
+def as_toml_dict(config: Config) -> dict[str, Any]:
+    """The effective configuration as plain data (for ``smartbox config show``)."""
+    out: dict[str, Any] = {}
+    for name in SECTIONS:
+        section = getattr(config, name)
+        out[name] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
+    out["peers"] = {name: {"address": str(p), "tls": p.tls} for name, p in config.peers.items()}
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Path) else value

@@ -1,0 +1,70 @@
+"""Bilingual message catalogue: key -> English and German text, each with a hint.
+
+One module per area (``core``, ``media``, ``net``, ``worklist``, ``outbox``) holds a
+``MESSAGES`` dict; this package merges them and refuses duplicate keys. German uses
+the formal "Sie" and names the action to take. Placeholders are ``{name}`` and
+must be the same in both languages (checked by a test).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from smartbox_next.messages import core, media, net, outbox, worklist
+from smartbox_next.messages._types import Message
+
+LANGUAGES = ("de", "en")
+
+
+def _merge(*parts: Mapping[str, Message]) -> dict[str, Message]:
+    merged: dict[str, Message] = {}
+    for part in parts:
+        for key, msg in part.items():
+            if key in merged:
+                raise RuntimeError(f"duplicate message key {key!r}")
+            merged[key] = msg
+    return merged
+
+
+CATALOGUE: dict[str, Message] = _merge(
+    core.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES
+)
+
+
+class _Lenient(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fmt(template: str, params: Mapping[str, Any]) -> str:
+    return string.Formatter().vformat(template, (), _Lenient(params))
+
+
+def _lang(lang: str) -> str:
+    return lang if lang in LANGUAGES else "en"
+
+
+def render(key: str, lang: str, params: Mapping[str, Any]) -> str:
+    """The message for ``key`` in ``lang``; an unknown key renders as the key with its params."""
+    msg = CATALOGUE.get(key)
+    if msg is None:
+        return f"{key} {dict(params)}"
+    return _fmt(msg.de if _lang(lang) == "de" else msg.en, params)
+
+
+def render_hint(key: str, lang: str, params: Mapping[str, Any]) -> str:
+    """What the operator should do about ``key``, in ``lang``."""
+    msg = CATALOGUE.get(key)
+    if msg is None:
+        return ""
+    return _fmt(msg.hint_de if _lang(lang) == "de" else msg.hint_en, params)
+
+
+def placeholders(template: str) -> set[str]:
+    """The ``{name}`` fields of a template."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+__all__ = ["CATALOGUE", "LANGUAGES", "Message", "placeholders", "render", "render_hint"]

@@ -1,0 +1,15 @@
+"""The catalogue entry type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Message:
+    """One catalogue entry: text and hint, in English and German."""
+
+    en: str
+    de: str
+    hint_en: str
+    hint_de: str

@@ -1,0 +1,99 @@
+"""Messages of configuration, attribute values and general input (see smartbox_next.messages)."""
+
+from __future__ import annotations
+
+from smartbox_next.messages._types import Message
+
+MESSAGES: dict[str, Message] = {
+    "config.invalid_value": Message(
+        en="Setting '{setting}' has the invalid value '{value}': expected {expected}.",
+        de="Die Einstellung '{setting}' hat den ungültigen Wert '{value}': erwartet wird {expected}.",
+        hint_en="Correct '{setting}' in the configuration file or the SMARTBOX_* environment variable.",
+        hint_de="Bitte '{setting}' in der Konfigurationsdatei oder der SMARTBOX_*-Umgebungsvariable korrigieren.",
+    ),
+    "config.unknown_setting": Message(
+        en="Unknown setting '{setting}' in {source}.",
+        de="Unbekannte Einstellung '{setting}' in {source}.",
+        hint_en="Check the spelling against docs/configuration.md.",
+        hint_de="Bitte die Schreibweise mit docs/configuration.md vergleichen.",
+    ),
+    "config.file_unreadable": Message(
+        en="The configuration file {path} cannot be read: {detail}",
+        de="Die Konfigurationsdatei {path} kann nicht gelesen werden: {detail}",
+        hint_en="Check that the file exists, is readable and is valid TOML.",
+        hint_de="Bitte prüfen Sie, ob die Datei existiert, lesbar ist und gültiges TOML enthält.",
+    ),
+    "config.unknown_peer": Message(
+        en="No peer named '{name}' is configured, and it is not of the form AET@host:port.",
+        de="Es ist keine Gegenstelle '{name}' konfiguriert, und der Wert hat nicht die Form AET@host:port.",
+        hint_en="Add it under [peers] in the configuration or write it as AET@host:port.",
+        hint_de="Bitte unter [peers] in der Konfiguration eintragen oder als AET@host:port angeben.",
+    ),
+    "uid.bad_root": Message(
+        en="The UID root '{root}' is not valid: {reason}.",
+        de="Der UID-Stamm '{root}' ist ungültig: {reason}.",
+        hint_en="Use your organisation's registered root (digits and dots, at most 40 characters) or leave it empty.",
+        hint_de="Bitte den registrierten Stamm Ihrer Organisation (Ziffern und Punkte, höchstens 40 Zeichen) "
+        "eintragen oder das Feld leer lassen.",
+    ),
+    "attr.too_long": Message(
+        en="{attribute} is too long: {length} characters, at most {maximum} allowed ({vr}).",
+        de="{attribute} ist zu lang: {length} Zeichen, höchstens {maximum} erlaubt ({vr}).",
+        hint_en="Shorten the value; it is never cut off silently.",
+        hint_de="Bitte den Wert kürzen; er wird nie stillschweigend abgeschnitten.",
+    ),
+    "attr.bad_characters": Message(
+        en="{attribute} contains characters not allowed in a {vr} value: '{value}'.",
+        de="{attribute} enthält Zeichen, die in einem {vr}-Wert nicht erlaubt sind: '{value}'.",
+        hint_en="Remove control characters and backslashes; {rule}.",
+        hint_de="Bitte Steuerzeichen und Backslashes entfernen; {rule}.",
+    ),
+    "attr.bad_date": Message(
+        en="{attribute} is not a valid date: '{value}' (expected YYYYMMDD).",
+        de="{attribute} ist kein gültiges Datum: '{value}' (erwartet JJJJMMTT).",
+        hint_en="Enter the date as YYYYMMDD, e.g. 19650412.",
+        hint_de="Bitte das Datum als JJJJMMTT eingeben, z. B. 19650412.",
+    ),
+    "attr.bad_time": Message(
+        en="{attribute} is not a valid time: '{value}' (expected HHMMSS).",
+        de="{attribute} ist keine gültige Uhrzeit: '{value}' (erwartet HHMMSS).",
+        hint_en="Enter the time as HHMMSS, e.g. 143000.",
+        hint_de="Bitte die Uhrzeit als HHMMSS eingeben, z. B. 143000.",
+    ),
+    "attr.bad_uid": Message(
+        en="{attribute} is not a valid UID: '{value}'.",
+        de="{attribute} ist keine gültige UID: '{value}'.",
+        hint_en="A UID has at most 64 characters, digits and dots, no leading zeros in a component.",
+        hint_de="Eine UID hat höchstens 64 Zeichen aus Ziffern und Punkten, ohne führende Nullen.",
+    ),
+    "attr.bad_code": Message(
+        en="{attribute} has the value '{value}', allowed are: {allowed}.",
+        de="{attribute} hat den Wert '{value}', erlaubt sind: {allowed}.",
+        hint_en="Choose one of the allowed values.",
+        hint_de="Bitte einen der erlaubten Werte wählen.",
+    ),
+    "attr.missing": Message(
+        en="{attribute} is required but missing.",
+        de="{attribute} ist erforderlich, fehlt aber.",
+        hint_en="Enter a value for {attribute} or use an emergency identity.",
+        hint_de="Bitte einen Wert für {attribute} eingeben oder eine Notfall-Identität verwenden.",
+    ),
+    "input.not_found": Message(
+        en="The file {path} does not exist or cannot be read.",
+        de="Die Datei {path} existiert nicht oder kann nicht gelesen werden.",
+        hint_en="Check the path and the file permissions.",
+        hint_de="Bitte Pfad und Dateirechte prüfen.",
+    ),
+    "input.output_unwritable": Message(
+        en="Cannot write to {path}: {detail}",
+        de="In {path} kann nicht geschrieben werden: {detail}",
+        hint_en="Check that the folder exists, is writable and has free space.",
+        hint_de="Bitte prüfen, ob der Ordner existiert, beschreibbar ist und freien Platz hat.",
+    ),
+    "validate.failed": Message(
+        en="{path}: the object violates the standard: {detail}",
+        de="{path}: das Objekt verletzt den Standard: {detail}",
+        hint_en="This is a defect of the creating software; keep the file and report it.",
+        hint_de="Dies ist ein Fehler der erzeugenden Software; bitte Datei aufbewahren und melden.",
+    ),
+}
