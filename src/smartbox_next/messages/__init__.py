@@ -12,7 +12,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from smartbox_next.messages import core, media, net, outbox, worklist
+from smartbox_next.messages import core, image, media, net, outbox, worklist
 from smartbox_next.messages._types import Message
 
 LANGUAGES = ("de", "en")
@@ -29,7 +29,7 @@ def _merge(*parts: Mapping[str, Message]) -> dict[str, Message]:
 
 
 CATALOGUE: dict[str, Message] = _merge(
-    core.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES
+    core.MESSAGES, image.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES
 )
 
 

@@ -1,4 +1,4 @@
-"""Messages of the media area (see smartbox_next.messages)."""
+"""Messages of the video and media area (see smartbox_next.messages)."""
 
 from __future__ import annotations
 
