@@ -1,0 +1,197 @@
+"""Modules every object shares: Patient, General Study, General Series, General Equipment,
+General Image/Acquisition, SOP Common, File Meta and the character set.
+
+Builders call :func:`new_dataset` first, add their image modules, then :func:`finalize`, which picks
+the Specific Character Set (PS3.3 C.12.1.1.2) and checks every value against its VR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence as DicomSequence
+from pydicom.uid import UID
+
+from smartbox_next.config import Config
+from smartbox_next.iod.sop import SopClass
+from smartbox_next.iod.values import check_dataset_values, text_values
+from smartbox_next.model import Exam, Series
+from smartbox_next.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, generate_uid
+
+LATIN1 = "ISO_IR 100"
+UTF8 = "ISO_IR 192"
+
+
+def _tz_offset(now: datetime) -> str:
+    offset = now.astimezone().utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60:02d}{minutes % 60:02d}"
+
+
+def file_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax_uid: str, ae_title: str) -> FileMetaDataset:
+    """File Meta Information (PS3.10 §7.1); group length is written by pydicom."""
+    meta = FileMetaDataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    meta.MediaStorageSOPClassUID = UID(sop_class_uid)
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance_uid)
+    meta.TransferSyntaxUID = UID(transfer_syntax_uid)
+    meta.ImplementationClassUID = UID(IMPLEMENTATION_CLASS_UID)
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    meta.SourceApplicationEntityTitle = ae_title
+    return meta
+
+
+def series_for(exam: Exam, sop: SopClass, config: Config, kind: str | None = None) -> Series:
+    """The exam's series for this SOP class (one series per SOP class / media kind)."""
+    modality = sop.modality or config.objects.modality
+    return exam.series_for(kind or sop.cli_name, modality)
+
+
+def new_dataset(
+    config: Config,
+    exam: Exam,
+    sop: SopClass,
+    *,
+    transfer_syntax_uid: str,
+    series: Series | None = None,
+    content_time: datetime | None = None,
+    image_type: Sequence[str] = ("ORIGINAL", "PRIMARY"),
+) -> Dataset:
+    """A dataset with every module shared by our IODs, Type 1 and 2 attributes included.
+
+    Modules: SOP Common (C.12.1), Patient (C.7.1.1), General Study (C.7.2.1), General Series (C.7.3.1),
+    General Equipment (C.7.5.1), General Acquisition (C.7.10.1), General Image (C.7.6.1).
+    ``content_time`` is when the pixels were captured (Content Date/Time, Acquisition DateTime).
+    """
+    now = datetime.now()
+    captured = content_time or now
+    series = series or series_for(exam, sop, config)
+    ds = Dataset()
+    sop_instance_uid = generate_uid(config.uid.root)
+    ds.file_meta = file_meta(sop.uid, sop_instance_uid, transfer_syntax_uid, config.station.ae_title)
+    ds.SpecificCharacterSet = LATIN1
+
+    # SOP Common (PS3.3 C.12.1)
+    ds.SOPClassUID = sop.uid
+    ds.SOPInstanceUID = sop_instance_uid
+    ds.InstanceCreationDate = f"{now:%Y%m%d}"
+    ds.InstanceCreationTime = f"{now:%H%M%S}"
+    ds.TimezoneOffsetFromUTC = _tz_offset(now)
+
+    _patient(ds, exam)
+    _study(ds, exam)
+
+    # General Series (PS3.3 C.7.3.1)
+    ds.Modality = series.modality
+    ds.SeriesInstanceUID = series.series_instance_uid
+    ds.SeriesNumber = series.series_number
+    if series.series_description:
+        ds.SeriesDescription = series.series_description
+
+    _equipment(ds, config)
+
+    # General Acquisition (C.7.10.1) and General Image (C.7.6.1)
+    ds.AcquisitionDateTime = f"{captured:%Y%m%d%H%M%S}"
+    ds.InstanceNumber = exam.next_instance_number(series)
+    ds.PatientOrientation = ""
+    ds.ContentDate = f"{captured:%Y%m%d}"
+    ds.ContentTime = f"{captured:%H%M%S}"
+    ds.ImageType = list(image_type)
+    return ds
+
+
+def _patient(ds: Dataset, exam: Exam) -> None:
+    """Patient module (PS3.3 C.7.1.1): name, ID, birth date, sex are Type 2."""
+    p = exam.patient
+    ds.PatientName = p.patient_name
+    ds.PatientID = p.patient_id
+    if p.issuer_of_patient_id:
+        ds.IssuerOfPatientID = p.issuer_of_patient_id
+    ds.PatientBirthDate = p.birth_date
+    ds.PatientSex = p.sex
+    if p.other_patient_ids:
+        items = []
+        for other in p.other_patient_ids:
+            item = Dataset()
+            item.PatientID = other
+            item.TypeOfPatientID = "TEXT"
+            items.append(item)
+        ds.OtherPatientIDsSequence = DicomSequence(items)
+
+
+def _study(ds: Dataset, exam: Exam) -> None:
+    """General Study module (PS3.3 C.7.2.1) and the worklist attributes the Study carries (DICOM_RULES §7)."""
+    s = exam.study
+    ds.StudyInstanceUID = s.study_instance_uid
+    ds.StudyDate = s.study_date
+    ds.StudyTime = s.study_time
+    ds.ReferringPhysicianName = s.referring_physician_name
+    ds.StudyID = s.study_id
+    ds.AccessionNumber = s.accession_number
+    if s.study_description:
+        ds.StudyDescription = s.study_description
+    for keyword, value in s.attributes.items():
+        setattr(ds, keyword, value)
+    for keyword, items in s.sequences.items():
+        setattr(ds, keyword, DicomSequence([_copy(i) for i in items]))
+
+
+def _copy(item: Dataset) -> Dataset:
+    out = Dataset()
+    for elem in item:
+        if elem.VR == "SQ":
+            out.add_new(elem.tag, "SQ", DicomSequence([_copy(i) for i in elem.value]))
+        else:
+            out.add_new(elem.tag, elem.VR, elem.value)
+    return out
+
+
+def _equipment(ds: Dataset, config: Config) -> None:
+    """General Equipment module (PS3.3 C.7.5.1); Manufacturer is Type 2."""
+    d, st = config.device, config.station
+    ds.Manufacturer = d.manufacturer
+    if st.institution_name:
+        ds.InstitutionName = st.institution_name
+    if st.institution_department:
+        ds.InstitutionalDepartmentName = st.institution_department
+    ds.StationName = st.station_name
+    ds.ManufacturerModelName = d.model_name
+    if d.device_serial_number:
+        ds.DeviceSerialNumber = d.device_serial_number
+    ds.SoftwareVersions = d.software_versions
+
+
+def add_acquisition_context(ds: Dataset) -> None:
+    """Acquisition Context module (PS3.3 C.7.6.14): the sequence is Type 2, may be empty."""
+    ds.AcquisitionContextSequence = DicomSequence([])
+
+
+def add_lossy(ds: Dataset, method: str, ratio: float | None = None) -> None:
+    """Lossy Image Compression "01" with method and ratio (PS3.3 C.7.6.1.1.5); never reset once set."""
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionMethod = method
+    if ratio is not None and ratio > 0:
+        ds.LossyImageCompressionRatio = f"{ratio:.4g}"[:16]
+
+
+def choose_character_set(ds: Dataset, configured: str) -> str:
+    """ISO_IR 100 when every text value fits Latin-1 and that is configured, else ISO_IR 192 (UTF-8)."""
+    if configured == UTF8:
+        return UTF8
+    for text in text_values(ds):
+        try:
+            text.encode("latin-1")
+        except UnicodeEncodeError:
+            return UTF8
+    return LATIN1
+
+
+def finalize(ds: Dataset, config: Config) -> Dataset:
+    """Set the Specific Character Set and check every value against its VR (raises AttributeValueError)."""
+    ds.SpecificCharacterSet = choose_character_set(ds, config.objects.character_set)
+    check_dataset_values(ds)
+    return ds

@@ -1,0 +1,135 @@
+"""Value checks against the VR rules of PS3.5 Table 6.2-1 — never silent truncation.
+
+``check_value(keyword, value)`` raises :class:`AttributeValueError` naming the attribute;
+``check_dataset_values(ds)`` walks a dataset (and its sequences) and checks every text value.
+Lengths of SH/LO/PN/ST/LT count characters (PS3.5 §6.2, "characters" not bytes).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from pydicom.datadict import dictionary_description, dictionary_VR, tag_for_keyword
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+from pydicom.tag import BaseTag
+
+from smartbox_next.errors import AttributeValueError
+from smartbox_next.uid import is_valid_uid
+
+MAX_CHARS = {"SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "CS": 16, "AE": 16, "DS": 16, "IS": 12,
+             "UC": 2**32 - 2, "UT": 2**32 - 2, "UR": 2**32 - 2}
+_CS_RE = re.compile(r"^[A-Z0-9 _]*$")
+_TM_RE = re.compile(r"^([01]\d|2[0-3])([0-5]\d([0-5]\d(\.\d{1,6})?)?)?$")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]")  # ESC (1B) allowed for ISO 2022
+_CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")  # ST/LT/UT allow CR LF FF TAB
+
+
+def describe(keyword: str) -> str:
+    """``Patient's Name (0010,0010)`` for ``PatientName``."""
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        return keyword
+    t = BaseTag(tag)
+    return f"{dictionary_description(tag)} ({t.group:04X},{t.element:04X})"
+
+
+def _fail(key: str, keyword: str, **params: Any) -> AttributeValueError:
+    return AttributeValueError(key, attribute=describe(keyword), **params)
+
+
+def _check_length(keyword: str, vr: str, text: str, maximum: int) -> None:
+    if len(text) > maximum:
+        raise _fail("attr.too_long", keyword, length=len(text), maximum=maximum, vr=vr, value=text[:80])
+
+
+def _check_pn(keyword: str, text: str) -> None:
+    if _CONTROL.search(text) or "\\" in text:
+        raise _fail("attr.bad_characters", keyword, vr="PN", value=text, rule="use ^ between name parts")
+    groups = text.split("=")
+    if len(groups) > 3:
+        raise _fail("attr.bad_characters", keyword, vr="PN", value=text, rule="at most three '=' groups")
+    for group in groups:
+        _check_length(keyword, "PN", group, 64)
+        if group.count("^") > 4:
+            raise _fail("attr.bad_characters", keyword, vr="PN", value=text, rule="at most five name parts")
+
+
+def _check_da(keyword: str, text: str) -> None:
+    if text == "":
+        return
+    ok = len(text) == 8 and text.isdigit()
+    if ok:
+        try:
+            date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            ok = False
+    if not ok:
+        raise _fail("attr.bad_date", keyword, value=text)
+
+
+def check_value(keyword: str, value: Any, vr: str | None = None) -> None:
+    """Check one value (or each of a multi-value) of ``keyword`` against its VR."""
+    vr = vr or dictionary_VR(keyword)
+    values = list(value) if isinstance(value, list | tuple | MultiValue) else [value]
+    for item in values:
+        if item is None:
+            continue
+        _check_one(keyword, vr, item)
+
+
+def _check_one(keyword: str, vr: str, item: Any) -> None:
+    text = str(item)
+    if vr == "PN":
+        _check_pn(keyword, text)
+    elif vr == "DA":
+        _check_da(keyword, text)
+    elif vr == "TM":
+        if text and not _TM_RE.match(text):
+            raise _fail("attr.bad_time", keyword, value=text)
+    elif vr == "UI":
+        if text and not is_valid_uid(text):
+            raise _fail("attr.bad_uid", keyword, value=text)
+    elif vr == "CS":
+        _check_length(keyword, vr, text, 16)
+        if not _CS_RE.match(text):
+            raise _fail("attr.bad_characters", keyword, vr=vr, value=text,
+                        rule="only A-Z, 0-9, space and underscore")
+    elif vr in ("SH", "LO", "AE", "UC"):
+        _check_length(keyword, vr, text, MAX_CHARS[vr])
+        if _CONTROL.search(text) or "\\" in text:
+            raise _fail("attr.bad_characters", keyword, vr=vr, value=text, rule="no control characters")
+    elif vr in ("ST", "LT", "UT"):
+        _check_length(keyword, vr, text, MAX_CHARS[vr])
+        if _CONTROL_TEXT.search(text):
+            raise _fail("attr.bad_characters", keyword, vr=vr, value=text[:80], rule="no control characters")
+    elif vr == "IS" and not -(2**31) <= int(item) <= 2**31 - 1:
+        raise _fail("attr.too_long", keyword, length=len(text), maximum=12, vr=vr, value=text)
+
+
+_TEXT_VRS = {"PN", "DA", "TM", "UI", "CS", "SH", "LO", "AE", "UC", "ST", "LT", "UT", "IS"}
+
+
+def check_dataset_values(ds: Dataset) -> None:
+    """Check every text value in ``ds`` and its sequence items (PS3.5 Table 6.2-1)."""
+    for elem in ds:
+        if elem.VR == "SQ":
+            for item in elem.value:
+                check_dataset_values(item)
+        elif elem.VR in _TEXT_VRS and elem.value not in (None, "") and elem.keyword:
+            check_value(elem.keyword, elem.value, elem.VR)
+
+
+def text_values(ds: Dataset) -> list[str]:
+    """All character-string values of the repertoire-sensitive VRs (SH, LO, ST, PN, LT, UC, UT)."""
+    out: list[str] = []
+    for elem in ds:
+        if elem.VR == "SQ":
+            for item in elem.value:
+                out.extend(text_values(item))
+        elif elem.VR in ("SH", "LO", "ST", "PN", "LT", "UC", "UT") and elem.value not in (None, ""):
+            values = elem.value if isinstance(elem.value, MultiValue) else [elem.value]
+            out.extend(str(v) for v in values)
+    return out
