@@ -1,0 +1,116 @@
+"""Shared fixtures: real peers on 127.0.0.1 (see ``peers.py``), validators, and the CI tool check.
+
+- Under ``CI=true`` the session stops at once when a real tool is missing (no silent skips).
+- Tests that use a peer fixture get the ``peer`` marker automatically (``-m "not peer"`` runs the rest).
+- When a test fails, the logs of the peers it started are attached to its report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import peers
+import pytest
+
+REQUIRED_TOOLS = ("storescp", "storescu", "findscu", "wlmscpfs", "dciodvfy", "dcentvfy", "Orthanc",
+                  "img2dcm", "dump2dcm")
+
+PEER_FIXTURES = frozenset({"storescp_all", "storescp_implicit", "wlm_scp", "orthanc_peer", "dciodvfy_tool",
+                           "dcentvfy_tool", "img2dcm_tool", "storescu_tool", "findscu_tool",
+                           "dump2dcm_tool"})
+
+
+def missing_tools() -> list[str]:
+    """The required real tools that are not installed."""
+    return [name for name in REQUIRED_TOOLS if peers.find_tool(name) is None]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if peers.in_ci():
+        missing = missing_tools()
+        if missing:
+            pytest.exit(f"CI=true but real peers/validators are missing: {', '.join(missing)} "
+                        "(scripts/test installs dcmtk, dicom3tools, orthanc)", returncode=1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if PEER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.peer)
+
+
+@pytest.fixture(autouse=True)
+def _reset_peer_logs() -> Iterator[None]:
+    peers.started_logs.clear()
+    yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, object, object]:
+    report = yield
+    if getattr(report, "failed", False) and peers.started_logs:
+        for log in dict.fromkeys(peers.started_logs):
+            report.sections.append((f"peer log {log.name}", peers._tail(log, 8000)))  # type: ignore[attr-defined]
+    return report
+
+
+# ----------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def storescp_all(tmp_path: Path) -> Iterator[peers.StoreScp]:
+    """storescp accepting every SOP class and transfer syntax, writing to ``tmp_path/received``."""
+    with peers.storescp(tmp_path / "received", accept="all") as scp:
+        yield scp
+
+
+@pytest.fixture
+def storescp_implicit(tmp_path: Path) -> Iterator[peers.StoreScp]:
+    """storescp accepting Implicit VR Little Endian only."""
+    with peers.storescp(tmp_path / "received-implicit", accept="implicit") as scp:
+        yield scp
+
+
+@pytest.fixture
+def wlm_scp(tmp_path: Path) -> Iterator[peers.WorklistScp]:
+    """wlmscpfs on ``tmp_path/worklist``; add items with ``peers.write_worklist_item(scp.wl_dir, scp.aet, …)``."""
+    with peers.wlmscpfs(tmp_path / "worklist") as scp:
+        yield scp
+
+
+@pytest.fixture
+def orthanc_peer(tmp_path: Path) -> Iterator[peers.OrthancPeer]:
+    """Orthanc with the worklist plugin (items in ``tmp_path/orthanc-worklists``)."""
+    with peers.orthanc(tmp_path / "orthanc", worklist_dir=tmp_path / "orthanc-worklists") as pacs:
+        yield pacs
+
+
+@pytest.fixture
+def dciodvfy_tool() -> str:
+    return peers.require_tool("dciodvfy")
+
+
+@pytest.fixture
+def dcentvfy_tool() -> str:
+    return peers.require_tool("dcentvfy")
+
+
+@pytest.fixture
+def img2dcm_tool() -> str:
+    return peers.require_tool("img2dcm")
+
+
+@pytest.fixture
+def dump2dcm_tool() -> str:
+    return peers.require_tool("dump2dcm")
+
+
+@pytest.fixture
+def storescu_tool() -> str:
+    return peers.require_tool("storescu")
+
+
+@pytest.fixture
+def findscu_tool() -> str:
+    return peers.require_tool("findscu")
