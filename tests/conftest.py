@@ -7,11 +7,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import peers
 import pytest
+from hypothesis import HealthCheck, settings
+
+# CI: reproducible examples, no flaky deadlines on a busy runner (scripts/test sets HYPOTHESIS_PROFILE=ci).
+settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REQUIRED_TOOLS = ("storescp", "storescu", "findscu", "wlmscpfs", "dciodvfy", "dcentvfy", "Orthanc",
                   "img2dcm", "dump2dcm")
