@@ -92,7 +92,7 @@ class Study:
             study_time=f"{now:%H%M%S}",
             accession_number=accession_number,
             referring_physician_name=referring_physician_name,
-            study_id=study_id,
+            study_id=study_id or f"{now:%y%m%d%H%M%S}",
             study_description=study_description,
             sequences=_freeze(sequences),
             attributes=MappingProxyType(dict(attributes or {})),

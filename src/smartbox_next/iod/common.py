@@ -89,6 +89,7 @@ def new_dataset(
     ds.Modality = series.modality
     ds.SeriesInstanceUID = series.series_instance_uid
     ds.SeriesNumber = series.series_number
+    ds.Laterality = ""  # Type 2C: the capture does not know whether a paired body part is imaged
     if series.series_description:
         ds.SeriesDescription = series.series_description
 

@@ -96,4 +96,40 @@ MESSAGES: dict[str, Message] = {
         hint_en="This is a defect of the creating software; keep the file and report it.",
         hint_de="Dies ist ein Fehler der erzeugenden Software; bitte Datei aufbewahren und melden.",
     ),
+    "still.not_image": Message(
+        en="{path} is not an image this station can read (JPEG, PNG, BMP, TIFF).",
+        de="{path} ist kein Bild, das diese Station lesen kann (JPEG, PNG, BMP, TIFF).",
+        hint_en="Check that the right file was chosen; a renamed text or video file cannot become an image.",
+        hint_de="Bitte prüfen, ob die richtige Datei gewählt wurde; eine umbenannte Text- oder Videodatei ist kein Bild.",
+    ),
+    "still.cannot_decode": Message(
+        en="{path} cannot be decoded: {detail}",
+        de="{path} kann nicht dekodiert werden: {detail}",
+        hint_en="The file is damaged or uses a coding this station does not support; export it again as baseline JPEG or PNG.",
+        hint_de="Die Datei ist beschädigt oder nutzt eine nicht unterstützte Kodierung; bitte erneut als Baseline-JPEG oder PNG exportieren.",
+    ),
+    "still.too_large": Message(
+        en="{path} is too large: {columns} × {rows} pixels, at most {maximum} pixels per side and {max_pixels} pixels in all.",
+        de="{path} ist zu groß: {columns} × {rows} Pixel, höchstens {maximum} Pixel je Seite und {max_pixels} Pixel insgesamt.",
+        hint_en="Reduce the image size before capture or export.",
+        hint_de="Bitte die Bildgröße vor Aufnahme oder Export verkleinern.",
+    ),
+    "still.zero_size": Message(
+        en="{path} has no pixels ({columns} × {rows}).",
+        de="{path} enthält keine Pixel ({columns} × {rows}).",
+        hint_en="Capture the image again.",
+        hint_de="Bitte das Bild erneut aufnehmen.",
+    ),
+    "still.bad_frame": Message(
+        en="The raw frame is not usable: {detail}",
+        de="Das Rohbild ist nicht verwendbar: {detail}",
+        hint_en="Pass an 8-bit array of shape (rows, columns) or (rows, columns, 3), or bytes with width, height and format.",
+        hint_de="Bitte ein 8-Bit-Array der Form (Zeilen, Spalten) oder (Zeilen, Spalten, 3) übergeben, oder Bytes mit Breite, Höhe und Format.",
+    ),
+    "still.unsupported_for_sop": Message(
+        en="{path} cannot be stored as {sop}: {detail}",
+        de="{path} kann nicht als {sop} gespeichert werden: {detail}",
+        hint_en="Use Secondary Capture (--sop sc) for this image.",
+        hint_de="Bitte für dieses Bild Secondary Capture (--sop sc) verwenden.",
+    ),
 }

@@ -1,0 +1,80 @@
+"""``smartbox create INPUT... --out DIR``: one DICOM object per input (stills; video via the video builder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting, show_error
+from smartbox_next.config import Config
+from smartbox_next.errors import AttributeValueError, SmartboxError
+from smartbox_next.iod import sop as sops
+from smartbox_next.iod.values import check_value
+from smartbox_next.model import Exam, Patient, Study, emergency_patient
+from smartbox_next.pipeline import create_objects
+
+SOP_CHOICES = [s.cli_name for s in sops.ALL]
+
+
+def manual_exam(config: Config, *, patient_name: str | None, patient_id: str | None, birth_date: str | None,
+                sex: str | None, accession: str | None, study_uid: str | None, emergency: bool) -> Exam:
+    """An exam from operator input, or an emergency identity (DICOM_RULES §7, unscheduled)."""
+    if emergency:
+        patient = emergency_patient(config.objects.emergency_prefix)
+    elif patient_id:
+        patient = Patient(patient_name=patient_name or "", patient_id=patient_id, birth_date=birth_date or "",
+                          sex=sex or "")
+    else:
+        raise AttributeValueError("attr.missing", attribute="Patient ID (0010,0020)")
+    if study_uid:
+        check_value("StudyInstanceUID", study_uid)
+    study = Study.new(uid_root=config.uid.root, study_instance_uid=study_uid, accession_number=accession or "")
+    return Exam(patient, study, uid_root=config.uid.root)
+
+
+@cli.command("create")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the created objects.")
+@click.option("--sop", type=click.Choice(SOP_CHOICES), default=None,
+              help="Object type (default from config: objects.sop).")
+@click.option("--patient-name", default=None, help='Patient name, e.g. "Müller^Jürgen".')
+@click.option("--patient-id", default=None, help="Patient ID.")
+@click.option("--birth-date", default=None, help="Birth date YYYYMMDD.")
+@click.option("--sex", type=click.Choice(["M", "F", "O"]), default=None)
+@click.option("--accession", default=None, help="Accession number.")
+@click.option("--study-uid", default=None, help="Study Instance UID to join (default: a new study).")
+@click.option("--emergency", is_flag=True, help="Unknown patient: generated, clearly marked identity.")
+@click.option("--conversion-type", type=click.Choice(["DV", "DI", "WSD", "SD", "SI"]), default=None,
+              help="SC Conversion Type: DV frame grabber, DI digital camera/interface.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per created file.")
+@pass_state
+def create(state: AppState, inputs: tuple[Path, ...], out_dir: Path, sop: str | None, patient_name: str | None,
+           patient_id: str | None, birth_date: str | None, sex: str | None, accession: str | None,
+           study_uid: str | None, emergency: bool, conversion_type: str | None, as_json: bool) -> int:
+    """Create one DICOM object per INPUT (JPEG, PNG, … or video)."""
+    config = state.config
+    with reporting(state):
+        for keyword, value in (("PatientName", patient_name), ("PatientID", patient_id),
+                               ("PatientBirthDate", birth_date), ("AccessionNumber", accession)):
+            if value:
+                check_value(keyword, value)
+        exam = manual_exam(config, patient_name=patient_name, patient_id=patient_id, birth_date=birth_date,
+                           sex=sex, accession=accession, study_uid=study_uid, emergency=emergency)
+    failures = 0
+    for path in inputs:
+        try:
+            created = create_objects(config, exam, path, out_dir, sop, conversion_type)
+        except SmartboxError as exc:
+            failures += 1
+            show_error(exc, state.lang)
+            if as_json:
+                emit_json({"source": str(path), "error": exc.key, "message": exc.text(state.lang)})
+            continue
+        for obj in created:
+            if as_json:
+                emit_json(obj.as_json())
+            else:
+                click.echo(f"{path} -> {obj.path}  [{obj.transfer_syntax_uid}]")
+    return 1 if failures else 0
