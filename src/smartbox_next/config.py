@@ -182,6 +182,50 @@ class WorklistConfig:
     )
 
 
+def _code(value: Any, setting: str) -> Any:
+    parts = str(value).split(":", 2)
+    if len(parts) != 3 or not all(p.strip() for p in parts) or len(parts[2]) > 64:
+        raise ConfigError("config.invalid_value", setting=setting, value=value,
+                          expected="SCHEME:VALUE:Meaning, e.g. SCT:14742008:Large intestine")
+    return value
+
+
+@dataclass(frozen=True)
+class VideoConfig:
+    """Video and multi-frame objects (PS3.5 §8.2.5–8.2.11; PS3.3 A.32.5–A.32.7, A.8.5)."""
+
+    transcode_target: str = field(
+        default="h264", metadata=_doc("Re-encode non-conformant video as h264 (HP@L4.1, MP4) or mpeg2 (MPEG-TS).",
+                                      _choice("h264", "mpeg2")))
+    allow_transcode: bool = field(default=True, metadata=_doc("Re-encode video no transfer syntax fits; "
+                                                                "false = refuse such files."))
+    long_video_mode: str = field(
+        default="split", metadata=_doc("Stream larger than one fragment: split (several playable objects) | "
+                                       "fragmentable (one object, fragmentable transfer syntax).",
+                                       _choice("split", "fragmentable")))
+    max_fragment_bytes: int = field(
+        default=2**32 - 2, metadata=_doc("Largest fragment / non-fragmentable stream (bytes; lower only for tests).",
+                                         _range(4096, 2**32 - 2)))
+    h264_preset: str = field(default="veryfast", metadata=_doc("x264 preset for transcoding.",
+                                                                 _choice("ultrafast", "superfast", "veryfast",
+                                                                         "faster", "fast", "medium", "slow")))
+    h264_crf: int = field(default=20, metadata=_doc("x264 constant rate factor (quality, 0-51).", _range(0, 51)))
+    mpeg2_bit_rate: int = field(default=8_000_000, metadata=_doc("MPEG-2 video bit rate (bit/s).",
+                                                                 _range(1_000_000, 60_000_000)))
+    multiframe_encoding: str = field(
+        default="jpeg", metadata=_doc("Multi-frame SC frames: jpeg (baseline, one per fragment) | uncompressed.",
+                                      _choice("jpeg", "uncompressed")))
+    anatomic_region_endoscopic: str = field(
+        default="SCT:14742008:Large intestine",
+        metadata=_doc("Anatomic Region of Video Endoscopic objects (CID 4040), SCHEME:VALUE:Meaning.", _code))
+    anatomic_region_microscopic: str = field(
+        default="SCT:38266002:Entire body",
+        metadata=_doc("Anatomic Region of Video Microscopic objects (CID 4031), SCHEME:VALUE:Meaning.", _code))
+    anatomic_region_photographic: str = field(
+        default="SCT:38266002:Entire body",
+        metadata=_doc("Anatomic Region of Video Photographic objects (CID 4031), SCHEME:VALUE:Meaning.", _code))
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration."""
@@ -193,6 +237,7 @@ class Config:
     network: NetworkConfig = NetworkConfig()
     retry: RetryConfig = RetryConfig()
     worklist: WorklistConfig = WorklistConfig()
+    video: VideoConfig = VideoConfig()
     peers: Mapping[str, Peer] = field(default_factory=dict)
 
     def peer(self, name_or_address: str) -> Peer:
@@ -216,6 +261,7 @@ SECTIONS: dict[str, type[Any]] = {
     "network": NetworkConfig,
     "retry": RetryConfig,
     "worklist": WorklistConfig,
+    "video": VideoConfig,
 }
 
 _TRUE = {"1", "true", "yes", "on"}
