@@ -62,6 +62,12 @@ def _uid_root(value: Any, setting: str) -> Any:
     return value
 
 
+def _charset(value: Any, setting: str) -> Any:
+    from smartbox_next.mwl import check_character_set
+
+    return check_character_set(value, setting)
+
+
 def _doc(text: str, check: Check | None = None) -> dict[str, Any]:
     return {"doc": text, "check": check}
 
@@ -178,8 +184,22 @@ class WorklistConfig:
     modality: str = field(default="ES", metadata=_doc("Modality matching key.", _max_len(16)))
     station_ae_title: str = field(default="", metadata=_doc("Scheduled Station AE Title; empty = own AE."))
     fallback_character_set: str = field(
-        default="ISO_IR 100", metadata=_doc("Decode answers without Specific Character Set as this.")
+        default="ISO_IR 100", metadata=_doc("Decode answers without Specific Character Set as this.", _charset)
     )
+    query_character_set: str = field(
+        default="ISO_IR 100",
+        metadata=_doc("Specific Character Set of queries with non-ASCII values (ISO_IR 192 when it cannot "
+                      "encode them).", _charset),
+    )
+    name_match: str = field(
+        default="local",
+        metadata=_doc("Patient name wildcards: local = send the ASCII prefix and match the full pattern here "
+                      "(works whatever the RIS character set) | scp = send the whole pattern.",
+                      _choice("local", "scp")),
+    )
+    max_results: int = field(default=500, metadata=_doc("Answers kept per query; more -> C-CANCEL.",
+                                                        _range(1, 100_000)))
+    timeout: float = field(default=20.0, metadata=_doc("Wait for each worklist answer (s).", _range(0.1, 3600)))
 
 
 def _code(value: Any, setting: str) -> Any:

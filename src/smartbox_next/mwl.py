@@ -1,0 +1,581 @@
+"""Modality Worklist values: the query, one answered item, and how an item becomes an :class:`Exam`.
+
+* :class:`WorklistQuery` — the matching keys of PS3.4 Table K.6-1 the station uses (SPS start date or
+  range, modality, Scheduled Station AE Title, patient name with wildcards, patient ID, accession),
+  built from the configuration's defaults; :meth:`WorklistQuery.matches` applies the same keys locally.
+* :class:`WorklistItem` — one C-FIND response (PS3.4 K.6.1.2: one response per matching Scheduled
+  Procedure Step), decoded with the response's **own** Specific Character Set (PS3.3 C.12.1.1.2,
+  PS3.5 §6.1) or, when it has none, with the configured fallback. A value that does not decode
+  cleanly never passes silently: the item is marked ``encoding_doubtful`` and refuses to become an exam.
+* :meth:`WorklistItem.to_exam` — the scheduled-workflow mapping of PS3.17 Annex J / IHE SWF
+  (DICOM_RULES §7): patient identity verbatim, the worklist's Study Instance UID (never a new one),
+  accession, referring physician, Study Description from the Requested Procedure Description,
+  Procedure Code Sequence, one Request Attributes item per Scheduled Procedure Step, Referenced Study
+  Sequence, generated Performed Procedure Step ID/start/description and a Referenced PPS UID,
+  Study ID from the Requested Procedure ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from pydicom.charset import convert_encodings, python_encoding
+from pydicom.datadict import dictionary_VR
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
+
+from smartbox_next.config import Config
+from smartbox_next.errors import ConfigError, InputError, WorklistError
+from smartbox_next.model import Exam, Patient, Study
+from smartbox_next.uid import generate_uid
+
+LOG = logging.getLogger(__name__)
+
+LATIN1 = "ISO_IR 100"
+UTF8 = "ISO_IR 192"
+MPPS_SOP_CLASS = "1.2.840.10008.3.1.2.3.3"  # Modality Performed Procedure Step (PS3.4 F.7)
+_TEXT_VRS = frozenset({"SH", "LO", "ST", "PN", "LT", "UC", "UT"})  # repertoire-sensitive (PS3.5 §6.1.2.3)
+_T = TypeVar("_T")
+_DATE_RE = re.compile(r"^(\d{8})?(-)?(\d{8})?$")
+
+
+def check_character_set(value: str, setting: str) -> str:
+    """A single-valued Specific Character Set term pydicom can encode and decode (PS3.3 C.12.1.1.2)."""
+    if value not in python_encoding or value == "" or value.startswith("ISO 2022"):
+        allowed = ", ".join(sorted(k for k in python_encoding if k and not k.startswith("ISO 2022")))
+        raise ConfigError("config.invalid_value", setting=setting, value=value, expected=allowed)
+    return value
+
+
+# ------------------------------------------------------------------------------------------ the query
+
+
+def parse_date_range(text: str, today: date | None = None) -> str:
+    """``today`` | ``YYYYMMDD`` | ``YYYYMMDD-YYYYMMDD`` | ``-YYYYMMDD`` | ``YYYYMMDD-`` | ``any`` -> DA matching
+    value (PS3.4 C.2.2.2.5: inclusive range; empty = universal match)."""
+    text = text.strip()
+    if text.lower() in ("", "any", "all"):
+        return ""
+    if text.lower() == "today":
+        return f"{today or date.today():%Y%m%d}"
+    m = _DATE_RE.match(text)
+    ok = m is not None and (m.group(1) or m.group(3)) is not None and (m.group(2) or not m.group(3))
+    if ok and m is not None:
+        for part in (m.group(1), m.group(3)):
+            if part:
+                try:
+                    datetime.strptime(part, "%Y%m%d")
+                except ValueError:
+                    ok = False
+        if ok and m.group(1) and m.group(3) and m.group(1) > m.group(3):
+            ok = False
+    if not ok:
+        raise InputError("worklist.bad_date", value=text)
+    return text
+
+
+def _in_range(value: str, spec: str) -> bool:
+    if not spec:
+        return True
+    if "-" not in spec:
+        return value == spec
+    lo, hi = spec.split("-", 1)
+    return bool(value) and (not lo or value >= lo) and (not hi or value <= hi)
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """PS3.4 C.2.2.2.4 wildcard matching: ``*`` any sequence, ``?`` one character."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class WorklistQuery:
+    """The matching keys the station sends (PS3.4 Table K.6-1); empty = universal match."""
+
+    scheduled_date: str = ""  # DA single value or range
+    modality: str = ""
+    station_ae_title: str = ""  # "" = any station
+    patient_name: str = ""  # PN, may carry * and ?
+    patient_id: str = ""
+    accession_number: str = ""
+
+    @classmethod
+    def from_options(
+        cls,
+        config: Config,
+        *,
+        date_spec: str | None = "today",
+        modality: str | None = None,
+        station: str | None = None,
+        any_station: bool = False,
+        patient_name: str = "",
+        patient_id: str = "",
+        accession_number: str = "",
+        today: date | None = None,
+    ) -> WorklistQuery:
+        """Defaults from ``[worklist]``: station = configured station AE (else own AE), modality, today."""
+        wl = config.worklist
+        if any_station:
+            station_ae = ""
+        else:
+            station_ae = station if station is not None else (wl.station_ae_title or config.station.ae_title)
+        return cls(
+            scheduled_date=parse_date_range(date_spec if date_spec is not None else "today", today),
+            modality=wl.modality if modality is None else modality,
+            station_ae_title=station_ae,
+            patient_name=patient_name,
+            patient_id=patient_id,
+            accession_number=accession_number,
+        )
+
+    def key(self) -> str:
+        """Canonical text of the query (cache key)."""
+        return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+
+    def matches(self, item: WorklistItem) -> bool:
+        """Apply the keys to an item locally (PS3.4 C.2.2.2; names case-insensitive)."""
+        if self.patient_id and item.patient_id != self.patient_id:
+            return False
+        if self.accession_number and item.accession_number != self.accession_number:
+            return False
+        if self.patient_name and not _wildcard(self.patient_name).fullmatch(item.patient_name):
+            return False
+        return any(self.matches_step(step) for step in item.steps) if item.steps else not (
+            self.scheduled_date or self.modality or self.station_ae_title)
+
+    def matches_step(self, step: ScheduledStep) -> bool:
+        """The SPS-level keys (station, modality, start date) against one step."""
+        if self.station_ae_title and step.station_ae_title != self.station_ae_title:
+            return False
+        if self.modality and step.modality != self.modality:
+            return False
+        return _in_range(step.start_date, self.scheduled_date)
+
+
+# ------------------------------------------------------------------------------------------ the item
+
+
+@dataclass(frozen=True)
+class Code:
+    """A coded entry (PS3.3 Table 8.8-1a): Code Value, Coding Scheme Designator/Version, Code Meaning."""
+
+    value: str
+    scheme: str
+    meaning: str
+    scheme_version: str = ""
+
+    @classmethod
+    def from_dataset(cls, item: Dataset) -> Code:
+        value = _text(item, "CodeValue") or _text(item, "LongCodeValue") or _text(item, "URNCodeValue")
+        return cls(value=value, scheme=_text(item, "CodingSchemeDesignator"), meaning=_text(item, "CodeMeaning"),
+                   scheme_version=_text(item, "CodingSchemeVersion"))
+
+    def to_dataset(self) -> Dataset:
+        ds = Dataset()
+        if len(self.value) > 16:
+            ds.LongCodeValue = self.value
+        else:
+            ds.CodeValue = self.value
+        ds.CodingSchemeDesignator = self.scheme
+        if self.scheme_version:
+            ds.CodingSchemeVersion = self.scheme_version
+        ds.CodeMeaning = self.meaning
+        return ds
+
+
+@dataclass(frozen=True)
+class ScheduledStep:
+    """One item of the Scheduled Procedure Step Sequence (0040,0100) (PS3.4 Table K.6-1)."""
+
+    sps_id: str = ""
+    description: str = ""
+    start_date: str = ""
+    start_time: str = ""
+    modality: str = ""
+    station_ae_title: str = ""
+    station_name: str = ""
+    location: str = ""
+    performing_physician_name: str = ""
+    status: str = ""
+    protocol_codes: tuple[Code, ...] = ()
+
+    @classmethod
+    def from_dataset(cls, item: Dataset) -> ScheduledStep:
+        return cls(
+            sps_id=_text(item, "ScheduledProcedureStepID"),
+            description=_text(item, "ScheduledProcedureStepDescription"),
+            start_date=_text(item, "ScheduledProcedureStepStartDate"),
+            start_time=_text(item, "ScheduledProcedureStepStartTime"),
+            modality=_text(item, "Modality"),
+            station_ae_title=_text(item, "ScheduledStationAETitle"),
+            station_name=_text(item, "ScheduledStationName"),
+            location=_text(item, "ScheduledProcedureStepLocation"),
+            performing_physician_name=_text(item, "ScheduledPerformingPhysicianName"),
+            status=_text(item, "ScheduledProcedureStepStatus"),
+            protocol_codes=_codes(item, "ScheduledProtocolCodeSequence"),
+        )
+
+
+@dataclass(frozen=True)
+class ReferencedStudy:
+    """An item of the Referenced Study Sequence (0008,1110)."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+
+
+@dataclass(frozen=True)
+class WorklistItem:
+    """One Modality Worklist answer (PS3.4 K.6.1.2), with text decoded to Python strings.
+
+    ``character_set`` is the Specific Character Set the values were decoded with;
+    ``character_set_declared`` says whether the SCP sent it (else the configured fallback was used);
+    ``encoding_doubtful`` marks values that did not decode cleanly (never passed on silently).
+    """
+
+    patient_name: str = ""
+    patient_id: str = ""
+    issuer_of_patient_id: str = ""
+    other_patient_ids: tuple[str, ...] = ()
+    birth_date: str = ""
+    sex: str = ""
+    study_instance_uid: str = ""
+    accession_number: str = ""
+    referring_physician_name: str = ""
+    requesting_physician: str = ""
+    requested_procedure_id: str = ""
+    requested_procedure_description: str = ""
+    requested_procedure_codes: tuple[Code, ...] = ()
+    requested_procedure_priority: str = ""
+    reason_for_requested_procedure: str = ""
+    referenced_studies: tuple[ReferencedStudy, ...] = ()
+    admission_id: str = ""
+    current_patient_location: str = ""
+    steps: tuple[ScheduledStep, ...] = ()
+    character_set: str = ""
+    character_set_declared: bool = True
+    encoding_doubtful: bool = False
+
+    # -------------------------------------------------------------------------- construction
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset, fallback_character_set: str = LATIN1) -> WorklistItem:
+        """Decode one C-FIND identifier with its own (0008,0005), else ``fallback_character_set``."""
+        charsets = _declared_charsets(ds)
+        if charsets:
+            if charsets[0] == "" and len(charsets) > 1:  # PS3.3 C.12.1.1.2: empty value 1 = default repertoire
+                charsets[0] = "ISO 2022 IR 6"
+            used = "\\".join(charsets)
+            is_declared = True
+        else:
+            charsets = [fallback_character_set]
+            used = fallback_character_set
+            is_declared = False
+            ds.set_original_encoding(ds.original_encoding[0] if ds.original_encoding[0] is not None else True,
+                                     ds.original_encoding[1] if ds.original_encoding[1] is not None else True,
+                                     convert_encodings(charsets))
+        doubtful = _doubtful(ds, charsets, is_declared)
+        if doubtful:
+            LOG.warning("worklist answer: text does not decode cleanly with %s (%s)", used,
+                        "declared" if is_declared else "configured fallback; the SCP sent no character set")
+        return cls(
+            patient_name=_text(ds, "PatientName"),
+            patient_id=_text(ds, "PatientID"),
+            issuer_of_patient_id=_text(ds, "IssuerOfPatientID"),
+            other_patient_ids=tuple(
+                pid for it in _items(ds, "OtherPatientIDsSequence") if (pid := _text(it, "PatientID"))
+            ),
+            birth_date=_text(ds, "PatientBirthDate"),
+            sex=_text(ds, "PatientSex"),
+            study_instance_uid=_text(ds, "StudyInstanceUID"),
+            accession_number=_text(ds, "AccessionNumber"),
+            referring_physician_name=_text(ds, "ReferringPhysicianName"),
+            requesting_physician=_text(ds, "RequestingPhysician"),
+            requested_procedure_id=_text(ds, "RequestedProcedureID"),
+            requested_procedure_description=_text(ds, "RequestedProcedureDescription"),
+            requested_procedure_codes=_codes(ds, "RequestedProcedureCodeSequence"),
+            requested_procedure_priority=_text(ds, "RequestedProcedurePriority"),
+            reason_for_requested_procedure=_text(ds, "ReasonForTheRequestedProcedure"),
+            referenced_studies=tuple(
+                ReferencedStudy(_text(it, "ReferencedSOPClassUID"), _text(it, "ReferencedSOPInstanceUID"))
+                for it in _items(ds, "ReferencedStudySequence")
+            ),
+            admission_id=_text(ds, "AdmissionID"),
+            current_patient_location=_text(ds, "CurrentPatientLocation"),
+            steps=tuple(ScheduledStep.from_dataset(it) for it in _items(ds, "ScheduledProcedureStepSequence")),
+            character_set=used,
+            character_set_declared=is_declared,
+            encoding_doubtful=doubtful,
+        )
+
+    # -------------------------------------------------------------------------- identity
+
+    @property
+    def item_id(self) -> str:
+        """A short stable ID for ``--worklist-item`` (hash of study, procedure, steps, patient, accession)."""
+        parts = [self.study_instance_uid, self.requested_procedure_id, self.accession_number, self.patient_id,
+                 *(f"{s.sps_id}/{s.start_date}{s.start_time}/{s.station_ae_title}" for s in self.steps)]
+        return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:10].upper()
+
+    @property
+    def first_step(self) -> ScheduledStep:
+        return self.steps[0] if self.steps else ScheduledStep()
+
+    def same_procedure(self, other: WorklistItem) -> bool:
+        """Both answers belong to one Requested Procedure (same patient, study and procedure ID)."""
+        return (self.patient_id, self.study_instance_uid, self.requested_procedure_id) == (
+            other.patient_id, other.study_instance_uid, other.requested_procedure_id)
+
+    # -------------------------------------------------------------------------- serialisation
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data (for ``--json`` and the offline cache); ``from_json`` reverses it."""
+        data = asdict(self)
+        data["item_id"] = self.item_id
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WorklistItem:
+        values: dict[str, Any] = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        values["other_patient_ids"] = tuple(values.get("other_patient_ids", ()))
+        values["requested_procedure_codes"] = tuple(Code(**c) for c in values.get("requested_procedure_codes", ()))
+        values["referenced_studies"] = tuple(ReferencedStudy(**r) for r in values.get("referenced_studies", ()))
+        steps = []
+        for s in values.get("steps", ()):
+            step = dict(s)
+            step["protocol_codes"] = tuple(Code(**c) for c in step.get("protocol_codes", ()))
+            steps.append(ScheduledStep(**step))
+        values["steps"] = tuple(steps)
+        return cls(**values)
+
+    # -------------------------------------------------------------------------- into objects
+
+    def to_exam(self, config: Config, *, now: datetime | None = None) -> Exam:
+        """The exam every capture of this scheduled step belongs to (PS3.17 Annex J; DICOM_RULES §7).
+
+        Raises :class:`WorklistError` when the item cannot carry a safe identity: no Study Instance UID
+        (a scheduled exam never gets a new one) or text that did not decode cleanly.
+        """
+        if self.encoding_doubtful:
+            raise WorklistError("worklist.charset_doubtful", character_set=self.character_set,
+                                item=self.item_id)
+        if not self.study_instance_uid:
+            raise WorklistError("worklist.no_study_uid", item=self.item_id)
+        now = now or datetime.now()
+        patient = Patient(
+            patient_name=self.patient_name,
+            patient_id=self.patient_id,
+            birth_date=self.birth_date,
+            sex=self.sex,
+            issuer_of_patient_id=self.issuer_of_patient_id,
+            other_patient_ids=self.other_patient_ids,
+        )
+        sequences: dict[str, list[Dataset]] = {
+            "RequestAttributesSequence": [self._request_attributes(step) for step in self.steps or (ScheduledStep(),)],
+        }
+        if self.requested_procedure_codes:
+            sequences["ProcedureCodeSequence"] = [c.to_dataset() for c in self.requested_procedure_codes]
+        if self.referenced_studies:
+            sequences["ReferencedStudySequence"] = [_ref_study(r) for r in self.referenced_studies]
+        performed_protocols = _unique(c for s in self.steps for c in s.protocol_codes)
+        if performed_protocols:
+            sequences["PerformedProtocolCodeSequence"] = [c.to_dataset() for c in performed_protocols]
+        pps = Dataset()
+        pps.ReferencedSOPClassUID = MPPS_SOP_CLASS
+        pps.ReferencedSOPInstanceUID = generate_uid(config.uid.root)
+        sequences["ReferencedPerformedProcedureStepSequence"] = [pps]
+        pps_description = "; ".join(_unique(s.description for s in self.steps if s.description))[:64]
+        attributes: dict[str, Any] = {
+            "PerformedProcedureStepID": f"{now:%y%m%d%H%M%S}{secrets.token_hex(2).upper()}",
+            "PerformedProcedureStepStartDate": f"{now:%Y%m%d}",
+            "PerformedProcedureStepStartTime": f"{now:%H%M%S}",
+            "PerformedProcedureStepDescription": pps_description or self.requested_procedure_description,
+        }
+        study = Study.new(
+            uid_root=config.uid.root,
+            study_instance_uid=self.study_instance_uid,
+            accession_number=self.accession_number,
+            referring_physician_name=self.referring_physician_name,
+            study_id=self.requested_procedure_id,
+            study_description=self.requested_procedure_description,
+            sequences=sequences,
+            attributes=attributes,
+            now=now,
+        )
+        return Exam(patient, study, uid_root=config.uid.root)
+
+    def _request_attributes(self, step: ScheduledStep) -> Dataset:
+        """One Request Attributes Sequence item (PS3.3 Table 10-9) for a fulfilled SPS."""
+        ra = Dataset()
+        ra.AccessionNumber = self.accession_number
+        ra.StudyInstanceUID = self.study_instance_uid
+        if self.referenced_studies:
+            ra.ReferencedStudySequence = DicomSequence([_ref_study(r) for r in self.referenced_studies])
+        ra.RequestedProcedureID = self.requested_procedure_id
+        if self.requested_procedure_description:
+            ra.RequestedProcedureDescription = self.requested_procedure_description
+        if self.requested_procedure_codes:
+            ra.RequestedProcedureCodeSequence = DicomSequence([c.to_dataset() for c in self.requested_procedure_codes])
+        if self.reason_for_requested_procedure:
+            ra.ReasonForTheRequestedProcedure = self.reason_for_requested_procedure
+        ra.ScheduledProcedureStepID = step.sps_id
+        if step.description:
+            ra.ScheduledProcedureStepDescription = step.description
+        if step.protocol_codes:
+            ra.ScheduledProtocolCodeSequence = DicomSequence([c.to_dataset() for c in step.protocol_codes])
+        return ra
+
+
+def merge_steps(items: Sequence[WorklistItem]) -> WorklistItem:
+    """One item holding the steps of several answers of the same Requested Procedure (PS3.17 J.4 GROUP).
+
+    wlmscpfs answers each SPS separately; Orthanc may put several into one answer. Raises
+    :class:`WorklistError` when the answers belong to different patients or studies.
+    """
+    if not items:
+        raise ValueError("merge_steps needs at least one item")
+    first = items[0]
+    steps: list[ScheduledStep] = []
+    seen: set[tuple[str, str, str]] = set()
+    for item in items:
+        if (item.patient_id, item.study_instance_uid) != (first.patient_id, first.study_instance_uid):
+            raise WorklistError("worklist.ambiguous", count=len(items),
+                                items=", ".join(i.item_id for i in items))
+        for step in item.steps:
+            key = (step.sps_id, step.start_date, step.start_time)
+            if key not in seen:
+                seen.add(key)
+                steps.append(step)
+    return replace(first, steps=tuple(steps), encoding_doubtful=any(i.encoding_doubtful for i in items))
+
+
+def age_text(age: timedelta, lang: str) -> str:
+    """``3 h 12 min`` / ``45 s`` — the age of a cached list, for operators."""
+    seconds = max(0, int(age.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} {'d' if lang == 'en' else 'Tg.'} {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+@dataclass(frozen=True)
+class WorklistResult:
+    """What a worklist query produced: fresh from the SCP, or stale from the offline cache."""
+
+    items: tuple[WorklistItem, ...]
+    peer: str
+    fetched_at: datetime
+    truncated: bool = False  # the result limit was reached and C-CANCEL sent
+    stale: bool = False
+    reason: str = ""  # why the cache was used (message key of the network error)
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def age(self, now: datetime | None = None) -> timedelta:
+        return (now or datetime.now()) - self.fetched_at
+
+
+# ------------------------------------------------------------------------------------------ decoding
+
+
+def _declared_charsets(ds: Dataset) -> list[str]:
+    """The values of (0008,0005), or [] when absent or empty (PS3.3 C.12.1.1.2)."""
+    value = ds.get("SpecificCharacterSet", None)
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else [str(v) for v in value]
+    values = [v.strip() for v in values]
+    return values if any(values) else []
+
+
+def _codecs(charsets: Sequence[str]) -> list[str] | None:
+    """Python codecs for a single-byte/UTF-8 repertoire; None for ISO 2022 code extensions (pydicom decodes)."""
+    if len(charsets) != 1 or charsets[0].startswith("ISO 2022"):
+        return None
+    codec = python_encoding.get(charsets[0])
+    return [codec] if codec else None
+
+
+def _doubtful(ds: Dataset, charsets: Sequence[str], declared: bool) -> bool:
+    """True when a text value fails strict decoding, or (undeclared, single-byte fallback) looks like UTF-8."""
+    codecs = _codecs(charsets)
+    for raw in _raw_texts(ds):
+        if raw.isascii():
+            continue
+        if codecs is not None:
+            try:
+                raw.decode(codecs[0], "strict")
+            except (UnicodeDecodeError, LookupError):
+                return True
+        if not declared and charsets[0] != UTF8:
+            try:
+                raw.decode("utf-8", "strict")
+            except UnicodeDecodeError:
+                continue
+            return True  # valid UTF-8 with multi-byte sequences read as a single-byte set: mojibake
+    return False
+
+
+def _raw_texts(ds: Dataset) -> Iterable[bytes]:
+    """Undecoded bytes of every repertoire-sensitive value, sequences included."""
+    for tag in list(ds.keys()):
+        elem = ds.get_item(tag)
+        if elem is None:
+            continue
+        vr = elem.VR if elem.VR else _dict_vr(int(tag))
+        if vr == "SQ":
+            for item in ds[tag].value or ():
+                yield from _raw_texts(item)
+        elif vr in _TEXT_VRS and isinstance(elem, RawDataElement) and isinstance(elem.value, bytes):
+            yield elem.value
+
+
+def _dict_vr(tag: int) -> str:
+    try:
+        return str(dictionary_VR(tag))
+    except KeyError:
+        return "UN"
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword, None)
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple) or (hasattr(value, "__iter__") and not isinstance(value, str)
+                                           and not hasattr(value, "family_name")):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _items(ds: Dataset, keyword: str) -> list[Dataset]:
+    value = ds.get(keyword, None)
+    return list(value) if value else []
+
+
+def _codes(ds: Dataset, keyword: str) -> tuple[Code, ...]:
+    return tuple(code for it in _items(ds, keyword) if (code := Code.from_dataset(it)).value or code.meaning)
+
+
+def _ref_study(ref: ReferencedStudy) -> Dataset:
+    item = Dataset()
+    item.ReferencedSOPClassUID = ref.sop_class_uid
+    item.ReferencedSOPInstanceUID = ref.sop_instance_uid
+    return item
+
+
+def _unique(values: Iterable[_T]) -> list[_T]:
+    return list(dict.fromkeys(values))
