@@ -6,8 +6,6 @@ validates each (own rule checks, plus dciodvfy when installed) and prints where 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -17,6 +15,7 @@ import click
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.iod import sop as sops
 from smartbox_next.iod.still import StillCapture, build_still
+from smartbox_next.iod.validate import validate_file
 from smartbox_next.media.image import still_from_bytes
 from smartbox_next.model import Exam, Patient, Study
 from smartbox_next.pipeline import write_object
@@ -29,14 +28,6 @@ def sample_bytes() -> bytes:
     return resources.files("smartbox_next").joinpath("samples/endoscopy.jpg").read_bytes()
 
 
-def _dciodvfy_errors(path: Path) -> list[str] | None:
-    exe = shutil.which("dciodvfy")
-    if exe is None:
-        return None
-    proc = subprocess.run([exe, str(path)], capture_output=True, text=True, errors="replace", check=False)
-    return [line for line in (proc.stderr + proc.stdout).splitlines() if line.startswith("Error")]
-
-
 @cli.command("demo")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder for the demo objects (default: a new temporary folder).")
@@ -44,8 +35,6 @@ def _dciodvfy_errors(path: Path) -> list[str] | None:
 @pass_state
 def demo(state: AppState, out_dir: Path | None, as_json: bool) -> int:
     """Create and validate sample objects of every still type (no configuration needed)."""
-    from smartbox_next.iod.validate import check_dataset
-
     config = state.config
     out_dir = out_dir or Path(tempfile.mkdtemp(prefix="smartbox-demo-"))
     de = state.lang == "de"
@@ -57,20 +46,21 @@ def demo(state: AppState, out_dir: Path | None, as_json: bool) -> int:
         for sop in (sops.SC, sops.VL_ENDOSCOPIC, sops.VL_PHOTOGRAPHIC):
             ds = build_still(config, exam, StillCapture(image=image), sop)
             created = write_object(ds, out_dir)
-            own = [f for f in check_dataset(ds) if f.severity == "error"]
-            dciodvfy = _dciodvfy_errors(created.path)
-            ok = not own and not dciodvfy
+            report = validate_file(created.path)
+            own = [str(f) for f in report.findings if f.severity == "error"]
+            dciodvfy = list(report.dciodvfy_errors) if report.dciodvfy_ran else None
+            ok = report.ok
             failures += 0 if ok else 1
             if as_json:
                 emit_json({**created.as_json(), "sop": sop.cli_name, "valid": ok,
-                           "dciodvfy_errors": dciodvfy, "own_errors": [str(f) for f in own]})
+                           "dciodvfy_errors": dciodvfy, "own_errors": own})
                 continue
             verdict = ("gültig" if de else "valid") if ok else ("UNGÜLTIG" if de else "INVALID")
             checked = "eigene Regeln" if de else "own rules"
             checked += " + dciodvfy" if dciodvfy is not None else (" (dciodvfy nicht installiert)" if de
                                                                    else " (dciodvfy not installed)")
             click.echo(f"{sop.name:<40} {created.transfer_syntax_uid:<24} {verdict} [{checked}]")
-            for line in [str(f) for f in own] + (dciodvfy or []):
+            for line in own + (dciodvfy or []):
                 click.echo(f"    {line}")
     if not as_json:
         click.echo(("Objekte in: " if de else "Objects in: ") + str(out_dir))
