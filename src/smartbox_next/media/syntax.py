@@ -14,8 +14,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Protocol
 
+from smartbox_next.config import Config
 from smartbox_next.errors import UnsupportedMediaError
 from smartbox_next.media.video import AudioInfo, VideoInfo
 
@@ -407,20 +407,6 @@ def plan_mpeg2(info: VideoInfo) -> TranscodePlan:
 
 # ---------------------------------------------------------------------------------------------- choice
 
-class VideoSettings(Protocol):
-    """The ``[video]`` configuration values the decision needs."""
-
-    transcode_target: str
-    allow_transcode: bool
-    long_video_mode: str
-    max_fragment_bytes: int
-
-
-class HasVideo(Protocol):
-    @property
-    def video(self) -> VideoSettings: ...
-
-
 @dataclass(frozen=True)
 class SyntaxDecision:
     """Outcome of the table for one stream."""
@@ -442,7 +428,7 @@ def evaluate(info: VideoInfo) -> dict[str, list[str]]:
     return {row.syntax.uid: row.check(info) for row in TABLE}
 
 
-def choose_syntax(info: VideoInfo, config: HasVideo) -> SyntaxDecision:
+def choose_syntax(info: VideoInfo, config: Config) -> SyntaxDecision:
     """Pass-through when a row fits, else a transcode plan, else UnsupportedMediaError (PS3.5 §8.2.5–8.2.11).
 
     Under ``long_video_mode = "fragmentable"`` a stream larger than ``max_fragment_bytes`` gets the

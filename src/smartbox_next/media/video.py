@@ -116,6 +116,8 @@ def _mp4_boxes(path: Path, size: int) -> tuple[str | None, set[str]]:
             fh.seek(pos)
             head = fh.read(16)
             if len(head) < 8:
+                if size - pos < 8 and not head.strip(b"\x00"):
+                    break  # a pad byte after the last box (odd stream in an even DICOM fragment)
                 raise _fail("media.truncated", path, detail=f"incomplete box header at byte {pos}")
             box_size, box_type = struct.unpack(">I4s", head[:8])
             kind = box_type.decode("latin-1")
@@ -184,7 +186,7 @@ def probe(path: Path | str) -> VideoInfo:
     with container:
         fmt = container.format.name
         brand = _mp4_boxes(path, size)[0] if "mp4" in fmt else None
-        if fmt == "mpegts" and size % 188 and size % 192:
+        if fmt == "mpegts" and size % 188 > 1 and size % 192 > 1:  # 1 = DICOM pad byte
             raise _fail("media.truncated", path, detail=f"{size} bytes is not a whole number of TS packets")
         if not container.streams.video:
             raise _fail("media.no_video", path)

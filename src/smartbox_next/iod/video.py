@@ -1,0 +1,338 @@
+"""Video Endoscopic / Microscopic / Photographic objects (PS3.3 A.32.5, A.32.6, A.32.7), streamed.
+
+The video stream (a conformant input file byte for byte, or PyAV's transcoded output) becomes the
+encapsulated Pixel Data without being read into memory: pydicom 3 writes an
+:class:`~pydicom.encaps.EncapsulatedBuffer` whose items are :class:`FileSlice` views of the file
+(PS3.5 §A.4: Basic Offset Table item, fragments, sequence delimiter). Non-fragmentable transfer syntaxes
+get exactly one fragment and an empty Basic Offset Table (PS3.5 §8.2.5–8.2.9); a stream longer than one
+fragment (``video.max_fragment_bytes``) is either re-muxed into several independently playable objects
+of the same series (``long_video_mode = "split"``) or stored under the fragmentable twin syntax in
+fragments of at most that size (``"fragmentable"``).
+
+Modules: Patient, General Study/Series/Equipment/Acquisition/Image, Image Pixel, Cine (C.7.6.5),
+Multi-frame (C.7.6.6), Acquisition Context (C.7.6.14), VL Image (C.8.12.1), SOP Common; no Modality LUT,
+VOI LUT or Overlay (A.32.5.4 …).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pydicom.config
+from pydicom.dataset import Dataset
+from pydicom.encaps import EncapsulatedBuffer
+from pydicom.sequence import Sequence as DicomSequence
+
+from smartbox_next.config import Config
+from smartbox_next.errors import MediaError
+from smartbox_next.iod import sop as sops
+from smartbox_next.iod.common import add_acquisition_context, add_lossy, finalize, new_dataset, series_for
+from smartbox_next.media.syntax import (
+    ALL_SYNTAXES,
+    H264_HP42_3D,
+    H264_STEREO,
+    MAX_FRAGMENT,
+    MPEG2_MPML,
+    VideoSyntax,
+    choose_syntax,
+    evaluate,
+)
+from smartbox_next.media.transcode import EncoderSettings, split_stream, transcode
+from smartbox_next.media.video import VideoInfo, probe
+from smartbox_next.model import Exam, Series
+from smartbox_next.spool import atomic_file
+
+log = logging.getLogger(__name__)
+
+WRITE_CHUNK = 4 << 20  # pydicom's buffered read size while writing Pixel Data (default 8 KiB is slow)
+FRAME_TIME_TAG = 0x00181063  # Frame Increment Pointer -> Frame Time (PS3.3 C.7.6.5.1.1)
+AUDIO_SOURCE = ("109112", "DCM", "Ambient room environment")  # CID 3000 Audio Channel Source
+
+
+class FileSlice(io.BufferedIOBase):
+    """A read-only, seekable view of ``length`` bytes of a file from ``offset`` (one fragment's value)."""
+
+    def __init__(self, path: Path, offset: int = 0, length: int | None = None) -> None:
+        super().__init__()
+        self._fd = os.open(path, os.O_RDONLY)
+        size = os.fstat(self._fd).st_size
+        self._offset = offset
+        self._length = size - offset if length is None else length
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._length}[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        remaining = self._length - self._pos
+        n = remaining if size is None or size < 0 else min(size, remaining)
+        if n <= 0:
+            return b""
+        data = os.pread(self._fd, n, self._offset + self._pos)
+        self._pos += len(data)
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+@dataclass(frozen=True)
+class VideoObject:
+    """One created object (what ``smartbox create --json`` reports and the outbox needs)."""
+
+    path: Path
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax_uid: str
+    pass_through: bool  # the encapsulated stream is the input's encoded video, unchanged
+    source: Path | None = None
+    frames: int = 0
+    size: int = 0
+    part: int = 1  # 1-based part number when a long recording was split
+    parts: int = 1
+    reason: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {"path": str(self.path), "sop_class_uid": self.sop_class_uid,
+                "sop_instance_uid": self.sop_instance_uid, "transfer_syntax": self.transfer_syntax_uid,
+                "source": str(self.source) if self.source else None, "pass_through": self.pass_through,
+                "frames": self.frames, "bytes": self.size, "part": self.part, "parts": self.parts,
+                "reason": self.reason}
+
+
+# --------------------------------------------------------------------------------------------- modules
+
+def anatomic_region(config: Config, sop: sops.SopClass) -> Dataset:
+    """The one Anatomic Region Sequence item (PS3.3 C.8.12.1; CID 4040 for endoscopy, A.32.5.4.3)."""
+    v = config.video
+    text = {sops.VIDEO_MICROSCOPIC.uid: v.anatomic_region_microscopic,
+            sops.VIDEO_PHOTOGRAPHIC.uid: v.anatomic_region_photographic}.get(sop.uid, v.anatomic_region_endoscopic)
+    scheme, value, meaning = text.split(":", 2)
+    item = Dataset()
+    item.CodeValue = value.strip()
+    item.CodingSchemeDesignator = scheme.strip()
+    item.CodeMeaning = meaning.strip()
+    return item
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return item
+
+
+def _frame_time(info: VideoInfo) -> str:
+    return f"{info.frame_time_ms:.4f}".rstrip("0").rstrip(".")[:16]
+
+
+def add_cine(ds: Dataset, info: VideoInfo) -> None:
+    """Cine (PS3.3 C.7.6.5) and Multi-frame (C.7.6.6) modules from the stream's real timing."""
+    ds.NumberOfFrames = info.frame_count
+    ds.FrameIncrementPointer = FRAME_TIME_TAG
+    ds.FrameTime = _frame_time(info)
+    rate = round(float(info.frame_rate))
+    ds.CineRate = rate
+    ds.RecommendedDisplayFrameRate = rate
+    ds.StartTrim = 1
+    ds.StopTrim = info.frame_count
+    ds.ActualFrameDuration = max(1, round(info.frame_time_ms))
+    ds.PreferredPlaybackSequencing = 0
+    if info.duration > 0:
+        ds.EffectiveDuration = f"{info.duration:.6g}"
+    if info.audio:
+        # Multiplexed Audio Channels Description Code Sequence (003A,0300) 2C: the stream carries audio
+        items = []
+        for n, audio in enumerate(info.audio[:9], start=1):
+            item = Dataset()
+            item.ChannelIdentificationCode = str(n)
+            item.ChannelMode = "STEREO" if audio.channels >= 2 else "MONO"
+            item.ChannelSourceSequence = DicomSequence([_code(*AUDIO_SOURCE)])
+            items.append(item)
+        ds.MultiplexedAudioChannelsDescriptionCodeSequence = DicomSequence(items)
+
+
+def add_video_pixel_module(ds: Dataset, info: VideoInfo, syntax: VideoSyntax) -> None:
+    """Image Pixel module for a video TS (PS3.5 §8.2.5–8.2.11): YBR_PARTIAL_420, 8/8/7, PR 0, PC 0."""
+    ds.SamplesPerPixel = 3
+    ds.PhotometricInterpretation = "YBR_PARTIAL_420"
+    ds.PlanarConfiguration = 0
+    ds.Rows = info.height
+    ds.Columns = info.width
+    ds.BitsAllocated = 8
+    ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelRepresentation = 0
+    base = syntax.twin if syntax.fragmentable and syntax.codec != "hevc" else syntax.uid
+    if base == MPEG2_MPML.uid and info.sar not in (0, 1):
+        # Pixel Aspect Ratio 1C (C.7.6.3.1.7): vertical / horizontal size; MP@ML only — absent for HL/H.264/HEVC
+        ds.PixelAspectRatio = [info.sar.denominator, info.sar.numerator]
+    if base in (H264_HP42_3D.uid, H264_STEREO.uid):
+        ds.StereoPairsPresent = "YES"
+
+
+def video_dataset(config: Config, exam: Exam, sop: sops.SopClass, info: VideoInfo, syntax: VideoSyntax, *,
+                  derivation: str | None = None, content_time: datetime | None = None,
+                  series: Series | None = None) -> Dataset:
+    """Every attribute of the video object except Pixel Data (PS3.3 A.32.5/6/7 or A.8.5 for MF SC)."""
+    image_type = ("DERIVED", "PRIMARY") if derivation else ("ORIGINAL", "PRIMARY")
+    ds = new_dataset(config, exam, sop, transfer_syntax_uid=syntax.uid, content_time=content_time,
+                     image_type=image_type, series=series)
+    if "Laterality" in ds and not ds.Laterality:
+        del ds.Laterality  # 2C: only for a paired body part, which a video capture does not know (C.7.3.1)
+    add_video_pixel_module(ds, info, syntax)
+    add_cine(ds, info)
+    uncompressed = info.width * info.height * 3 * info.frame_count
+    add_lossy(ds, syntax.lossy_method, uncompressed / max(1, info.size))
+    if derivation:
+        ds.DerivationDescription = derivation[:1024]
+        ds.DerivationCodeSequence = DicomSequence([_code("113040", "DCM", "Lossy Compression")])
+    if sop.vl:
+        add_acquisition_context(ds)
+        ds.AnatomicRegionSequence = DicomSequence([anatomic_region(config, sop)])
+    else:  # Multi-frame True Color SC carrying video (PS3.3 A.8.5): SC Equipment + SC Multi-frame Image
+        ds.ConversionType = config.objects.conversion_type
+        ds.BurnedInAnnotation = "NO"
+    return ds
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+@contextlib.contextmanager
+def _large_reads() -> Iterator[None]:
+    settings = pydicom.config.settings
+    old = settings.buffered_read_size
+    settings.buffered_read_size = WRITE_CHUNK
+    try:
+        yield
+    finally:
+        settings.buffered_read_size = old
+
+
+def fragment_slices(path: Path, syntax: VideoSyntax, limit: int) -> list[FileSlice]:
+    """One slice for a non-fragmentable syntax; even-sized slices of ≤ ``limit`` bytes for fragmentable ones."""
+    size = path.stat().st_size
+    if not syntax.fragmentable or size <= limit:
+        if size > MAX_FRAGMENT:
+            raise ValueError("stream larger than one fragment under a non-fragmentable transfer syntax")
+        return [FileSlice(path, 0, size)]
+    step = limit - (limit % 2)
+    return [FileSlice(path, off, min(step, size - off)) for off in range(0, size, step)]
+
+
+def write_encapsulated(ds: Dataset, slices: list[FileSlice], out_path: Path) -> Path:
+    """Write ``ds`` with Pixel Data = BOT (empty) + one item per slice, streamed, atomically (PS3.5 §A.4)."""
+    ds.PixelData = EncapsulatedBuffer(list(slices), use_bot=False)
+    elem = ds["PixelData"]
+    elem.VR = "OB"
+    elem.is_undefined_length = True
+
+    def writer(fh: BinaryIO) -> None:
+        with _large_reads():
+            ds.save_as(fh, enforce_file_format=True)
+
+    try:
+        with atomic_file(out_path) as fh:
+            writer(fh)
+    finally:
+        for s in slices:
+            s.close()
+        del ds.PixelData
+    return out_path
+
+
+# --------------------------------------------------------------------------------------------- building
+
+def _settings(config: Config) -> EncoderSettings:
+    v = config.video
+    return EncoderSettings(v.h264_preset, v.h264_crf, v.mpeg2_bit_rate)
+
+
+def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopClass, out_dir: Path, *,
+                        content_time: datetime | None = None) -> list[VideoObject]:
+    """Probe, decide (``media.syntax``), transcode or split when needed, and write the object(s).
+
+    Returns one :class:`VideoObject` per written file. Bad input raises MediaError /
+    UnsupportedMediaError before anything is written; a failure later removes the parts already written.
+    """
+    path = Path(path)
+    if sop.kind is sops.SopKind.MULTIFRAME:
+        from smartbox_next.iod.multiframe import build_multiframe_from_video
+
+        return [build_multiframe_from_video(config, exam, path, out_dir, content_time=content_time)]
+    if sop.kind is not sops.SopKind.VIDEO:
+        raise ValueError(f"{sop.name} is not a video SOP class")
+    info = probe(path)
+    decision = choose_syntax(info, config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".video-", dir=out_dir))
+    written: list[VideoObject] = []
+    try:
+        stream, syntax, derivation = info, decision.syntax, None
+        if decision.plan is not None:
+            out = transcode(info, decision.plan, work / f"transcoded.{decision.plan.container}", _settings(config))
+            stream = probe(out)
+            violations = evaluate(stream)[decision.plan.syntax.uid]
+            if violations:
+                raise MediaError("media.transcode_failed", path=str(path), detail="; ".join(violations))
+            derivation = (f"Transcoded from {info.describe()} to {decision.plan.syntax.name} "
+                          f"({decision.plan.describe()}) by SmartBox Next")
+        limit = config.video.max_fragment_bytes
+        parts = [stream]
+        if stream.size > limit:
+            if config.video.long_video_mode == "fragmentable":
+                syntax = syntax if syntax.fragmentable else ALL_SYNTAXES[syntax.twin]
+            else:
+                parts = [probe(p) for p in split_stream(stream, limit, work)]
+        series = series_for(exam, sop, config)
+        for n, part in enumerate(parts, start=1):
+            ds = video_dataset(config, exam, sop, part, syntax, derivation=derivation, content_time=content_time,
+                               series=series)
+            if len(parts) > 1:
+                ds.ImageComments = f"Part {n} of {len(parts)} of one recording"
+            finalize(ds, config)
+            target = out_dir / f"{ds.SOPInstanceUID}.dcm"
+            write_encapsulated(ds, fragment_slices(part.path, syntax, limit), target)
+            written.append(VideoObject(target, str(ds.SOPClassUID), str(ds.SOPInstanceUID), syntax.uid,
+                                       decision.pass_through, path, part.frame_count, target.stat().st_size,
+                                       n, len(parts), decision.reason))
+            log.info("video object %s written (%s, %d frames, part %d/%d)", ds.SOPInstanceUID, syntax.name,
+                     part.frame_count, n, len(parts))
+    except BaseException:
+        for obj in written:
+            with contextlib.suppress(OSError):
+                obj.path.unlink()
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return written
+
+
+def build_video_object(config: Config, exam: Exam, path: Path, sop: sops.SopClass, out_dir: Path) -> Any:
+    """Adapter with the pipeline's builder signature (``pipeline.register_video_builder``)."""
+    return build_video_objects(config, exam, path, sop, out_dir)
