@@ -192,3 +192,21 @@ def test_absurd_raw_frame_is_refused() -> None:
     assert info.value.key == "still.zero_size"
     with pytest.raises(MediaError):
         frame_from_array(np.zeros((4, 4, 4), dtype=np.uint8))
+
+
+def test_extended_sof1_passes_through_as_jpeg_extended(tmp_path: Path, dciodvfy_tool: str) -> None:
+    """An 8-bit SOF1 stream (Huffman, extended sequential) goes in unchanged under .51 (PS3.5 §8.2.1)."""
+    data = bytearray(INPUTS["jpeg-420"](tmp_path).read_bytes())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 1] = 0xC1
+    path = tmp_path / "ext.jpg"
+    path.write_bytes(bytes(data))
+    config = config_from_mapping({})
+    for sop in STILL_SOPS:
+        ds = build_still(config, _exam(config), StillCapture(image=load_still(path)), sop)
+        created = write_object(ds, tmp_path / "out")
+        _validate(created.path)
+        back = peers.read_back(created.path)
+        assert back.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.51"
+        assert (back.BitsAllocated, back.BitsStored, back.HighBit) == (8, 8, 7)
+        assert next(generate_frames(back.PixelData, number_of_frames=1))[: len(data)] == bytes(data)
