@@ -1,4 +1,8 @@
-"""Messages of the network area: association, echo, store (see smartbox_next.messages)."""
+"""Messages of the network area: association, echo, store, send (see smartbox_next.messages).
+
+Store statuses follow PS3.4 B.2.3 and PS3.7 Annex C; every store message carries the status ({code}) and the
+PACS's Error Comment (0000,0902) ({comment}).
+"""
 
 from __future__ import annotations
 
@@ -72,5 +76,121 @@ MESSAGES: dict[str, Message] = {
         de="{peer} nimmt weder den Objekttyp {sop_class} noch dessen Transfersyntax {transfer_syntax} an.",
         hint_en="Ask the PACS administrator to accept this object type and transfer syntax.",
         hint_de="Bitte den PACS-Administrator bitten, diesen Objekttyp und diese Transfersyntax freizuschalten.",
+    ),
+    "net.sop_class_refused": Message(
+        en="{peer} does not accept objects of type {sop_class} ({path}).",
+        de="{peer} nimmt keine Objekte vom Typ {sop_class} an ({path}).",
+        hint_en="Ask the PACS administrator to accept this object type; the other objects were sent.",
+        hint_de="Bitte den PACS-Administrator bitten, diesen Objekttyp freizuschalten; die übrigen Objekte wurden gesendet.",
+    ),
+    "net.no_transfer_syntax": Message(
+        en="{peer} accepts {sop_class}, but in none of the transfer syntaxes this object can be sent in "
+        "(it is encoded as {transfer_syntax}; possible: {possible}).",
+        de="{peer} nimmt {sop_class} an, aber in keiner Transfersyntax, in der dieses Objekt gesendet werden "
+        "kann (es ist als {transfer_syntax} kodiert; möglich: {possible}).",
+        hint_en="Ask the PACS administrator to accept transfer syntax {transfer_syntax} for this object type.",
+        hint_de="Bitte den PACS-Administrator bitten, die Transfersyntax {transfer_syntax} für diesen Objekttyp freizuschalten.",
+    ),
+    "net.tls_failed": Message(
+        en="The secure (TLS) connection to {peer} could not be established: {detail}",
+        de="Die gesicherte (TLS-)Verbindung zu {peer} konnte nicht aufgebaut werden: {detail}",
+        hint_en="Check the certificate, key and CA settings (network.tls_*) and that the PACS expects TLS on this port.",
+        hint_de="Bitte Zertifikat, Schlüssel und CA (network.tls_*) prüfen und ob das PACS auf diesem Port TLS erwartet.",
+    ),
+    "echo.ok": Message(
+        en="{peer} answered the echo in {echo_ms} ms (connection and association {association_ms} ms).",
+        de="{peer} hat das Echo in {echo_ms} ms beantwortet (Verbindungsaufbau {association_ms} ms).",
+        hint_en="Nothing to do.",
+        hint_de="Nichts zu tun.",
+    ),
+    "echo.failed": Message(
+        en="{peer} answered the echo with status {code}.",
+        de="{peer} hat das Echo mit Status {code} beantwortet.",
+        hint_en="Inform the PACS administrator.",
+        hint_de="Bitte den PACS-Administrator informieren.",
+    ),
+    "send.not_dicom": Message(
+        en="{path} is not a DICOM file that can be sent: {reason}.",
+        de="{path} ist keine sendbare DICOM-Datei: {reason}.",
+        hint_en="Nothing to do for the other files; remove this file from the selection.",
+        hint_de="Für die übrigen Dateien ist nichts zu tun; bitte diese Datei aus der Auswahl entfernen.",
+    ),
+    "send.no_conversion": Message(
+        en="{path} cannot be converted from {source} to {target}.",
+        de="{path} kann nicht von {source} nach {target} umgewandelt werden.",
+        hint_en="Ask the PACS administrator to accept transfer syntax {source}.",
+        hint_de="Bitte den PACS-Administrator bitten, die Transfersyntax {source} freizuschalten.",
+    ),
+    "send.decode_failed": Message(
+        en="The image in {path} could not be decoded for sending: {detail}",
+        de="Das Bild in {path} konnte zum Senden nicht dekodiert werden: {detail}",
+        hint_en="The file may be damaged; capture it again or inform support.",
+        hint_de="Die Datei ist möglicherweise beschädigt; bitte neu aufnehmen oder den Support informieren.",
+    ),
+    "send.file_changed": Message(
+        en="{path} could not be read while sending: {detail}",
+        de="{path} konnte beim Senden nicht gelesen werden: {detail}",
+        hint_en="Check that the file still exists and is not being written; it is sent again automatically.",
+        hint_de="Bitte prüfen, ob die Datei noch vorhanden ist und nicht gerade geschrieben wird; sie wird automatisch erneut gesendet.",
+    ),
+    "store.warning": Message(
+        en="{peer} stored {sop_instance_uid} with warning {code}: {comment}",
+        de="{peer} hat {sop_instance_uid} mit Warnung {code} gespeichert: {comment}",
+        hint_en="The object is stored; the PACS changed (B000) or dropped (B006) attributes, or found a mismatch with the SOP class (B007). Check it in the PACS.",
+        hint_de="Das Objekt ist gespeichert; das PACS hat Attribute geändert (B000) oder verworfen (B006) oder eine Abweichung von der SOP-Klasse festgestellt (B007). Bitte im PACS prüfen.",
+    ),
+    "store.out_of_resources": Message(
+        en="{peer} cannot store {sop_instance_uid} right now: out of resources (status {code}): {comment}",
+        de="{peer} kann {sop_instance_uid} gerade nicht speichern: keine Ressourcen frei (Status {code}): {comment}",
+        hint_en="Nothing to do: sending is retried automatically. If it persists, inform the PACS administrator (disk full?).",
+        hint_de="Nichts zu tun: Das Senden wird automatisch wiederholt. Bleibt es so, bitte den PACS-Administrator informieren (Speicher voll?).",
+    ),
+    "store.does_not_match": Message(
+        en="{peer} refused {sop_instance_uid}: data set does not match the SOP class (status {code}): {comment}",
+        de="{peer} hat {sop_instance_uid} abgelehnt: Datensatz passt nicht zur SOP-Klasse (Status {code}): {comment}",
+        hint_en="The object is kept and not resent unchanged; inform support with this message.",
+        hint_de="Das Objekt bleibt erhalten und wird nicht unverändert erneut gesendet; bitte den Support mit dieser Meldung informieren.",
+    ),
+    "store.cannot_understand": Message(
+        en="{peer} refused {sop_instance_uid}: cannot understand (status {code}): {comment}",
+        de="{peer} hat {sop_instance_uid} abgelehnt: nicht verarbeitbar (Status {code}): {comment}",
+        hint_en="The object is kept and not resent unchanged; inform support with this message.",
+        hint_de="Das Objekt bleibt erhalten und wird nicht unverändert erneut gesendet; bitte den Support mit dieser Meldung informieren.",
+    ),
+    "store.sop_class_not_supported": Message(
+        en="{peer} refused {sop_instance_uid}: SOP class not supported (status {code}): {comment}",
+        de="{peer} hat {sop_instance_uid} abgelehnt: SOP-Klasse nicht unterstützt (Status {code}): {comment}",
+        hint_en="Ask the PACS administrator to accept this object type.",
+        hint_de="Bitte den PACS-Administrator bitten, diesen Objekttyp freizuschalten.",
+    ),
+    "store.not_authorized": Message(
+        en="{peer} refused {sop_instance_uid}: not authorised (status {code}): {comment}",
+        de="{peer} hat {sop_instance_uid} abgelehnt: keine Berechtigung (Status {code}): {comment}",
+        hint_en="Ask the PACS administrator to allow this station to store objects.",
+        hint_de="Bitte den PACS-Administrator bitten, dieser Station das Speichern zu erlauben.",
+    ),
+    "store.invalid_instance": Message(
+        en="{peer} refused {sop_instance_uid}: invalid SOP instance (status {code}): {comment}",
+        de="{peer} hat {sop_instance_uid} abgelehnt: ungültige SOP-Instanz (Status {code}): {comment}",
+        hint_en="The object is kept; inform support with this message.",
+        hint_de="Das Objekt bleibt erhalten; bitte den Support mit dieser Meldung informieren.",
+    ),
+    "store.protocol_error": Message(
+        en="{peer} reported a protocol error for {sop_instance_uid} (status {code}): {comment}",
+        de="{peer} hat einen Protokollfehler für {sop_instance_uid} gemeldet (Status {code}): {comment}",
+        hint_en="Nothing to do: it is retried once on a new connection; if it persists, inform support.",
+        hint_de="Nichts zu tun: Es wird einmal über eine neue Verbindung wiederholt; bleibt es so, bitte den Support informieren.",
+    ),
+    "store.failed": Message(
+        en="{peer} refused {sop_instance_uid} (status {code}): {comment}",
+        de="{peer} hat {sop_instance_uid} abgelehnt (Status {code}): {comment}",
+        hint_en="The object is kept; inform the PACS administrator with this message.",
+        hint_de="Das Objekt bleibt erhalten; bitte den PACS-Administrator mit dieser Meldung informieren.",
+    ),
+    "send.summary": Message(
+        en="{peer}: {stored} of {total} stored ({warnings} with warning), {failed} failed, {mb} MB in {seconds} s.",
+        de="{peer}: {stored} von {total} gespeichert ({warnings} mit Warnung), {failed} fehlgeschlagen, {mb} MB in {seconds} s.",
+        hint_en="",
+        hint_de="",
     ),
 }

@@ -11,6 +11,7 @@ into the right error. TCP_NODELAY is set on the socket as soon as it opens (smal
 from __future__ import annotations
 
 import logging
+import queue
 import socket
 import ssl
 import time
@@ -19,9 +20,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydicom.dataset import Dataset
 from pynetdicom import AE, _config, evt
 from pynetdicom.association import Association
-from pynetdicom.pdu_primitives import A_ABORT, A_ASSOCIATE, A_P_ABORT
+from pynetdicom.pdu_primitives import A_ABORT, A_ASSOCIATE, A_P_ABORT, P_DATA
 from pynetdicom.presentation import PresentationContext
 
 from smartbox_next.config import Config
@@ -55,6 +57,7 @@ _REJECT_REASONS: dict[tuple[int, int], str] = {
     (3, 1): "congestion",
     (3, 2): "local_limit",
 }
+_TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)
 _ABORT_SOURCES = {0: "service-user", 1: "reserved", 2: "service-provider"}
 
 
@@ -124,6 +127,7 @@ class Session:
         self.assoc = assoc
         self.peer = peer
         self._observed = observed
+        self._message_id = 0
 
     @property
     def accepted_contexts(self) -> list[PresentationContext]:
@@ -143,6 +147,126 @@ class Session:
         if self.assoc.is_established:
             return
         raise broken_error(self.peer, self._observed, operation)
+
+    def abandon(self) -> None:
+        """Abort the association (A-ABORT, PS3.8 §9.3.8) after a local failure left a message incomplete."""
+        if self.assoc.is_established:
+            self.assoc.abort()
+
+    # --- low-level access for the streaming sender (net/stream.py); pynetdicom internals stay here ---
+
+    def next_message_id(self) -> int:
+        """A fresh DIMSE Message ID (PS3.7 §9.3.1.1: unique among outstanding requests), 1..65535."""
+        self._message_id = self._message_id % 65535 + 1
+        return self._message_id
+
+    def accepted_transfer_syntax(self, context_id: int) -> str | None:
+        """The transfer syntax accepted for presentation context ``context_id`` (PS3.8 §9.3.3.2), or None."""
+        for cx in self.assoc.accepted_contexts:
+            if cx.context_id == context_id:
+                return str(cx.transfer_syntax[0])
+        return None
+
+    def raw_socket(self) -> socket.socket | None:
+        """The plain TCP socket to write P-DATA-TF PDUs to directly; None with TLS (use :meth:`queue_pdv`)."""
+        sock = getattr(getattr(self.assoc.dul, "socket", None), "socket", None)
+        if sock is None or isinstance(sock, ssl.SSLSocket):
+            return None
+        return sock if isinstance(sock, socket.socket) else None
+
+    def queue_pdv(self, context_id: int, pdv: bytes) -> None:
+        """Hand one PDV (control header + fragment) to the DUL as a P-DATA request (TLS path)."""
+        primitive = P_DATA()
+        primitive.presentation_data_value_list.append((context_id, pdv))
+        self.assoc.dul.send_pdu(primitive)
+
+    def queued_pdus(self) -> int:
+        """PDUs still waiting in the DUL's outgoing queue (for back-pressure)."""
+        return int(self.assoc.dul.to_provider_queue.qsize())
+
+    def touch(self) -> None:
+        """We are busy sending: restart the network idle timer so a long upload is not taken as idle."""
+        timer = getattr(self.assoc.dul, "_idle_timer", None)
+        if timer is not None:
+            timer.restart()
+
+    def raise_if_broken(self, operation: str) -> None:
+        """Raise when the peer aborted or the connection dropped while we were sending."""
+        if self._observed.abort is not None or self.assoc.is_aborted or not self.assoc.is_established:
+            raise self.broken(operation)
+
+    def broken(self, operation: str, exc: BaseException | None = None) -> NetworkError:
+        """The error for an association that broke during ``operation`` (A-ABORT seen, else dropped)."""
+        if self._observed.abort is None and exc is not None:
+            # give the DUL thread a moment to read a pending A-ABORT so we can name its source
+            deadline = time.monotonic() + 0.2
+            while self._observed.abort is None and time.monotonic() < deadline and self.assoc.dul.is_alive():
+                time.sleep(0.005)
+        if self._observed.abort is not None:
+            return broken_error(self.peer, self._observed, operation)
+        return AssociationAbortedError("net.aborted", peer=str(self.peer), operation=operation,
+                                       source="network")
+
+    @contextmanager
+    def pause_reactor(self) -> Iterator[None]:
+        """Keep pynetdicom's association reactor from taking our response off the DIMSE queue.
+
+        The same handshake ``Association.send_c_store`` does; the DUL thread keeps reading the socket.
+        """
+        assoc = self.assoc
+        assoc._reactor_checkpoint.clear()
+        deadline = time.monotonic() + 5.0
+        while not assoc._is_paused and assoc.is_established and time.monotonic() < deadline:
+            time.sleep(0.0001)
+        try:
+            yield
+        finally:
+            assoc._reactor_checkpoint.set()
+
+    def _next_message(self) -> tuple[Any, Any]:
+        """Next DIMSE message, or (None, None) after the DIMSE timeout / an abort.
+
+        While waiting, TCP_QUICKACK is re-armed every millisecond: peers that write a PDU header and body
+        in two writes with Nagle on (DCMTK by default) otherwise wait for our delayed ACK, ~40 ms per response.
+        """
+        assoc = self.assoc
+        sock = getattr(getattr(assoc.dul, "socket", None), "socket", None)  # TLS too: a socket option only
+        timeout = assoc.dimse.dimse_timeout
+        deadline = None if timeout is None else time.monotonic() + float(timeout)
+        while True:
+            try:
+                item: tuple[Any, Any] = assoc.dimse.msg_queue.get(timeout=0.001)
+                return item
+            except queue.Empty:
+                pass
+            if deadline is not None and time.monotonic() > deadline:
+                return None, None
+            if sock is not None:
+                with suppress(OSError):
+                    sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
+
+    def wait_response(self, message_id: int, operation: str) -> Dataset:
+        """The response status of request ``message_id`` (Status and optional status elements, PS3.7 Annex C).
+
+        Raises ResponseTimeoutError after the DIMSE timeout (the association is aborted, PS3.7 §9.1), or
+        AssociationAbortedError when the peer aborted / the connection dropped.
+        """
+        assoc = self.assoc
+        while True:
+            _cx, rsp = self._next_message()
+            if rsp is None:
+                timed_out = assoc.is_established and self._observed.abort is None
+                assoc._handle_no_response()
+                if timed_out:
+                    raise ResponseTimeoutError("net.timeout", peer=str(self.peer), operation=operation)
+                raise self.broken(operation)
+            if getattr(rsp, "MessageIDBeingRespondedTo", None) != message_id:
+                LOG.warning("ignoring unexpected DIMSE message %s during %s", type(rsp).__name__, operation)
+                continue
+            status: Dataset = assoc._check_received_status(rsp)
+            if "Status" not in status:
+                raise self.broken(operation)
+            return status
 
 
 def broken_error(peer: Peer, observed: _Observed, operation: str) -> NetworkError:

@@ -1,0 +1,153 @@
+"""Presentation-context planning for a batch of objects (PS3.5 §10, PS3.8 §9.3.2.2).
+
+For each object the file's own transfer syntax gets its own context (one context per SOP class and transfer
+syntax, so the accepted transfer syntax is unambiguous, DICOM_RULES §4), plus the syntaxes it can honestly
+be converted to (:func:`smartbox_next.net.fallback.conversions`): Explicit and Implicit VR Little Endian for
+uncompressed and decodable JPEG data, the fragmentable/non-fragmentable twin or a transcode target for video.
+Implicit VR Little Endian, the default transfer syntax, is therefore proposed for every abstract syntax except
+where the data exists only lossy-compressed and cannot be converted (the lossy waiver of PS3.5 §10.1). When a
+lossy JPEG syntax other than Baseline is proposed, Baseline is proposed too (PS3.5 §10.3 default lossy).
+
+At most 128 contexts fit one association (odd IDs 1-255, PS3.8 §9.3.2.2); a batch needing more is split into
+several plans, each opened as its own association. Objects are never split from their contexts.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
+from pynetdicom.presentation import PresentationContext, build_context
+
+from smartbox_next.errors import MediaError
+
+MAX_CONTEXTS = 128
+_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What sending needs to know of a Part 10 file, read from its File Meta Information (PS3.10 §7.1)."""
+
+    path: Path
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax: str
+    dataset_offset: int  # first byte after the File Meta Information
+    size: int  # file size in bytes
+
+    @property
+    def dataset_length(self) -> int:
+        return self.size - self.dataset_offset
+
+
+def _ui(value: bytes) -> str:
+    return value.decode("ascii", "replace").rstrip("\x00 ")
+
+
+def read_object_info(path: Path) -> ObjectInfo:
+    """Parse the preamble and File Meta Information (explicit VR LE, group 0002) without touching the data set.
+
+    Raises MediaError ``send.not_dicom`` when ``path`` is not a DICOM Part 10 file with the three UIDs sending
+    needs (Media Storage SOP Class/Instance UID, Transfer Syntax UID).
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(132)
+            if len(head) < 132 or head[128:132] != b"DICM":
+                raise MediaError("send.not_dicom", path=str(path), reason="no DICM prefix (PS3.10 §7.1)")
+            values: dict[int, bytes] = {}
+            pos = 132
+            while True:
+                hdr = fh.read(8)
+                if len(hdr) < 8:
+                    break
+                group, elem = struct.unpack("<HH", hdr[:4])
+                if group != 0x0002:
+                    break
+                vr = hdr[4:6]
+                if vr in _LONG_VRS:
+                    extra = fh.read(4)
+                    if len(extra) < 4:
+                        break
+                    (length,) = struct.unpack("<I", extra)
+                    header_len = 12
+                else:
+                    (length,) = struct.unpack("<H", hdr[6:8])
+                    header_len = 8
+                if length == 0xFFFFFFFF or length > 1 << 20:
+                    raise MediaError("send.not_dicom", path=str(path), reason="malformed file meta")
+                values[elem] = fh.read(length)
+                pos += header_len + length
+    except OSError as exc:
+        raise MediaError("send.not_dicom", path=str(path), reason=exc.strerror or str(exc)) from None
+    try:
+        return ObjectInfo(path=path, sop_class_uid=_ui(values[0x0002]), sop_instance_uid=_ui(values[0x0003]),
+                          transfer_syntax=_ui(values[0x0010]), dataset_offset=pos, size=size)
+    except KeyError:
+        raise MediaError("send.not_dicom", path=str(path),
+                         reason="file meta lacks SOP Class/Instance or Transfer Syntax UID") from None
+
+
+def needed_syntaxes(transfer_syntax: str) -> list[str]:
+    """Transfer syntaxes to propose for an object in ``transfer_syntax``: its own first, then conversions."""
+    from smartbox_next.net.fallback import conversions
+
+    out = [transfer_syntax, *conversions(transfer_syntax)]
+    if transfer_syntax == JPEGExtended12Bit:
+        out.append(JPEGBaseline8Bit)  # PS3.5 §10.3: the default lossy syntax accompanies other lossy JPEG
+    return list(dict.fromkeys(out))
+
+
+def pairs_for(obj: ObjectInfo) -> list[tuple[str, str]]:
+    """(SOP class, transfer syntax) pairs ``obj`` needs, one context each."""
+    return [(obj.sop_class_uid, ts) for ts in needed_syntaxes(obj.transfer_syntax)]
+
+
+@dataclass(frozen=True)
+class AssociationPlan:
+    """Objects to send over one association and the ≤128 presentation contexts to propose for them."""
+
+    objects: tuple[ObjectInfo, ...]
+    pairs: tuple[tuple[str, str], ...]
+
+    def contexts(self) -> list[PresentationContext]:
+        """One context per pair, in order (pynetdicom numbers them 1, 3, 5, …)."""
+        return [build_context(sop, [ts]) for sop, ts in self.pairs]
+
+
+def plan_associations(objects: Sequence[ObjectInfo], max_contexts: int = MAX_CONTEXTS) -> list[AssociationPlan]:
+    """Group ``objects`` into associations of at most ``max_contexts`` contexts, keeping the batch order.
+
+    Objects of the same (SOP class, transfer syntax) kind always share an association; kinds are packed
+    greedily in order of first appearance.
+    """
+    kinds: dict[tuple[str, str], list[ObjectInfo]] = {}
+    for obj in objects:
+        kinds.setdefault((obj.sop_class_uid, obj.transfer_syntax), []).append(obj)
+    bins: list[tuple[list[ObjectInfo], dict[tuple[str, str], None]]] = []
+    for members in kinds.values():
+        needed = pairs_for(members[0])
+        for objs, pairs in bins:
+            if len(pairs.keys() | set(needed)) <= max_contexts:
+                objs.extend(members)
+                pairs.update(dict.fromkeys(needed))
+                break
+        else:
+            bins.append((list(members), dict.fromkeys(needed)))
+    order = {id(obj): i for i, obj in enumerate(objects)}
+    return [AssociationPlan(objects=tuple(sorted(objs, key=lambda o: order[id(o)])),
+                            pairs=tuple(_sorted_pairs(pairs)))
+            for objs, pairs in bins]
+
+
+def _sorted_pairs(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Group contexts by SOP class, keeping each class's own-syntax-first order."""
+    by_class: dict[str, list[str]] = {}
+    for sop, ts in pairs:
+        by_class.setdefault(sop, []).append(ts)
+    return [(sop, ts) for sop, tss in by_class.items() for ts in tss]

@@ -1,0 +1,214 @@
+"""Streaming DIMSE message sender: P-DATA-TF PDUs written straight from the file, with back-pressure.
+
+Why not pynetdicom's ``send_c_store(path)``: its chunked mode reads the file in chunks, but every P-DATA
+primitive goes into the DUL's unbounded outgoing queue, so with a slow receiver the whole object piles up in
+memory (PEERS.md: 130-410 MB). Here the sender owns the flow:
+
+- **Plain TCP**: PDUs are written to the association's socket by the sending thread itself, read from the
+  file into one reusable buffer with ``readinto`` and sent with ``sendmsg`` (header + view, no copy into a
+  bytes object). The socket's send buffer is the back-pressure: when the peer is slow ``sendmsg`` waits, so
+  memory stays flat (one buffer, ``BLOCK`` bytes) whatever the object size. The pynetdicom reactor is paused
+  meanwhile (:meth:`Session.pause_reactor`); its DUL thread keeps *reading* the socket, so an A-ABORT or the
+  response is still seen.
+- **TLS**: an ``SSLSocket`` must not be written by two threads, so PDUs go through the DUL queue, but at most
+  ``QUEUE_DEPTH`` at a time (bounded, waiting for the DUL to drain).
+
+PDU layout (PS3.8 §9.3.5, Annex E): P-DATA-TF = type 04H, reserved, PDU length (4), then PDV items: item length
+(4), presentation context ID (1), message control header (1: bit 0 command/data, bit 1 last fragment), data.
+Each PDU carries one PDV whose length never exceeds the peer's Maximum Length (PS3.8 D.1; 0 = unlimited).
+The command set is Implicit VR Little Endian (PS3.7 §6.3.1); the data set is sent in the accepted transfer
+syntax, and the caller guarantees the bytes *are* encoded in it.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import struct
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from smartbox_next.errors import AssociationAbortedError, ResponseTimeoutError
+
+if TYPE_CHECKING:
+    from smartbox_next.net._session import Session
+
+BLOCK = 4 * 1024 * 1024  # read buffer; the only per-transfer allocation
+UNLIMITED_PDV = 1024 * 1024  # our PDV size when the peer announces Maximum Length 0
+QUEUE_DEPTH = 4  # TLS path: at most this many PDUs waiting in the DUL queue
+_HDR = struct.Struct(">BBIIBB")  # PDU type, reserved, PDU length, PDV item length, context ID, control header
+_CMD_LAST, _CMD_MORE, _DATA_LAST, _DATA_MORE = 0x03, 0x01, 0x02, 0x00
+_IOV_MAX = 1000
+
+ByteCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class FileRange:
+    """``length`` bytes of ``path`` starting at ``offset``, sent without loading them."""
+
+    path: Path
+    offset: int
+    length: int
+
+
+Segment = bytes | FileRange
+
+
+@dataclass(frozen=True)
+class Payload:
+    """An encoded data set as a list of segments, and the transfer syntax it is encoded in."""
+
+    segments: tuple[Segment, ...]
+    transfer_syntax: str
+    conversion: str = ""  # "" = the file's own bytes; else what was done (for the record)
+
+    @property
+    def length(self) -> int:
+        return sum(len(s) if isinstance(s, bytes) else s.length for s in self.segments)
+
+
+def pdv_limit(peer_max_pdu: int) -> int:
+    """Largest PDV value (data bytes) per PDU: peer's Maximum Length minus 6 (item length, ID, header)."""
+    if peer_max_pdu <= 0:
+        return UNLIMITED_PDV
+    return max(1, peer_max_pdu - 6)
+
+
+def _pdu_header(context_id: int, control: int, size: int) -> bytes:
+    return _HDR.pack(0x04, 0x00, size + 6, size + 2, context_id, control)
+
+
+class _Sink:
+    """Where PDUs go: the raw socket (plain TCP) or the bounded DUL queue (TLS)."""
+
+    def __init__(self, session: Session, timeout: float) -> None:
+        self.session = session
+        self.timeout = timeout
+        self.sock = session.raw_socket()
+
+    def write(self, parts: list[bytes | memoryview]) -> None:
+        if self.sock is not None:
+            self._sendmsg(self.sock, parts)
+        else:
+            self._queue(parts)
+        self.session.touch()
+
+    def _sendmsg(self, sock: socket.socket, parts: list[bytes | memoryview]) -> None:
+        views = [memoryview(p).cast("B") for p in parts]
+        idx = 0
+        while idx < len(views):
+            batch = views[idx: idx + _IOV_MAX]
+            try:
+                sent = sock.sendmsg(batch, [], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                raise self.session.broken("C-STORE", exc) from None
+            if sent == 0:
+                self._wait_writable(sock)
+                continue
+            # drop fully sent views, trim the partially sent one
+            while sent and idx < len(views):
+                n = len(views[idx])
+                if sent >= n:
+                    sent -= n
+                    idx += 1
+                else:
+                    views[idx] = views[idx][sent:]
+                    sent = 0
+
+    def _wait_writable(self, sock: socket.socket) -> None:
+        try:
+            _, writable, _ = select.select([], [sock], [], self.timeout)
+        except (OSError, ValueError) as exc:
+            raise self.session.broken("C-STORE", exc) from None
+        if not writable:
+            raise ResponseTimeoutError("net.timeout", peer=str(self.session.peer), operation="C-STORE")
+        self.session.raise_if_broken("C-STORE")
+
+    def _queue(self, parts: list[bytes | memoryview]) -> None:
+        # parts alternate header, data; rebuild one P-DATA primitive per PDV
+        for i in range(0, len(parts), 2):
+            header = bytes(parts[i])
+            context_id, control = header[10], header[11]
+            deadline = time.monotonic() + self.timeout
+            while self.session.queued_pdus() >= QUEUE_DEPTH:
+                self.session.raise_if_broken("C-STORE")
+                if time.monotonic() > deadline:
+                    raise ResponseTimeoutError("net.timeout", peer=str(self.session.peer), operation="C-STORE")
+                time.sleep(0.0002)
+            self.session.raise_if_broken("C-STORE")
+            self.session.queue_pdv(context_id, bytes([control]) + bytes(parts[i + 1]))
+
+
+def _fragments(data: bytes | memoryview, limit: int) -> list[memoryview]:
+    view = memoryview(data)
+    return [view[i: i + limit] for i in range(0, len(view), limit)] or [view[:0]]
+
+
+def send_message(session: Session, context_id: int, command: bytes, payload: Payload | None,
+                 on_bytes: ByteCallback | None = None, *, timeout: float) -> None:
+    """Send one DIMSE message: ``command`` (encoded command set), then ``payload`` streamed from its segments.
+
+    ``on_bytes(n)`` is called after each block with the data-set bytes sent so far.
+    """
+    limit = pdv_limit(session.peer_max_pdu)
+    sink = _Sink(session, timeout)
+    cmd_frags = _fragments(command, limit)
+    parts: list[bytes | memoryview] = []
+    for i, frag in enumerate(cmd_frags):
+        parts += [_pdu_header(context_id, _CMD_LAST if i == len(cmd_frags) - 1 else _CMD_MORE, len(frag)), frag]
+    if payload is None or payload.length == 0:
+        sink.write(parts)
+        return
+    total = payload.length
+    block = max(limit, (BLOCK // limit) * limit)
+    buf = bytearray(min(block, total))
+    view = memoryview(buf)
+    done = 0
+
+    def emit(chunk: memoryview) -> None:
+        nonlocal done, parts
+        for frag in _fragments(chunk, limit):
+            done += len(frag)
+            parts += [_pdu_header(context_id, _DATA_LAST if done == total else _DATA_MORE, len(frag)), frag]
+        sink.write(parts)
+        parts = []
+        if on_bytes is not None:
+            on_bytes(done)
+
+    for seg in payload.segments:
+        if isinstance(seg, bytes):
+            for i in range(0, len(seg), block):
+                emit(memoryview(seg)[i: i + block])
+            continue
+        with seg.path.open("rb", buffering=0) as fh:
+            fh.seek(seg.offset)
+            left = seg.length
+            while left > 0:
+                n = _read_into(fh, view[: min(len(view), left)])
+                emit(view[:n])
+                left -= n
+    if done != total:  # pragma: no cover - guarded by _read_into
+        raise AssociationAbortedError("net.aborted", peer=str(session.peer), operation="C-STORE",
+                                      source="local")
+
+
+def _read_into(fh: BinaryIO, view: memoryview) -> int:
+    """Fill ``view`` completely from ``fh``; a short file means it changed under us."""
+    got = 0
+    while got < len(view):
+        n = fh.readinto(view[got:])  # type: ignore[attr-defined]
+        if not n:
+            raise OSError(f"file ended early after {got} of {len(view)} bytes")
+        got += n
+    return got
+
+
+def segments_length(segments: Sequence[Segment]) -> int:
+    """Total bytes of ``segments``."""
+    return sum(len(s) if isinstance(s, bytes) else s.length for s in segments)

@@ -1,0 +1,103 @@
+"""Deliver objects to one or many destinations: retries per :mod:`smartbox_next.retry`, one worker per peer.
+
+- :func:`collect_paths` expands files and folders (recursive, sorted); what is not DICOM is reported by
+  :func:`~smartbox_next.net.store.store_files` as a failed, non-retryable outcome, not fatal for the rest.
+- :func:`deliver` sends a batch to one peer and re-sends only the objects whose failure is retryable
+  (``exc.retryable``: A7xx, transient rejection, abort, timeout), with exponential backoff and jitter, until
+  the policy gives up.
+- :func:`send_to_many` runs :func:`deliver` for every peer at once, one thread each (DESIGN "boring
+  concurrency"): a failure at one destination never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from smartbox_next.config import Config
+from smartbox_next.errors import NetworkError
+from smartbox_next.net.peer import Peer
+from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressCallback, store_files
+from smartbox_next.retry import RetryPolicy
+
+LOG = logging.getLogger(__name__)
+
+RetryCallback = Callable[[Peer, int, float, int], None]  # peer, attempt that failed, wait (s), objects left
+
+
+def collect_paths(items: Iterable[Path]) -> list[Path]:
+    """Files as given, folders expanded recursively (sorted); hidden files inside folders are skipped."""
+    out: list[Path] = []
+    for item in items:
+        item = Path(item)
+        if item.is_dir():
+            out += sorted(p for p in item.rglob("*")
+                          if p.is_file() and not any(part.startswith(".") for part in p.relative_to(item).parts))
+        else:
+            out.append(item)
+    return list(dict.fromkeys(out))
+
+
+def deliver(config: Config, peer: Peer, paths: Sequence[Path], *, progress: ProgressCallback | None = None,
+            policy: RetryPolicy | None = None, on_retry: RetryCallback | None = None,
+            sleep: Callable[[float], None] = time.sleep,
+            clock: Callable[[], float] = time.monotonic) -> BatchResult:
+    """Send ``paths`` to ``peer``, retrying the retryable failures per ``policy`` (default: the configured one)."""
+    policy = policy or RetryPolicy.from_config(config.retry)
+    start = clock()
+    results: dict[Path, FileResult] = {}
+    pending = [Path(p) for p in paths]
+    attempt = 0
+    while pending:
+        attempt += 1
+        batch = store_files(config, peer, pending, progress=progress)
+        for r in batch.results:
+            results[r.path] = r
+        again = [r for r in batch.results if r.outcome is Outcome.FAILED and r.retryable]
+        if not again:
+            break
+        assert again[0].error is not None
+        wait = policy.next_delay(again[0].error, attempt, clock() - start)
+        if wait is None:
+            break
+        LOG.info("%s: %d object(s) to retry in %.1f s (attempt %d failed: %s)", peer, len(again), wait, attempt,
+                 again[0].error.key)
+        if on_retry is not None:
+            on_retry(peer, attempt, wait, len(again))
+        sleep(wait)
+        pending = [r.path for r in again]
+    return BatchResult(peer=peer, results=[results[Path(p)] for p in paths], seconds=clock() - start,
+                       attempts=attempt)
+
+
+def send_to_many(config: Config, peers: Sequence[Peer], paths: Sequence[Path], *,
+                 progress: ProgressCallback | None = None, policy: RetryPolicy | None = None,
+                 on_retry: RetryCallback | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> list[BatchResult]:
+    """Deliver ``paths`` to every peer in parallel (one worker thread per peer); results in ``peers`` order."""
+    results: list[BatchResult | None] = [None] * len(peers)
+
+    def work(i: int, peer: Peer) -> None:
+        try:
+            results[i] = deliver(config, peer, paths, progress=progress, policy=policy, on_retry=on_retry,
+                                 sleep=sleep)
+        except Exception as exc:  # a bug must not take the other destinations down
+            LOG.exception("sending to %s failed unexpectedly", peer)
+            error = NetworkError("net.aborted", retryable=True, peer=str(peer), operation="send",
+                                 source=type(exc).__name__)
+            results[i] = BatchResult(peer=peer, results=[FileResult(Path(p), Outcome.FAILED, error=error)
+                                                         for p in paths])
+
+    if len(peers) == 1:
+        work(0, peers[0])
+    else:
+        threads = [threading.Thread(target=work, args=(i, p), name=f"send-{p.ae_title}", daemon=True)
+                   for i, p in enumerate(peers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    return [r for r in results if r is not None]
