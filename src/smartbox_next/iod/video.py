@@ -336,3 +336,101 @@ def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopCla
 def build_video_object(config: Config, exam: Exam, path: Path, sop: sops.SopClass, out_dir: Path) -> Any:
     """Adapter with the pipeline's builder signature (``pipeline.register_video_builder``)."""
     return build_video_objects(config, exam, path, sop, out_dir)
+
+
+# ------------------------------------------------------------------------------ sender fallback
+
+def _fragments(path: Path) -> tuple[Dataset, list[tuple[int, int]]]:
+    """Header (without Pixel Data) and (offset, length) of every fragment after the BOT (PS3.5 §A.4)."""
+    import struct
+
+    import pydicom
+
+    with path.open("rb") as fh:
+        ds = pydicom.dcmread(fh, stop_before_pixels=True)
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"\xe0\x7f\x10\x00" or head[8:12] != b"\xff\xff\xff\xff":
+            raise MediaError("media.not_video_object", path=str(path), detail="no encapsulated Pixel Data")
+        spans: list[tuple[int, int]] = []
+        first = True
+        while True:
+            item = fh.read(8)
+            if len(item) < 8:
+                raise MediaError("media.truncated", path=str(path), detail="Pixel Data ends early")
+            group, elem, length = struct.unpack("<HHI", item)
+            if (group, elem) == (0xFFFE, 0xE0DD):
+                break
+            if not first:
+                spans.append((fh.tell(), length))
+            first = False
+            fh.seek(length, os.SEEK_CUR)
+    return ds, spans
+
+
+def transcode_for(path: Path, target_ts: str, out_dir: Path | None = None, config: Config | None = None) -> Path:
+    """The same video under another video transfer syntax, as a new object next to ``path`` (sender fallback).
+
+    A fragmentable/non-fragmentable twin is re-wrapped (same bytes); MPEG-2 ↔ H.264 is re-encoded with PyAV,
+    and the new object (new SOP Instance UID, same series) is DERIVED with the lossy methods in order applied.
+    """
+    from smartbox_next.media.syntax import plan_h264, plan_mpeg2
+
+    config = config or Config()
+    target = ALL_SYNTAXES.get(target_ts)
+    if target is None or target.codec == "hevc":
+        raise MediaError("media.bad_target", ts=target_ts)
+    src_ds, spans = _fragments(path)
+    current = ALL_SYNTAXES.get(str(src_ds.file_meta.TransferSyntaxUID))
+    if current is None:
+        raise MediaError("media.not_video_object", path=str(path), detail=str(src_ds.file_meta.TransferSyntaxUID))
+    out_dir = out_dir or path.parent
+    work = Path(tempfile.mkdtemp(prefix=".fallback-", dir=out_dir))
+    try:
+        stream = work / "stream.bin"
+        with stream.open("wb") as out:
+            for off, length in spans:
+                shutil.copyfileobj(io.BufferedReader(FileSlice(path, off, length)), out, WRITE_CHUNK)
+        info = probe(stream)
+        derivation = str(src_ds.get("DerivationDescription", ""))
+        methods = list(src_ds.get("LossyImageCompressionMethod", []) or [])
+        if isinstance(src_ds.get("LossyImageCompressionMethod"), str):
+            methods = [src_ds.LossyImageCompressionMethod]
+        if target.uid in (current.twin, current.uid):
+            final = info
+        else:
+            plan = plan_h264(info) if target.codec == "h264" else plan_mpeg2(info)
+            if plan.syntax.uid not in (target.uid, target.twin):
+                raise MediaError("media.bad_target", ts=target_ts)
+            final = probe(transcode(info, plan, work / f"fallback.{plan.container}", _settings(config)))
+            derivation = f"{derivation + '; ' if derivation else ''}Transcoded to {target.name} for a receiver"
+            methods.append(target.lossy_method)
+        return _rewrite(src_ds, final, target, derivation, methods, out_dir, config)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _rewrite(src: Dataset, info: VideoInfo, target: VideoSyntax, derivation: str, methods: list[str],
+             out_dir: Path, config: Config) -> Path:
+    from smartbox_next.iod.common import file_meta
+    from smartbox_next.uid import generate_uid
+
+    ds = Dataset()
+    for elem in src:
+        ds.add(elem)
+    uid = generate_uid(config.uid.root)
+    ds.SOPInstanceUID = uid
+    ds.file_meta = file_meta(str(src.SOPClassUID), uid, target.uid, config.station.ae_title)
+    for keyword in ("PixelAspectRatio", "StereoPairsPresent"):
+        if keyword in ds:
+            delattr(ds, keyword)
+    add_video_pixel_module(ds, info, target)
+    add_cine(ds, info)
+    if derivation != str(src.get("DerivationDescription", "")):
+        ds.ImageType = ["DERIVED", *list(src.ImageType)[1:]]
+        ds.DerivationDescription = derivation[:1024]
+        ds.LossyImageCompressionMethod = methods if len(methods) > 1 else methods[0]
+    finalize(ds, config)
+    target_path = out_dir / f"{uid}.dcm"
+    limit = config.video.max_fragment_bytes
+    write_encapsulated(ds, fragment_slices(info.path, target, limit), target_path)
+    return target_path
