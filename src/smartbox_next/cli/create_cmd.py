@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -16,6 +18,7 @@ from smartbox_next.model import Exam, Patient, Study, emergency_patient
 from smartbox_next.pipeline import create_objects, register_video_builder
 
 SOP_CHOICES = [s.cli_name for s in sops.ALL]
+F = TypeVar("F", bound=Callable[..., Any])
 register_video_builder(build_video_object)  # video inputs (probe finds a video stream) -> iod.video
 
 
@@ -35,35 +38,50 @@ def manual_exam(config: Config, *, patient_name: str | None, patient_id: str | N
     return Exam(patient, study, uid_root=config.uid.root)
 
 
+def identity_options(fn: F) -> F:
+    """The patient/study options shared by ``create`` and ``export``."""
+    for option in reversed([
+        click.option("--patient-name", default=None, help='Patient name, e.g. "Müller^Jürgen".'),
+        click.option("--patient-id", default=None, help="Patient ID."),
+        click.option("--birth-date", default=None, help="Birth date YYYYMMDD."),
+        click.option("--sex", type=click.Choice(["M", "F", "O"]), default=None),
+        click.option("--accession", default=None, help="Accession number."),
+        click.option("--study-uid", default=None, help="Study Instance UID to join (default: a new study)."),
+        click.option("--emergency", is_flag=True, help="Unknown patient: generated, clearly marked identity."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def exam_from_options(state: AppState, *, patient_name: str | None, patient_id: str | None,
+                      birth_date: str | None, sex: str | None, accession: str | None, study_uid: str | None,
+                      emergency: bool, **_: Any) -> Exam:
+    """The exam for the identity options (raises SmartboxError; call inside ``reporting``)."""
+    for keyword, value in (("PatientName", patient_name), ("PatientID", patient_id),
+                           ("PatientBirthDate", birth_date), ("AccessionNumber", accession)):
+        if value:
+            check_value(keyword, value)
+    return manual_exam(state.config, patient_name=patient_name, patient_id=patient_id, birth_date=birth_date,
+                       sex=sex, accession=accession, study_uid=study_uid, emergency=emergency)
+
+
 @cli.command("create")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the created objects.")
 @click.option("--sop", type=click.Choice(SOP_CHOICES), default=None,
               help="Object type (default from config: objects.sop).")
-@click.option("--patient-name", default=None, help='Patient name, e.g. "Müller^Jürgen".')
-@click.option("--patient-id", default=None, help="Patient ID.")
-@click.option("--birth-date", default=None, help="Birth date YYYYMMDD.")
-@click.option("--sex", type=click.Choice(["M", "F", "O"]), default=None)
-@click.option("--accession", default=None, help="Accession number.")
-@click.option("--study-uid", default=None, help="Study Instance UID to join (default: a new study).")
-@click.option("--emergency", is_flag=True, help="Unknown patient: generated, clearly marked identity.")
+@identity_options
 @click.option("--conversion-type", type=click.Choice(["DV", "DI", "WSD", "SD", "SI"]), default=None,
               help="SC Conversion Type: DV frame grabber, DI digital camera/interface.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per created file.")
 @pass_state
-def create(state: AppState, inputs: tuple[Path, ...], out_dir: Path, sop: str | None, patient_name: str | None,
-           patient_id: str | None, birth_date: str | None, sex: str | None, accession: str | None,
-           study_uid: str | None, emergency: bool, conversion_type: str | None, as_json: bool) -> int:
+def create(state: AppState, inputs: tuple[Path, ...], out_dir: Path, sop: str | None, conversion_type: str | None,
+           as_json: bool, **identity: Any) -> int:
     """Create one DICOM object per INPUT (JPEG, PNG, … or video)."""
     config = state.config
     with reporting(state):
-        for keyword, value in (("PatientName", patient_name), ("PatientID", patient_id),
-                               ("PatientBirthDate", birth_date), ("AccessionNumber", accession)):
-            if value:
-                check_value(keyword, value)
-        exam = manual_exam(config, patient_name=patient_name, patient_id=patient_id, birth_date=birth_date,
-                           sex=sex, accession=accession, study_uid=study_uid, emergency=emergency)
+        exam = exam_from_options(state, **identity)
     failures = 0
     for path in inputs:
         try:
