@@ -76,7 +76,7 @@ def exam_from_options(state: AppState, *, patient_name: str | None, patient_id: 
               help="SC Conversion Type: DV frame grabber, DI digital camera/interface.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per created file.")
 @pass_state
-def create(state: AppState, inputs: tuple[Path, ...], out_dir: Path, sop: str | None, conversion_type: str | None,
+def create(state: AppState, /, inputs: tuple[Path, ...], out_dir: Path, sop: str | None, conversion_type: str | None,
            as_json: bool, **identity: Any) -> int:
     """Create one DICOM object per INPUT (JPEG, PNG, … or video)."""
     config = state.config
