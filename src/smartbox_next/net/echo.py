@@ -36,11 +36,8 @@ def echo(config: Config, peer: Peer) -> EchoResult:
     t0 = time.perf_counter()
     with open_session(config, peer, [build_context(VERIFICATION)]) as session:
         t1 = time.perf_counter()
-        status_ds = session.assoc.send_c_echo()
+        status_ds = session.echo()
         t2 = time.perf_counter()
-        if "Status" not in status_ds:
-            session.check("C-ECHO")
-            raise session.broken("C-ECHO")
     status = int(status_ds.Status)
     if status != 0x0000:
         raise DimseError("echo.failed", peer=str(peer), status=status, code=f"0x{status:04X}")

@@ -1,0 +1,27 @@
+"""``smartbox echo PEER``: C-ECHO (PS3.4 Annex A) and the round-trip time, or the reason it failed."""
+
+from __future__ import annotations
+
+import click
+
+from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
+from smartbox_next.messages import render
+from smartbox_next.net.echo import echo
+
+
+@cli.command("echo")
+@click.argument("peer")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_state
+def echo_cmd(state: AppState, peer: str, as_json: bool) -> None:
+    """Verify the connection to PEER (a configured name or AET@host:port)."""
+    with reporting(state):
+        target = state.config.peer(peer)
+        result = echo(state.config, target)
+    params = {"peer": str(target), "echo_ms": f"{result.echo_ms:.1f}",
+              "association_ms": f"{result.association_ms:.1f}"}
+    if as_json:
+        emit_json({"event": "echo", "peer": str(target), "status": result.status,
+                   "echo_ms": round(result.echo_ms, 2), "association_ms": round(result.association_ms, 2)})
+    else:
+        click.echo(render("echo.ok", state.lang, params))
