@@ -241,3 +241,29 @@ def test_cli_not_dicom(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     path.write_text("not dicom")
     assert main(["--lang", "en", "validate", "--no-dciodvfy", str(path)]) == 1
     assert "cannot be read as DICOM" in capsys.readouterr().err
+
+
+def test_validate_file_does_not_load_the_video(tmp_path: Path) -> None:
+    import tracemalloc
+
+    ds = video_endoscopic([b"\x00\x00"])
+    del ds.PixelData
+    path = tmp_path / "big.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    size = 32 << 20
+    with path.open("ab") as fh:
+        fh.write(b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff")
+        fh.write(b"\xfe\xff\x00\xe0\x00\x00\x00\x00")
+        fh.write(b"\xfe\xff\x00\xe0" + struct.pack("<I", size))
+        chunk = b"\x00\x00\x00\x01" * (1 << 18)
+        for _ in range(size // len(chunk)):
+            fh.write(chunk)
+        fh.write(b"\xfe\xff\xdd\xe0\x00\x00\x00\x00")
+    tracemalloc.start()
+    try:
+        report = validate_file(path, use_dciodvfy=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.ok, report.errors
+    assert peak < size // 8
