@@ -44,6 +44,7 @@ __all__ = [
     "dciodvfy",
     "free_port",
     "in_ci",
+    "make_tls_files",
     "orthanc",
     "require_tool",
     "started_logs",
@@ -279,6 +280,17 @@ def storescp(out_dir: Path, *, aet: str = "STORESCP",
     proc, port = _start_on_free_port(build, log_path, START_TIMEOUT)
     with _running(proc, log_path):
         yield StoreScp(port=port, aet=aet, out_dir=out_dir, log_path=log_path)
+
+
+def make_tls_files(directory: Path, common_name: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed RSA key and certificate (PEM) made with ``openssl``, for storescp ``+tls key cert``."""
+    exe = require_tool("openssl")
+    directory.mkdir(parents=True, exist_ok=True)
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    subprocess.run([exe, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", f"/CN={common_name}"], check=True, capture_output=True, timeout=120,
+                   stdin=subprocess.DEVNULL)
+    return key, cert
 
 
 # ------------------------------------------------------------------------------------------ wlmscpfs

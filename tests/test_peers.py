@@ -114,6 +114,18 @@ def test_storescp_profile_refuses_sop_class(storescu_tool: str, tmp_path: Path) 
     assert [pydicom.dcmread(p).SOPClassUID for p in received] == [SC]
 
 
+def test_storescp_tls(storescu_tool: str, img2dcm_tool: str, tmp_path: Path) -> None:
+    key, cert = peers.make_tls_files(tmp_path / "tls")
+    src = _img2dcm(img2dcm_tool, tmp_path)
+    with peers.storescp(tmp_path / "in", extra_args=["+tls", str(key), str(cert), "-ic"]) as scp:
+        plain = _run([storescu_tool, "-xy", "-aec", scp.aet, "127.0.0.1", str(scp.port), str(src)])
+        tls = _run([storescu_tool, "+tla", "-ic", "-xy", "-aec", scp.aet, "127.0.0.1", str(scp.port), str(src)])
+        received = scp.received()
+    assert plain.returncode != 0  # a plain TCP client cannot talk to a TLS port
+    assert tls.returncode == 0, tls.stdout + tls.stderr
+    assert len(received) == 1
+
+
 def test_storescp_stops_process(tmp_path: Path) -> None:
     with peers.storescp(tmp_path / "in") as scp:
         port = scp.port
