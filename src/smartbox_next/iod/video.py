@@ -384,6 +384,7 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path | None = None, confi
     if current is None:
         raise MediaError("media.not_video_object", path=str(path), detail=str(src_ds.file_meta.TransferSyntaxUID))
     out_dir = out_dir or path.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".fallback-", dir=out_dir))
     try:
         stream = work / "stream.bin"

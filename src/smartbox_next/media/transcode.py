@@ -77,7 +77,9 @@ def _pad_planes(frame: Any, plan: TranscodePlan) -> Any:
 
 
 def _convert(frame: Any, plan: TranscodePlan) -> Any:
-    out = frame.reformat(width=plan.content_width, height=plan.content_height, format="yuv420p")
+    full_range = frame.format.name.startswith("yuvj") or getattr(frame, "color_range", 0) == 2  # AVCOL_RANGE_JPEG
+    out = frame.reformat(width=plan.content_width, height=plan.content_height, format="yuv420p",
+                         src_color_range="JPEG" if full_range else None, dst_color_range="MPEG")
     if (plan.content_width, plan.content_height) != (plan.width, plan.height):
         out = _pad_planes(out, plan)
     return out
