@@ -239,8 +239,8 @@ class Session:
         finally:
             assoc._reactor_checkpoint.set()
 
-    def _next_message(self) -> tuple[Any, Any]:
-        """Next DIMSE message, or (None, None) after the DIMSE timeout / an abort.
+    def _next_message(self) -> tuple[Any, Any] | None:
+        """Next DIMSE message; (None, None) when the association ended; None after the DIMSE timeout.
 
         While waiting, TCP_QUICKACK is re-armed every millisecond: peers that write a PDU header and body
         in two writes with Nagle on (DCMTK by default) otherwise wait for our delayed ACK, ~40 ms per response.
@@ -256,7 +256,7 @@ class Session:
             except queue.Empty:
                 pass
             if deadline is not None and time.monotonic() > deadline:
-                return None, None
+                return None
             if sock is not None:
                 with suppress(OSError):
                     sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
@@ -269,13 +269,13 @@ class Session:
         """
         assoc = self.assoc
         while True:
-            _cx, rsp = self._next_message()
-            if rsp is None:
-                timed_out = assoc.is_established and self._observed.abort is None
+            item = self._next_message()
+            if item is None:  # DIMSE timeout: abort (PS3.7 §9.1) and report
                 assoc._handle_no_response()
-                if timed_out:
-                    raise ResponseTimeoutError("net.timeout", peer=str(self.peer), operation=operation)
-                raise self.broken(operation)
+                raise ResponseTimeoutError("net.timeout", peer=str(self.peer), operation=operation)
+            _cx, rsp = item
+            if rsp is None:
+                raise self.broken(operation, ConnectionAbortedError())
             if getattr(rsp, "MessageIDBeingRespondedTo", None) != message_id:
                 LOG.warning("ignoring unexpected DIMSE message %s during %s", type(rsp).__name__, operation)
                 continue

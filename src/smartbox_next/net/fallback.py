@@ -55,7 +55,29 @@ class VideoFallback(Protocol):
         ...
 
 
-video_fallback: VideoFallback | None = None
+class _IodVideoFallback:
+    """Default hook: :func:`smartbox_next.iod.video.transcode_for` (MPEG-2 ↔ H.264 HP@L4.1 via PyAV).
+
+    The re-encoded object is a new, DERIVED instance (new SOP Instance UID, lossy methods listed), as the
+    video module decides; HEVC sources are not re-encoded.
+    """
+
+    _H264 = "1.2.840.10008.1.2.4.102"
+    _MPEG2 = ("1.2.840.10008.1.2.4.101", "1.2.840.10008.1.2.4.100")
+
+    def targets(self, transfer_syntax: str) -> Sequence[str]:
+        source = ALL_SYNTAXES.get(transfer_syntax)
+        if source is None or source.codec == "hevc":
+            return []
+        return list(self._MPEG2) if source.codec == "h264" else [self._H264]
+
+    def transcode(self, path: Path, transfer_syntax: str, out_dir: Path) -> Path:
+        from smartbox_next.iod.video import transcode_for
+
+        return transcode_for(path, transfer_syntax, out_dir)
+
+
+video_fallback: VideoFallback | None = _IodVideoFallback()
 """The single hook for video re-encoding; ``None`` = only re-wrapping between twins."""
 
 

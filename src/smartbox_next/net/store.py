@@ -285,6 +285,8 @@ def _send_one(config: Config, session: Session, obj: ObjectInfo, batch: _Batch) 
                              timeout=config.network.network_timeout)
                 result.bytes_sent = payload.length
                 status_ds: Dataset = session.wait_response(message_id, "C-STORE")
+        except NetworkError:
+            raise  # ResponseTimeoutError is also an OSError; the association is gone either way
         except OSError as exc:  # the file changed under us: the message is incomplete, drop the association
             result.error = MediaError("send.file_changed", path=str(obj.path), detail=str(exc))
             return result, True
