@@ -18,6 +18,7 @@ from typing import Any
 
 from smartbox_next import __version__
 from smartbox_next.errors import ConfigError
+from smartbox_next.messages import Bilingual
 from smartbox_next.net.peer import Peer, check_ae_title
 
 ENV_PREFIX = "SMARTBOX_"
@@ -48,7 +49,9 @@ def _max_len(n: int) -> Check:
     def check(value: Any, setting: str) -> Any:
         if len(value) > n or any(c in value for c in "\\\r\n"):
             raise ConfigError(
-                "config.invalid_value", setting=setting, value=value, expected=f"at most {n} characters"
+                "config.invalid_value", setting=setting, value=value,
+                expected=Bilingual(f"at most {n} characters, no backslash or line break",
+                                   f"höchstens {n} Zeichen, ohne Backslash oder Zeilenumbruch"),
             )
         return value
 
@@ -56,9 +59,19 @@ def _max_len(n: int) -> Check:
 
 
 def _uid_root(value: Any, setting: str) -> Any:
-    from smartbox_next.uid import check_root
+    from smartbox_next.uid import MAX_ROOT_LENGTH, check_root
 
-    check_root(value)
+    try:
+        check_root(value)
+    except ConfigError:
+        raise ConfigError(
+            "config.invalid_value", setting=setting, value=value,
+            expected=Bilingual(
+                f"empty or an organisation root: digits and dots, no leading zeros, at most {MAX_ROOT_LENGTH} "
+                "characters",
+                f"leer oder ein Organisations-Stamm: Ziffern und Punkte, ohne führende Nullen, höchstens "
+                f"{MAX_ROOT_LENGTH} Zeichen"),
+        ) from None
     return value
 
 
@@ -206,7 +219,8 @@ def _code(value: Any, setting: str) -> Any:
     parts = str(value).split(":", 2)
     if len(parts) != 3 or not all(p.strip() for p in parts) or len(parts[2]) > 64:
         raise ConfigError("config.invalid_value", setting=setting, value=value,
-                          expected="SCHEME:VALUE:Meaning, e.g. SCT:14742008:Large intestine")
+                          expected=Bilingual("SCHEME:VALUE:Meaning, e.g. SCT:14742008:Large intestine",
+                                             "SCHEMA:WERT:Bedeutung, z. B. SCT:14742008:Large intestine"))
     return value
 
 
@@ -247,6 +261,20 @@ class VideoConfig:
 
 
 @dataclass(frozen=True)
+class OutboxConfig:
+    """Store-and-forward: spool, destinations, retention, disk guard."""
+
+    folder: str = field(default="", metadata=_doc("A folder destination (file-share copy); empty = none."))
+    folder_enabled: bool = field(default=True, metadata=_doc("Whether the folder destination is used."))
+    retention_days: float = field(default=0.0, metadata=_doc(
+        "Keep spool files this many days after every destination has them.", _range(0, 3650)))
+    min_free_mb: int = field(default=500, metadata=_doc(
+        "Refuse new captures when less disk space than this would remain (MB).", _range(0, 10_000_000)))
+    batch_size: int = field(default=32, metadata=_doc("Objects per association of a sender worker.",
+                                                      _range(1, 10_000)))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -258,6 +286,7 @@ class Config:
     retry: RetryConfig = RetryConfig()
     worklist: WorklistConfig = WorklistConfig()
     video: VideoConfig = VideoConfig()
+    outbox: OutboxConfig = OutboxConfig()
     peers: Mapping[str, Peer] = field(default_factory=dict)
 
     def peer(self, name_or_address: str) -> Peer:
@@ -282,7 +311,20 @@ SECTIONS: dict[str, type[Any]] = {
     "retry": RetryConfig,
     "worklist": WorklistConfig,
     "video": VideoConfig,
+    "outbox": OutboxConfig,
 }
+
+_KINDS = {
+    "bool": Bilingual("true or false", "true oder false"),
+    "int": Bilingual("a whole number", "eine ganze Zahl"),
+    "float": Bilingual("a number", "eine Zahl"),
+    "Path": Bilingual("a path", "ein Pfad"),
+    "str": Bilingual("text", "Text"),
+}
+_FILE = Bilingual("the configuration file", "der Konfigurationsdatei")
+_ENVIRONMENT = Bilingual("the environment", "der Umgebung")
+# SMARTBOX_* variables of the scripts in scripts/, not settings.
+_NOT_SETTINGS = (CONFIG_ENV, "SMARTBOX_SKIP_INSTALL", "SMARTBOX_TEST_")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -298,7 +340,7 @@ def _coerce(raw: Any, kind: Any, setting: str) -> Any:
                 return str(raw).lower() in _TRUE
             raise ValueError(raw)
         if kind_name == "int":
-            if isinstance(raw, bool):
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
                 raise ValueError(raw)
             return int(raw)
         if kind_name == "float":
@@ -306,19 +348,22 @@ def _coerce(raw: Any, kind: Any, setting: str) -> Any:
                 raise ValueError(raw)
             return float(raw)
         if kind_name == "Path":
-            return Path(str(raw))
+            if not isinstance(raw, str | Path):
+                raise ValueError(raw)
+            return Path(raw)
         if not isinstance(raw, str):
             raise ValueError(raw)
         return raw
-    except ValueError:
-        raise ConfigError("config.invalid_value", setting=setting, value=raw, expected=kind_name) from None
+    except (ValueError, OverflowError):
+        raise ConfigError("config.invalid_value", setting=setting, value=raw,
+                          expected=_KINDS.get(kind_name, kind_name)) from None
 
 
 def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str]) -> Any:
     known = {f.name for f in fields(cls)}
     for key in table:
         if key not in known:
-            raise ConfigError("config.unknown_setting", setting=f"{name}.{key}", source="the configuration file")
+            raise ConfigError("config.unknown_setting", setting=f"{name}.{key}", source=_FILE)
     values: dict[str, Any] = {}
     for f in fields(cls):
         setting = f"{name}.{f.name}"
@@ -347,7 +392,7 @@ def _peers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Peer]:
             unknown = set(spec) - {"address", "tls", "enabled"}
             if unknown:
                 raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
-                                  source="the configuration file")
+                                  source=_FILE)
             if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
                 continue
             tls = _coerce(spec.get("tls", False), bool, f"{setting}.tls")
@@ -359,7 +404,7 @@ def _peers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Peer]:
         if key.startswith(f"{ENV_PREFIX}PEERS_"):
             name = key[len(ENV_PREFIX) + 6:].lower()
             if name:
-                peers[name] = Peer.parse(value, setting=key, name=name)
+                peers[name] = Peer.parse(value, setting=f"peers.{name}", name=name)
     return peers
 
 
@@ -390,11 +435,12 @@ def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None =
     env = {} if env is None else env
     for key in data:
         if key not in SECTIONS and key != "peers":
-            raise ConfigError("config.unknown_setting", setting=key, source="the configuration file")
+            raise ConfigError("config.unknown_setting", setting=key, source=_FILE)
+    env_keys = {f"{ENV_PREFIX}{name}_{f.name}".upper() for name, cls in SECTIONS.items() for f in fields(cls)}
     for key in env:
-        m = re.match(rf"^{ENV_PREFIX}([A-Z]+)_", key)
-        if m and m.group(1).lower() not in SECTIONS and m.group(1) not in ("PEERS",) and key != CONFIG_ENV:
-            raise ConfigError("config.unknown_setting", setting=key, source="the environment")
+        if (key.startswith(ENV_PREFIX) and not key.startswith(_NOT_SETTINGS)
+                and not re.match(rf"^{ENV_PREFIX}PEERS_[A-Z0-9_]+$", key) and key not in env_keys):
+            raise ConfigError("config.unknown_setting", setting=key, source=_ENVIRONMENT)
     sections = {
         name: _build_section(name, cls, _table(data, name), env) for name, cls in SECTIONS.items()
     }

@@ -16,7 +16,7 @@ from smartbox_next.errors import ConfigError
 MAX_UID_LENGTH = 64
 MAX_ROOT_LENGTH = 40  # leaves >= 23 random digits (~76 bits) for the suffix
 _COMPONENT = r"(0|[1-9][0-9]*)"
-_UID_RE = re.compile(rf"^{_COMPONENT}(\.{_COMPONENT})*$")
+_UID_RE = re.compile(rf"^{_COMPONENT}(\.{_COMPONENT})*\Z")  # \Z: no trailing newline
 
 # Implementation Class UID (PS3.7 D.3.3.2): UUID-derived UIDs are not for this purpose (PS3.5 B.2), so it
 # lives under pydicom's registered root, derived deterministically as pydicom documents

@@ -17,13 +17,23 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
 from smartbox_next.errors import AttributeValueError
+from smartbox_next.messages import Bilingual
 from smartbox_next.uid import is_valid_uid
 
 MAX_CHARS = {"SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "CS": 16, "AE": 16, "DS": 16, "IS": 12,
              "UC": 2**32 - 2, "UT": 2**32 - 2, "UR": 2**32 - 2}
-_CS_RE = re.compile(r"^[A-Z0-9 _]*$")
-_TM_RE = re.compile(r"^([01]\d|2[0-3])([0-5]\d([0-5]\d(\.\d{1,6})?)?)?$")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]")  # ESC (1B) allowed for ISO 2022
+_CS_RE = re.compile(r"^[A-Z0-9 _]*\Z")  # \Z: "$" would allow a trailing newline
+_TM_RE = re.compile(r"^([01]\d|2[0-3])([0-5]\d([0-5]\d(\.\d{1,6})?)?)?\Z", re.ASCII)
+_IS_RE = re.compile(r"^ *[+-]?[0-9]+ *\Z")
+_RULES = {
+    "cs": Bilingual("only A-Z, 0-9, space and underscore", "nur A-Z, 0-9, Leerzeichen und Unterstrich"),
+    "control": Bilingual("no control characters", "keine Steuerzeichen"),
+    "is": Bilingual("an integer: digits with optional sign", "eine ganze Zahl: Ziffern mit optionalem Vorzeichen"),
+    "pn": Bilingual("use ^ between name parts", "Namensteile mit ^ trennen"),
+    "pn_groups": Bilingual("at most three '=' groups", "höchstens drei '='-Gruppen"),
+    "pn_parts": Bilingual("at most five name parts", "höchstens fünf Namensteile"),
+}
+_CONTROL = re.compile(r"[\x00-\x1a\x1c-\x1f\x7f]")  # incl. TAB; ESC (1B) allowed for ISO 2022
 _CONTROL_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")  # ST/LT/UT allow CR LF FF TAB
 
 
@@ -47,20 +57,20 @@ def _check_length(keyword: str, vr: str, text: str, maximum: int) -> None:
 
 def _check_pn(keyword: str, text: str) -> None:
     if _CONTROL.search(text) or "\\" in text:
-        raise _fail("attr.bad_characters", keyword, vr="PN", value=text, rule="use ^ between name parts")
+        raise _fail("attr.bad_characters", keyword, vr="PN", value=text, rule=_RULES["pn"])
     groups = text.split("=")
     if len(groups) > 3:
-        raise _fail("attr.bad_characters", keyword, vr="PN", value=text, rule="at most three '=' groups")
+        raise _fail("attr.bad_characters", keyword, vr="PN", value=text, rule=_RULES["pn_groups"])
     for group in groups:
         _check_length(keyword, "PN", group, 64)
         if group.count("^") > 4:
-            raise _fail("attr.bad_characters", keyword, vr="PN", value=text, rule="at most five name parts")
+            raise _fail("attr.bad_characters", keyword, vr="PN", value=text, rule=_RULES["pn_parts"])
 
 
 def _check_da(keyword: str, text: str) -> None:
     if text == "":
         return
-    ok = len(text) == 8 and text.isdigit()
+    ok = len(text) == 8 and text.isascii() and text.isdigit()
     if ok:
         try:
             date(int(text[:4]), int(text[4:6]), int(text[6:]))
@@ -96,17 +106,21 @@ def _check_one(keyword: str, vr: str, item: Any) -> None:
         _check_length(keyword, vr, text, 16)
         if not _CS_RE.match(text):
             raise _fail("attr.bad_characters", keyword, vr=vr, value=text,
-                        rule="only A-Z, 0-9, space and underscore")
+                        rule=_RULES["cs"])
     elif vr in ("SH", "LO", "AE", "UC"):
         _check_length(keyword, vr, text, MAX_CHARS[vr])
         if _CONTROL.search(text) or "\\" in text:
-            raise _fail("attr.bad_characters", keyword, vr=vr, value=text, rule="no control characters")
+            raise _fail("attr.bad_characters", keyword, vr=vr, value=text, rule=_RULES["control"])
     elif vr in ("ST", "LT", "UT"):
         _check_length(keyword, vr, text, MAX_CHARS[vr])
         if _CONTROL_TEXT.search(text):
-            raise _fail("attr.bad_characters", keyword, vr=vr, value=text[:80], rule="no control characters")
-    elif vr == "IS" and not -(2**31) <= int(item) <= 2**31 - 1:
-        raise _fail("attr.too_long", keyword, length=len(text), maximum=12, vr=vr, value=text)
+            raise _fail("attr.bad_characters", keyword, vr=vr, value=text[:80], rule=_RULES["control"])
+    elif vr == "IS" and text.strip():
+        _check_length(keyword, vr, text, MAX_CHARS[vr])
+        if not _IS_RE.match(text):
+            raise _fail("attr.bad_characters", keyword, vr=vr, value=text, rule=_RULES["is"])
+        if not -(2**31) <= int(text) <= 2**31 - 1:
+            raise _fail("attr.out_of_range", keyword, value=text, minimum=-(2**31), maximum=2**31 - 1, vr=vr)
 
 
 _TEXT_VRS = {"PN", "DA", "TM", "UI", "CS", "SH", "LO", "AE", "UC", "ST", "LT", "UT", "IS"}

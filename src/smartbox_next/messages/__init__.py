@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from smartbox_next.messages import core, image, media, net, outbox, worklist
-from smartbox_next.messages._types import Message
+from smartbox_next.messages._types import Bilingual, Message
 
 LANGUAGES = ("de", "en")
 
@@ -38,8 +38,9 @@ class _Lenient(dict[str, Any]):
         return "{" + key + "}"
 
 
-def _fmt(template: str, params: Mapping[str, Any]) -> str:
-    return string.Formatter().vformat(template, (), _Lenient(params))
+def _fmt(template: str, params: Mapping[str, Any], lang: str = "en") -> str:
+    localized = {k: (v.de if lang == "de" else v.en) if isinstance(v, Bilingual) else v for k, v in params.items()}
+    return string.Formatter().vformat(template, (), _Lenient(localized))
 
 
 def _lang(lang: str) -> str:
@@ -51,7 +52,7 @@ def render(key: str, lang: str, params: Mapping[str, Any]) -> str:
     msg = CATALOGUE.get(key)
     if msg is None:
         return f"{key} {dict(params)}"
-    return _fmt(msg.de if _lang(lang) == "de" else msg.en, params)
+    return _fmt(msg.de if _lang(lang) == "de" else msg.en, params, _lang(lang))
 
 
 def render_hint(key: str, lang: str, params: Mapping[str, Any]) -> str:
@@ -59,7 +60,7 @@ def render_hint(key: str, lang: str, params: Mapping[str, Any]) -> str:
     msg = CATALOGUE.get(key)
     if msg is None:
         return ""
-    return _fmt(msg.hint_de if _lang(lang) == "de" else msg.hint_en, params)
+    return _fmt(msg.hint_de if _lang(lang) == "de" else msg.hint_en, params, _lang(lang))
 
 
 def placeholders(template: str) -> set[str]:
@@ -67,4 +68,4 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-__all__ = ["CATALOGUE", "LANGUAGES", "Message", "placeholders", "render", "render_hint"]
+__all__ = ["CATALOGUE", "LANGUAGES", "Bilingual", "Message", "placeholders", "render", "render_hint"]

@@ -13,3 +13,14 @@ class Message:
     de: str
     hint_en: str
     hint_de: str
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A parameter value worded per language (e.g. a setting's expected form); ``str()`` is English."""
+
+    en: str
+    de: str
+
+    def __str__(self) -> str:
+        return self.en

@@ -43,10 +43,10 @@ MESSAGES: dict[str, Message] = {
         hint_de="Bitte den Wert kürzen; er wird nie stillschweigend abgeschnitten.",
     ),
     "attr.bad_characters": Message(
-        en="{attribute} contains characters not allowed in a {vr} value: '{value}'.",
-        de="{attribute} enthält Zeichen, die in einem {vr}-Wert nicht erlaubt sind: '{value}'.",
-        hint_en="Remove control characters and backslashes; {rule}.",
-        hint_de="Bitte Steuerzeichen und Backslashes entfernen; {rule}.",
+        en="{attribute} contains characters not allowed in a {vr} value: '{value}' ({rule}).",
+        de="{attribute} enthält Zeichen, die in einem {vr}-Wert nicht erlaubt sind: '{value}' ({rule}).",
+        hint_en="Correct the value; it is never changed silently.",
+        hint_de="Bitte den Wert korrigieren; er wird nie stillschweigend geändert.",
     ),
     "attr.bad_date": Message(
         en="{attribute} is not a valid date: '{value}' (expected YYYYMMDD).",
@@ -65,6 +65,12 @@ MESSAGES: dict[str, Message] = {
         de="{attribute} ist keine gültige UID: '{value}'.",
         hint_en="A UID has at most 64 characters, digits and dots, no leading zeros in a component.",
         hint_de="Eine UID hat höchstens 64 Zeichen aus Ziffern und Punkten, ohne führende Nullen.",
+    ),
+    "attr.out_of_range": Message(
+        en="{attribute} is out of range: '{value}', allowed {minimum} … {maximum} ({vr}).",
+        de="{attribute} liegt außerhalb des Bereichs: '{value}', erlaubt {minimum} … {maximum} ({vr}).",
+        hint_en="Enter a value between {minimum} and {maximum}.",
+        hint_de="Bitte einen Wert zwischen {minimum} und {maximum} eingeben.",
     ),
     "attr.bad_code": Message(
         en="{attribute} has the value '{value}', allowed are: {allowed}.",

@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass
 
 from smartbox_next.errors import ConfigError
+from smartbox_next.messages import Bilingual
 
 _PEER_RE = re.compile(r"^(?P<aet>[^@]{1,16})@(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-_]+):(?P<port>\d{1,5})$")
-PEER_FORM = "AET@host:port (AE title 1-16 characters, port 1-65535)"
+PEER_FORM = Bilingual("AET@host:port (AE title 1-16 characters, port 1-65535)",
+                      "AET@Rechner:Port (AE-Titel 1-16 Zeichen, Port 1-65535)")
 
 
 def check_ae_title(value: str, setting: str) -> str:
@@ -25,7 +27,8 @@ def check_ae_title(value: str, setting: str) -> str:
             "config.invalid_value",
             setting=setting,
             value=value,
-            expected="an AE title: 1-16 ASCII characters, no backslash",
+            expected=Bilingual("an AE title: 1-16 ASCII characters, no backslash",
+                               "ein AE-Titel: 1-16 ASCII-Zeichen, ohne Backslash"),
         )
     return value.strip()
 
