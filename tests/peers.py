@@ -254,8 +254,10 @@ def _profile_name(text: str) -> str:
 @contextlib.contextmanager
 def storescp(out_dir: Path, *, aet: str = "STORESCP",
              accept: Literal["all", "implicit", "explicit"] = "all", profile: str | None = None,
-             extra_args: Sequence[str] = ()) -> Iterator[StoreScp]:
+             extra_args: Sequence[str] = (), port: int | None = None) -> Iterator[StoreScp]:
     """Run DCMTK ``storescp`` writing received objects to ``out_dir``.
+
+    ``port``: listen on this port (a peer that comes back where the station expects it); default a free one.
 
     ``accept``: ``"all"`` = every transfer syntax DCMTK knows (``+xa``), ``"implicit"`` = Implicit VR LE
     only (``+xi``), ``"explicit"`` = uncompressed only, explicit preferred (``-xe``). ``profile`` (text of
@@ -277,7 +279,11 @@ def storescp(out_dir: Path, *, aet: str = "STORESCP",
     def build(port: int) -> list[str]:
         return [exe, "-v", *neg, "-aet", aet, "-od", str(out_dir), *extra_args, str(port)]
 
-    proc, port = _start_on_free_port(build, log_path, START_TIMEOUT)
+    if port is None:
+        proc, port = _start_on_free_port(build, log_path, START_TIMEOUT)
+    else:
+        fixed = port
+        proc = _start(build(fixed), log_path, lambda: _accepts(fixed), START_TIMEOUT)
     with _running(proc, log_path):
         yield StoreScp(port=port, aet=aet, out_dir=out_dir, log_path=log_path)
 

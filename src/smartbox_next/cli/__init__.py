@@ -17,7 +17,10 @@ from smartbox_next.cli import config_cmd as _config_cmd  # noqa: F401  (register
 from smartbox_next.cli import create_cmd as _create_cmd  # noqa: F401
 from smartbox_next.cli import demo_cmd as _demo_cmd  # noqa: F401
 from smartbox_next.cli import echo_cmd as _echo_cmd  # noqa: F401
+from smartbox_next.cli import export_cmd as _export_cmd  # noqa: F401
+from smartbox_next.cli import queue_cmd as _queue_cmd  # noqa: F401
 from smartbox_next.cli import send_cmd as _send_cmd  # noqa: F401
+from smartbox_next.cli import serve_cmd as _serve_cmd  # noqa: F401
 from smartbox_next.cli import validate_cmd as _validate_cmd  # noqa: F401
 from smartbox_next.cli._app import cli
 

@@ -1,7 +1,44 @@
-"""Messages of the outbox area (see smartbox_next.messages)."""
+"""Messages of the outbox, spool and sending service (see smartbox_next.messages)."""
 
 from __future__ import annotations
 
 from smartbox_next.messages._types import Message
 
-MESSAGES: dict[str, Message] = {}
+MESSAGES: dict[str, Message] = {
+    "outbox.corrupt": Message(
+        en="The outbox database {path} is damaged and was not opened: {detail}",
+        de="Die Ausgangs-Datenbank {path} ist beschädigt und wurde nicht geöffnet: {detail}",
+        hint_en="Do not delete it: the spooled objects are safe. Call IT; they can restore it or run 'smartbox queue rebuild'.",
+        hint_de="Bitte nicht löschen: Die gespeicherten Objekte sind sicher. Bitte die IT rufen; sie kann die Datenbank wiederherstellen.",
+    ),
+    "outbox.spool_full": Message(
+        en="Not enough free disk space for new captures: {free_mb} MB free, at least {needed_mb} MB needed.",
+        de="Nicht genug freier Speicherplatz für neue Aufnahmen: {free_mb} MB frei, mindestens {needed_mb} MB nötig.",
+        hint_en="Wait until waiting objects have been sent, or ask IT to free space. Nothing already captured is lost.",
+        hint_de="Bitte warten, bis wartende Objekte gesendet sind, oder die IT bitten, Platz zu schaffen. Bereits Aufgenommenes bleibt erhalten.",
+    ),
+    "outbox.file_missing": Message(
+        en="The spooled file {path} for this job is missing.",
+        de="Die gespeicherte Datei {path} dieses Auftrags fehlt.",
+        hint_en="Create and export the object again; inform IT if files disappear.",
+        hint_de="Bitte das Objekt erneut erzeugen und exportieren; verschwinden Dateien, bitte die IT informieren.",
+    ),
+    "outbox.no_destinations": Message(
+        en="No destination is configured or enabled.",
+        de="Es ist kein Ziel konfiguriert oder aktiviert.",
+        hint_en="Add a PACS under [peers] or a folder under [outbox] in the configuration.",
+        hint_de="Bitte ein PACS unter [peers] oder einen Ordner unter [outbox] in der Konfiguration eintragen.",
+    ),
+    "outbox.folder_failed": Message(
+        en="Copy to the folder {folder} failed: {detail}",
+        de="Kopieren in den Ordner {folder} ist fehlgeschlagen: {detail}",
+        hint_en="Check that the share is mounted and writable; copying is retried automatically.",
+        hint_de="Bitte prüfen, ob die Freigabe eingebunden und beschreibbar ist; das Kopieren wird automatisch wiederholt.",
+    ),
+    "outbox.unknown_job": Message(
+        en="There is no job {job}.",
+        de="Es gibt keinen Auftrag {job}.",
+        hint_en="List the jobs with 'smartbox queue list'.",
+        hint_de="Bitte die Aufträge mit 'smartbox queue list' anzeigen.",
+    ),
+}

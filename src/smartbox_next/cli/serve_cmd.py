@@ -1,0 +1,57 @@
+"""``smartbox serve``: the sending service — one worker per destination, graceful on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import click
+
+from smartbox_next.cli._app import AppState, cli, pass_state, reporting
+from smartbox_next.outbox import Job
+from smartbox_next.pipeline import open_outbox, reconcile
+from smartbox_next.sender import SenderService, destinations
+
+LOG = logging.getLogger(__name__)
+
+
+@cli.command("serve")
+@click.option("--until-idle", is_flag=True, help="Stop when nothing is pending (one-shot delivery).")
+@pass_state
+def serve(state: AppState, until_idle: bool) -> int:
+    """Deliver queued objects to every destination until stopped."""
+    config = state.config
+    de = state.lang == "de"
+    with reporting(state):
+        outbox = open_outbox(config)
+        dests = destinations(config)
+        report = reconcile(config, outbox, [d.name for d in dests])
+    if report.recovered_sending or report.orphan_files_queued or report.missing_files:
+        click.echo(("Abgleich nach Neustart: " if de else "Reconciled after restart: ")
+                   + f"{report.recovered_sending} sending→queued, {len(report.orphan_files_queued)} "
+                   + f"{'Dateien nachgetragen' if de else 'files queued'}, {len(report.missing_files)} "
+                   + f"{'fehlende Dateien' if de else 'missing files'}", err=True)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        LOG.info("signal %d: stopping after the objects in flight", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    def listener(dest: str, job: Job, what: str) -> None:
+        click.echo(f"{dest}: #{job.id} {what}", err=True)
+
+    service = SenderService(config, outbox, dests, stop=stop, listener=listener)
+    if until_idle:
+        service.run_until_idle(timeout=float("inf"))
+    else:
+        service.start()
+        while not stop.wait(0.5):
+            pass
+        service.join()
+    outbox.close()
+    return 0

@@ -1,0 +1,300 @@
+"""The outbox: a persistent SQLite (WAL) job table, one row per (SOP Instance UID, destination).
+
+States: ``queued`` → ``sending`` → ``sent``; a retryable failure → ``retry_wait`` with the persisted
+next attempt time; a permanent failure (or retries exhausted) → ``failed`` with the error key and its
+parameters, so the UI can show it in either language; ``cancelled`` by the operator. At start-up rows
+left in ``sending`` (a crash) return to ``queued``. Knows nothing of DICOM objects: jobs hold paths,
+UIDs and destinations (DESIGN: dependency direction). A damaged database refuses to open — it is never
+silently replaced by an empty one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from smartbox_next.errors import OutboxError, SmartboxError
+from smartbox_next.retry import RetryPolicy
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    RETRY_WAIT = "retry_wait"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+PENDING = (JobState.QUEUED, JobState.SENDING, JobState.RETRY_WAIT)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    sop_instance_uid TEXT NOT NULL,
+    sop_class_uid TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','sending','sent','retry_wait','failed','cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    first_failure REAL,
+    error_key TEXT,
+    error_params TEXT,
+    warning TEXT,
+    UNIQUE (sop_instance_uid, destination)
+);
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (destination, state, next_attempt);
+PRAGMA user_version = 1;
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One object for one destination."""
+
+    id: int
+    sop_instance_uid: str
+    sop_class_uid: str
+    destination: str
+    path: Path
+    size: int
+    state: JobState
+    attempts: int
+    next_attempt: float
+    created: float
+    updated: float
+    first_failure: float | None
+    error_key: str | None
+    error_params: dict[str, Any]
+    warning: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Job:
+        return cls(row["id"], row["sop_instance_uid"], row["sop_class_uid"], row["destination"], Path(row["path"]),
+                   row["size"], JobState(row["state"]), row["attempts"], row["next_attempt"], row["created"],
+                   row["updated"], row["first_failure"], row["error_key"],
+                   json.loads(row["error_params"]) if row["error_params"] else {}, row["warning"])
+
+    def error(self) -> SmartboxError | None:
+        """The stored failure as an error object (for text in either language)."""
+        if not self.error_key:
+            return None
+        return SmartboxError(self.error_key, **self.error_params)
+
+    def as_json(self) -> dict[str, Any]:
+        err = self.error()
+        return {"id": self.id, "sop_instance_uid": self.sop_instance_uid, "destination": self.destination,
+                "path": str(self.path), "size": self.size, "state": self.state.value, "attempts": self.attempts,
+                "next_attempt": self.next_attempt, "error_key": self.error_key,
+                "error_en": err.text("en") if err else None, "error_de": err.text("de") if err else None,
+                "warning": self.warning}
+
+
+@dataclass(frozen=True)
+class DestinationStats:
+    destination: str
+    pending: int
+    pending_bytes: int
+    sent: int
+    failed: int
+    retry_wait: int
+
+
+def _json_params(params: dict[str, Any]) -> str:
+    return json.dumps({k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
+                       for k, v in params.items()}, ensure_ascii=False)
+
+
+class Outbox:
+    """Thread-safe access to the job table (one connection per thread; WAL; synchronous=FULL)."""
+
+    def __init__(self, path: Path, *, clock: Any = time.time) -> None:
+        self.path = path
+        self._clock = clock
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists() and path.stat().st_size > 0
+        conn = self._conn()
+        try:
+            if existed:
+                result = conn.execute("PRAGMA quick_check").fetchone()[0]
+                if result != "ok":
+                    raise OutboxError("outbox.corrupt", path=str(path), detail=str(result))
+            conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise OutboxError("outbox.corrupt", path=str(path), detail=str(exc)) from None
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+            except sqlite3.DatabaseError as exc:
+                raise OutboxError("outbox.corrupt", path=str(self.path), detail=str(exc)) from None
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # ---------------------------------------------------------------- writing
+
+    def enqueue(self, path: Path, sop_instance_uid: str, sop_class_uid: str, destinations: Sequence[str]) -> list[int]:
+        """One queued job per destination; idempotent for (SOP Instance UID, destination)."""
+        now = self._clock()
+        size = path.stat().st_size
+        ids = []
+        with self._tx() as conn:
+            for dest in destinations:
+                conn.execute(
+                    "INSERT OR IGNORE INTO jobs (sop_instance_uid, sop_class_uid, destination, path, size, state,"
+                    " next_attempt, created, updated) VALUES (?,?,?,?,?,'queued',?,?,?)",
+                    (sop_instance_uid, sop_class_uid, dest, str(path), size, now, now, now))
+                row = conn.execute("SELECT id FROM jobs WHERE sop_instance_uid=? AND destination=?",
+                                   (sop_instance_uid, dest)).fetchone()
+                ids.append(int(row["id"]))
+        return ids
+
+    def recover(self) -> int:
+        """After a crash: jobs left in ``sending`` go back to ``queued``. Returns how many."""
+        with self._tx() as conn:
+            cur = conn.execute("UPDATE jobs SET state='queued', updated=? WHERE state='sending'", (self._clock(),))
+            return cur.rowcount
+
+    def claim(self, destination: str, limit: int = 64) -> list[Job]:
+        """Atomically take due jobs of ``destination`` (queued, or retry_wait whose time has come)."""
+        now = self._clock()
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT * FROM jobs WHERE destination=? AND state IN ('queued','retry_wait') AND next_attempt<=?"
+                " ORDER BY next_attempt, id LIMIT ?", (destination, now, limit)).fetchall()
+            ids = [r["id"] for r in rows]
+            conn.executemany("UPDATE jobs SET state='sending', updated=? WHERE id=?", [(now, i) for i in ids])
+        return [Job.from_row(r) for r in conn.execute(
+            f"SELECT * FROM jobs WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id", ids)] if ids else []
+
+    def mark_sent(self, job_id: int, warning: str | None = None) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE jobs SET state='sent', attempts=attempts+1, updated=?, warning=?, error_key=NULL,"
+                         " error_params=NULL WHERE id=?", (self._clock(), warning, job_id))
+
+    def mark_failed(self, job_id: int, exc: SmartboxError, policy: RetryPolicy) -> Job:
+        """Record a failure: ``retry_wait`` with the next attempt time, or ``failed`` (decided by the policy)."""
+        now = self._clock()
+        with self._tx() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+            attempts = int(row["attempts"]) + 1
+            first = row["first_failure"] if row["first_failure"] is not None else now
+            wait = policy.next_delay(exc, attempts, now - first)
+            state = JobState.FAILED if wait is None else JobState.RETRY_WAIT
+            conn.execute("UPDATE jobs SET state=?, attempts=?, next_attempt=?, first_failure=?, updated=?,"
+                         " error_key=?, error_params=? WHERE id=?",
+                         (state.value, attempts, now + (wait or 0), first, now, exc.key, _json_params(exc.params),
+                          job_id))
+            return Job.from_row(conn.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone())
+
+    def release(self, job_ids: Sequence[int]) -> None:
+        """Return claimed jobs to ``queued`` without counting an attempt (graceful shutdown)."""
+        with self._tx() as conn:
+            conn.executemany("UPDATE jobs SET state='queued', updated=? WHERE id=? AND state='sending'",
+                             [(self._clock(), i) for i in job_ids])
+
+    def retry(self, job_ids: Sequence[int] = (), destination: str | None = None) -> int:
+        """Operator: failed / retry_wait / cancelled jobs back to ``queued`` now, attempts reset."""
+        where, args = self._select(job_ids, destination)
+        with self._tx() as conn:
+            cur = conn.execute(
+                f"UPDATE jobs SET state='queued', attempts=0, next_attempt=0, first_failure=NULL, updated=? WHERE"
+                f" state IN ('failed','retry_wait','cancelled') AND {where}", (self._clock(), *args))
+            return cur.rowcount
+
+    def cancel(self, job_ids: Sequence[int] = (), destination: str | None = None) -> int:
+        where, args = self._select(job_ids, destination)
+        with self._tx() as conn:
+            cur = conn.execute(f"UPDATE jobs SET state='cancelled', updated=? WHERE state IN "
+                               f"('queued','retry_wait','failed') AND {where}", (self._clock(), *args))
+            return cur.rowcount
+
+    @staticmethod
+    def _select(job_ids: Sequence[int], destination: str | None) -> tuple[str, tuple[Any, ...]]:
+        if job_ids:
+            return f"id IN ({','.join('?' * len(job_ids))})", tuple(job_ids)
+        if destination:
+            return "destination=?", (destination,)
+        return "1=1", ()
+
+    def purge(self, older_than: float) -> list[Path]:
+        """Delete finished rows (sent/cancelled) older than ``older_than`` seconds; return spool files now unused.
+
+        A file is returned only when no row of any destination still needs it (DESIGN principle 4).
+        """
+        cutoff = self._clock() - older_than
+        with self._tx() as conn:
+            candidates = [r["path"] for r in conn.execute(
+                "SELECT DISTINCT path FROM jobs WHERE state IN ('sent','cancelled') AND updated<=?", (cutoff,))]
+            conn.execute("DELETE FROM jobs WHERE state IN ('sent','cancelled') AND updated<=?", (cutoff,))
+            free = [Path(p) for p in candidates
+                    if conn.execute("SELECT 1 FROM jobs WHERE path=? LIMIT 1", (p,)).fetchone() is None]
+        return free
+
+    # ---------------------------------------------------------------- reading
+
+    def jobs(self, destination: str | None = None, states: Sequence[JobState] = ()) -> list[Job]:
+        sql, args = "SELECT * FROM jobs WHERE 1=1", []
+        if destination:
+            sql += " AND destination=?"
+            args.append(destination)
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            args.extend(s.value for s in states)
+        return [Job.from_row(r) for r in self._conn().execute(sql + " ORDER BY id", args)]
+
+    def job(self, job_id: int) -> Job | None:
+        row = self._conn().execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return Job.from_row(row) if row else None
+
+    def paths(self) -> set[Path]:
+        return {Path(r[0]) for r in self._conn().execute("SELECT DISTINCT path FROM jobs")}
+
+    def next_due(self, destination: str) -> float | None:
+        row = self._conn().execute("SELECT MIN(next_attempt) FROM jobs WHERE destination=? AND state IN "
+                                   "('queued','retry_wait')", (destination,)).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def stats(self) -> list[DestinationStats]:
+        rows = self._conn().execute(
+            "SELECT destination, SUM(state IN ('queued','sending','retry_wait')) AS pending,"
+            " SUM(CASE WHEN state IN ('queued','sending','retry_wait') THEN size ELSE 0 END) AS pending_bytes,"
+            " SUM(state='sent') AS sent, SUM(state='failed') AS failed, SUM(state='retry_wait') AS retry_wait"
+            " FROM jobs GROUP BY destination ORDER BY destination").fetchall()
+        return [DestinationStats(r["destination"], int(r["pending"] or 0), int(r["pending_bytes"] or 0),
+                                 int(r["sent"] or 0), int(r["failed"] or 0), int(r["retry_wait"] or 0)) for r in rows]
