@@ -1,0 +1,150 @@
+"""Benchmark (not a test): streamed wrapping of a ~1 GB MP4 vs ``cp``, and PyAV transcoding vs Debian ffmpeg.
+
+    python bench/video.py [--size-mb 1000] [--runs 3] [--work /tmp/smartbox-bench]
+
+Wrapping runs in a child process so its peak RSS (ru_maxrss) is measured alone; ``cp`` copies the same
+file in the same run (both from the page cache, both followed by fsync of the result). Transcoding encodes
+the same 1080p clip with the same x264 settings through PyAV (``media.transcode``) and through ``ffmpeg``.
+Prints medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+
+CHILD = r"""
+import sys, time, json, resource
+from pathlib import Path
+from smartbox_next.config import Config
+from smartbox_next.iod import sop as sops
+from smartbox_next.iod.video import build_video_objects
+from smartbox_next.model import Exam, Patient, Study
+src, out = Path(sys.argv[1]), Path(sys.argv[2])
+exam = Exam(Patient("BENCH^WRAP", "BENCH"), Study.new())
+t = time.perf_counter()
+[obj] = build_video_objects(Config(), exam, src, sops.VIDEO_ENDOSCOPIC, out)
+dt = time.perf_counter() - t
+print(json.dumps({"seconds": dt, "pass_through": obj.pass_through, "bytes": obj.size,
+                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+obj.path.unlink()
+"""
+
+
+def make_source(work: Path, size_mb: int) -> Path:
+    """A conformant H.264 High@4.1 1080p25 MP4 of about ``size_mb`` MB (one encoded chunk, stream-copied)."""
+    big = work / f"big-{size_mb}.mp4"
+    if big.exists():
+        return big
+    chunk = work / "chunk.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25",
+                    "-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "high", "-level", "4.1",
+                    "-x264-params", "8x8dct=1:cabac=1", "-b:v", "40M", "-maxrate", "45M", "-bufsize", "60M",
+                    "-pix_fmt", "yuv420p", str(chunk)],
+                   check=True)
+    loops = max(0, round(size_mb * 1e6 / chunk.stat().st_size) - 1)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-stream_loop", str(loops), "-i", str(chunk), "-c", "copy",
+                    "-movflags", "+faststart", str(big)], check=True)
+    return big
+
+
+def time_cp(src: Path, dst: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run(["cp", str(src), str(dst)], check=True)
+    fd = os.open(dst, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    dt = time.perf_counter() - t
+    dst.unlink()
+    return dt
+
+
+def time_wrap(src: Path, out: Path) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(src), str(out)], check=True, capture_output=True,
+                          text=True)
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def bench_wrap(work: Path, size_mb: int, runs: int) -> None:
+    src = make_source(work, size_mb)
+    out = work / "out"
+    out.mkdir(exist_ok=True)
+    time_cp(src, work / "warm.bin")
+    cps, wraps, rss = [], [], []
+    for _ in range(runs):
+        cps.append(time_cp(src, work / "copy.bin"))
+        r = time_wrap(src, out)
+        assert r["pass_through"]
+        wraps.append(r["seconds"])
+        rss.append(r["maxrss_mb"])
+    cp, wrap = statistics.median(cps), statistics.median(wraps)
+    mb = src.stat().st_size / 1e6
+    print(f"wrap  {mb:.0f} MB H.264 MP4: median {wrap:.2f} s ({mb / wrap:.0f} MB/s) incl. probe + fsync; "
+          f"cp+fsync median {cp:.2f} s ({mb / cp:.0f} MB/s); ratio wrap/cp = {wrap / cp:.2f}; "
+          f"peak RSS of the wrapping process {max(rss):.0f} MB (runs: wrap {[round(x, 2) for x in wraps]}, "
+          f"cp {[round(x, 2) for x in cps]})")
+
+
+def bench_transcode(work: Path, runs: int) -> None:
+    from smartbox_next.media.syntax import plan_h264
+    from smartbox_next.media.transcode import EncoderSettings, encoder_options, transcode
+    from smartbox_next.media.video import probe
+
+    src = work / "src1080.mp4"
+    if not src.exists():
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                        "testsrc2=size=1920x1080:rate=25", "-t", "8", "-c:v", "mpeg4", "-q:v", "3", str(src)],
+                       check=True)
+    info = probe(src)
+    plan = plan_h264(info)
+    opts = encoder_options(plan, EncoderSettings())
+    cmd = ["ffmpeg", "-loglevel", "error", "-y", "-i", str(src), "-an", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+           "-preset", opts["preset"], "-crf", opts["crf"], "-profile:v", "high", "-level", opts["level"],
+           "-g", opts["g"], "-x264-params", opts["x264-params"], "-movflags", "+faststart",
+           str(work / "ffmpeg.mp4")]
+    ours, theirs = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        theirs.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        transcode(info, plan, work / "pyav.mp4")
+        ours.append(time.perf_counter() - t)
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print(f"transcode {info.describe()} -> H.264 HP@L4.1 ({opts['preset']}, crf {opts['crf']}): PyAV median "
+          f"{a:.2f} s ({info.frame_count / a:.1f} fps), ffmpeg {av.__version__ and ''}median {b:.2f} s "
+          f"({info.frame_count / b:.1f} fps); speed PyAV/ffmpeg = {b / a:.2f}x")
+    print(f"ffmpeg command: {' '.join(cmd)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mb", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/smartbox-bench"))
+    parser.add_argument("--skip-wrap", action="store_true")
+    parser.add_argument("--skip-transcode", action="store_true")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    if shutil.which("ffmpeg") is None:
+        sys.exit("Debian ffmpeg is needed for the comparison (apt-get install ffmpeg)")
+    if not args.skip_wrap:
+        bench_wrap(args.work, args.size_mb, args.runs)
+    if not args.skip_transcode:
+        bench_transcode(args.work, args.runs)
+    print(f"(bench process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
