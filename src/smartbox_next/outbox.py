@@ -126,27 +126,35 @@ class Outbox:
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         existed = path.exists() and path.stat().st_size > 0
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self._open(existed)
+                return
+            except sqlite3.OperationalError as exc:  # another process holds a lock: wait, it is not damage
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise OutboxError("outbox.corrupt", path=str(path), detail=str(exc)) from None
+                self.close()
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as exc:
+                raise OutboxError("outbox.corrupt", path=str(path), detail=str(exc)) from None
+
+    def _open(self, existed: bool) -> None:
         conn = self._conn()
-        try:
-            if existed:
-                result = conn.execute("PRAGMA quick_check").fetchone()[0]
-                if result != "ok":
-                    raise OutboxError("outbox.corrupt", path=str(path), detail=str(result))
-            conn.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise OutboxError("outbox.corrupt", path=str(path), detail=str(exc)) from None
+        if existed:
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if result != "ok":
+                raise OutboxError("outbox.corrupt", path=str(self.path), detail=str(result))
+        conn.executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            try:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
-                conn.row_factory = sqlite3.Row
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=FULL")
-            except sqlite3.DatabaseError as exc:
-                raise OutboxError("outbox.corrupt", path=str(self.path), detail=str(exc)) from None
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=True)
             self._local.conn = conn
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
         return conn
 
     @contextmanager
