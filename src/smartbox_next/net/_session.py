@@ -14,6 +14,8 @@ import logging
 import queue
 import socket
 import ssl
+import struct
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -129,6 +131,7 @@ class Session:
         self.peer = peer
         self._observed = observed
         self._message_id = 0
+        self._send_timeout_set = False
 
     @property
     def accepted_contexts(self) -> list[PresentationContext]:
@@ -160,9 +163,8 @@ class Session:
         req = C_ECHO()
         req.MessageID = self.next_message_id()
         req.AffectedSOPClassUID = "1.2.840.10008.1.1"
-        with self.pause_reactor():
-            self.assoc.dimse.send_msg(req, context_id)
-            return self.wait_response(int(req.MessageID), "C-ECHO")
+        self.assoc.dimse.send_msg(req, context_id)
+        return self.wait_response(int(req.MessageID), "C-ECHO")
 
     def abandon(self) -> None:
         """Abort the association (A-ABORT, PS3.8 §9.3.8) after a local failure left a message incomplete."""
@@ -186,9 +188,16 @@ class Session:
     def raw_socket(self) -> socket.socket | None:
         """The plain TCP socket to write P-DATA-TF PDUs to directly; None with TLS (use :meth:`queue_pdv`)."""
         sock = getattr(getattr(self.assoc.dul, "socket", None), "socket", None)
-        if sock is None or isinstance(sock, ssl.SSLSocket):
+        if sock is None or isinstance(sock, ssl.SSLSocket) or not isinstance(sock, socket.socket):
             return None
-        return sock if isinstance(sock, socket.socket) else None
+        if not self._send_timeout_set:
+            # bound blocking sends by the network timeout (kernel SO_SNDTIMEO; Python's own timeout stays None)
+            seconds = float(self.assoc.network_timeout or 0)
+            with suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                                struct.pack("ll", int(seconds), int((seconds % 1) * 1_000_000)))
+            self._send_timeout_set = True
+        return sock
 
     def queue_pdv(self, context_id: int, pdv: bytes) -> None:
         """Hand one PDV (control header + fragment) to the DUL as a P-DATA request (TLS path)."""
@@ -222,22 +231,6 @@ class Session:
             return broken_error(self.peer, self._observed, operation)
         return AssociationAbortedError("net.aborted", peer=str(self.peer), operation=operation,
                                        source="network")
-
-    @contextmanager
-    def pause_reactor(self) -> Iterator[None]:
-        """Keep pynetdicom's association reactor from taking our response off the DIMSE queue.
-
-        The same handshake ``Association.send_c_store`` does; the DUL thread keeps reading the socket.
-        """
-        assoc = self.assoc
-        assoc._reactor_checkpoint.clear()
-        deadline = time.monotonic() + 5.0
-        while not assoc._is_paused and assoc.is_established and time.monotonic() < deadline:
-            time.sleep(0.0001)
-        try:
-            yield
-        finally:
-            assoc._reactor_checkpoint.set()
 
     def _next_message(self) -> tuple[Any, Any] | None:
         """Next DIMSE message; (None, None) when the association ended; None after the DIMSE timeout.
@@ -316,6 +309,25 @@ def _raise_for_failed(peer: Peer, observed: _Observed, assoc: Association,
     raise broken_error(peer, observed, "association")
 
 
+def _keep_reactor_off_dimse(assoc: Association) -> None:
+    """Stop pynetdicom's association reactor thread from taking DIMSE messages off the queue.
+
+    As requestor we expect only responses to our own requests. pynetdicom's pause handshake
+    (``_reactor_checkpoint`` / ``_is_paused``) has a window in which the reactor still takes one message —
+    seen under load with several associations at once (a stolen C-STORE-RSP, then an abort). So the reactor
+    simply never gets one; callers (ours, and pynetdicom's ``send_*`` used by other modules) read the queue
+    from their own thread.
+    """
+    original = assoc.dimse.get_msg
+
+    def guarded(block: bool = False) -> Any:
+        if threading.current_thread() is assoc:
+            return None, None
+        return original(block)
+
+    assoc.dimse.get_msg = guarded  # type: ignore[method-assign]
+
+
 @contextmanager
 def open_session(
     config: Config,
@@ -344,6 +356,7 @@ def open_session(
     )
     if not assoc.is_established:
         _raise_for_failed(peer, observed, assoc, contexts)
+    _keep_reactor_off_dimse(assoc)
     session = Session(assoc, peer, observed)
     try:
         yield session

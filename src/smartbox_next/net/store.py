@@ -280,11 +280,9 @@ def _send_one(config: Config, session: Session, obj: ObjectInfo, batch: _Batch) 
         on_bytes = batch.bytes_cb(obj, payload.length)
         on_bytes(0)
         try:
-            with session.pause_reactor():
-                send_message(session, context_id, command, payload, on_bytes,
-                             timeout=config.network.network_timeout)
-                result.bytes_sent = payload.length
-                status_ds: Dataset = session.wait_response(message_id, "C-STORE")
+            send_message(session, context_id, command, payload, on_bytes, timeout=config.network.network_timeout)
+            result.bytes_sent = payload.length
+            status_ds: Dataset = session.wait_response(message_id, "C-STORE")
         except NetworkError:
             raise  # ResponseTimeoutError is also an OSError; the association is gone either way
         except OSError as exc:  # the file changed under us: the message is incomplete, drop the association

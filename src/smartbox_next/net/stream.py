@@ -7,9 +7,8 @@ memory (PEERS.md: 130-410 MB). Here the sender owns the flow:
 - **Plain TCP**: PDUs are written to the association's socket by the sending thread itself, read from the
   file into one reusable buffer with ``readinto`` and sent with ``sendmsg`` (header + view, no copy into a
   bytes object). The socket's send buffer is the back-pressure: when the peer is slow ``sendmsg`` waits, so
-  memory stays flat (one buffer, ``BLOCK`` bytes) whatever the object size. The pynetdicom reactor is paused
-  meanwhile (:meth:`Session.pause_reactor`); its DUL thread keeps *reading* the socket, so an A-ABORT or the
-  response is still seen.
+  memory stays flat (one buffer, ``BLOCK`` bytes) whatever the object size. pynetdicom's DUL thread keeps
+  *reading* the socket (it writes only what is queued, and nothing is), so an A-ABORT or the response is seen.
 - **TLS**: an ``SSLSocket`` must not be written by two threads, so PDUs go through the DUL queue, but at most
   ``QUEUE_DEPTH`` at a time (bounded, waiting for the DUL to drain).
 
@@ -22,7 +21,6 @@ syntax, and the caller guarantees the bytes *are* encoded in it.
 
 from __future__ import annotations
 
-import select
 import socket
 import struct
 import time
@@ -98,19 +96,20 @@ class _Sink:
         self.session.touch()
 
     def _sendmsg(self, sock: socket.socket, parts: list[bytes | memoryview]) -> None:
+        """Blocking ``sendmsg`` of the whole block (one syscall, GIL released while the kernel waits).
+
+        The wait is bounded by SO_SNDTIMEO (the network timeout, set in :meth:`Session.raw_socket`): when it
+        expires without progress the kernel returns EAGAIN and we report a timeout.
+        """
         views = [memoryview(p).cast("B") for p in parts]
         idx = 0
         while idx < len(views):
-            batch = views[idx: idx + _IOV_MAX]
             try:
-                sent = sock.sendmsg(batch, [], socket.MSG_DONTWAIT)
+                sent = sock.sendmsg(views[idx: idx + _IOV_MAX])
             except BlockingIOError:
-                sent = 0
+                raise ResponseTimeoutError("net.timeout", peer=str(self.session.peer), operation="C-STORE") from None
             except OSError as exc:
                 raise self.session.broken("C-STORE", exc) from None
-            if sent == 0:
-                self._wait_writable(sock)
-                continue
             # drop fully sent views, trim the partially sent one
             while sent and idx < len(views):
                 n = len(views[idx])
@@ -120,15 +119,8 @@ class _Sink:
                 else:
                     views[idx] = views[idx][sent:]
                     sent = 0
-
-    def _wait_writable(self, sock: socket.socket) -> None:
-        try:
-            _, writable, _ = select.select([], [sock], [], self.timeout)
-        except (OSError, ValueError) as exc:
-            raise self.session.broken("C-STORE", exc) from None
-        if not writable:
-            raise ResponseTimeoutError("net.timeout", peer=str(self.session.peer), operation="C-STORE")
-        self.session.raise_if_broken("C-STORE")
+            if idx < len(views):
+                self.session.raise_if_broken("C-STORE")
 
     def _queue(self, parts: list[bytes | memoryview]) -> None:
         # parts alternate header, data; rebuild one P-DATA primitive per PDV
