@@ -1,0 +1,242 @@
+"""Modality Worklist C-FIND SCU (PS3.4 Annex K; PS3.7 §9.1.2, §9.3.2).
+
+``find_worklist(config, peer, query)`` opens one association (through :func:`open_session`, which sets
+TCP_NODELAY and maps connect failures, rejections, aborts and timeouts to project errors), sends one
+C-FIND with the Modality Worklist Information Model - FIND SOP Class, collects the Pending answers
+(FF00, FF01), stops at the result limit with a C-CANCEL (Message ID Being Responded To = our message ID,
+PS3.7 §9.3.2.3) and maps failure statuses (PS3.4 Table K.4-1) to :class:`WorklistError`.
+
+The identifier (PS3.4 Table K.6-1) carries the matching keys of :class:`WorklistQuery` and every return key
+the scheduled-workflow mapping needs (the SCP returns only what was asked for, K.4.1.1.3.2). Specific
+Character Set is sent only when a value needs a non-default repertoire (Table K.6-1a); each answer is
+decoded with its own (0008,0005) (see :mod:`smartbox_next.mwl`).
+
+Patient names with non-ASCII characters: many SCPs (e.g. DCMTK wlmscpfs) compare bytes, so "Mül*" sent
+as ISO_IR 100 never matches an entry stored as UTF-8. With ``worklist.name_match = "local"`` (default)
+the query carries only the ASCII prefix plus ``*`` and the whole pattern is matched here on the decoded
+names, case-insensitively; ``"scp"`` sends the pattern as typed, encoded in ``worklist.query_character_set``.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
+from pynetdicom import evt
+from pynetdicom.presentation import PresentationContext, build_context
+
+from smartbox_next.config import Config
+from smartbox_next.errors import ConfigError, WorklistError
+from smartbox_next.iod.sop import MODALITY_WORKLIST_FIND
+from smartbox_next.mwl import UTF8, WorklistItem, WorklistQuery, WorklistResult
+from smartbox_next.net._session import Session, open_session
+from smartbox_next.net.peer import Peer
+
+LOG = logging.getLogger(__name__)
+
+PENDING = frozenset({0xFF00, 0xFF01})
+SUCCESS = 0x0000
+CANCEL = 0xFE00
+_MSG_ID = 1
+
+# Return keys (PS3.4 Table K.6-1), sent empty = universal match. Matching keys are filled in by build_identifier.
+_PATIENT_KEYS = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex")
+_REQUEST_KEYS = ("StudyInstanceUID", "AccessionNumber", "ReferringPhysicianName", "RequestingPhysician",
+                 "RequestedProcedureID", "RequestedProcedureDescription", "RequestedProcedurePriority",
+                 "ReasonForTheRequestedProcedure", "AdmissionID", "CurrentPatientLocation")
+_SPS_KEYS = ("ScheduledStationAETitle", "ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime",
+             "Modality", "ScheduledPerformingPhysicianName", "ScheduledProcedureStepDescription",
+             "ScheduledProcedureStepID", "ScheduledStationName", "ScheduledProcedureStepLocation",
+             "ScheduledProcedureStepStatus")
+_CODE_KEYS = ("CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning")
+
+
+_TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux
+
+
+def _quick_ack(event: evt.Event) -> None:
+    """Acknowledge at once instead of after the ~40 ms delayed-ACK timer (re-armed after every PDU).
+
+    SCPs that write each PDV header and body with separate ``write()`` calls and leave Nagle's algorithm on
+    (DCMTK wlmscpfs does) otherwise stall twice per query waiting for our delayed ACK.
+    """
+    sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
+    if sock is not None and _TCP_QUICKACK is not None:
+        with suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
+
+
+_HANDLERS = ((evt.EVT_PDU_SENT, _quick_ack), (evt.EVT_PDU_RECV, _quick_ack))
+
+
+def worklist_context() -> PresentationContext:
+    """Modality Worklist Information Model - FIND with the uncompressed transfer syntaxes."""
+    return build_context(MODALITY_WORKLIST_FIND, ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
+
+
+def _code_item() -> Dataset:
+    item = Dataset()
+    for kw in _CODE_KEYS:
+        setattr(item, kw, "")
+    return item
+
+
+def _ascii_prefix_pattern(pattern: str) -> str:
+    """``Mül*`` -> ``M*``; ``Ößt*`` -> ``*`` (PS3.4 C.2.2.2.4 wildcard, ASCII only)."""
+    prefix = ""
+    for ch in pattern:
+        if not ch.isascii() or ch in "*?":
+            break
+        prefix += ch
+    return prefix + "*"
+
+
+def sent_patient_name(config: Config, query: WorklistQuery) -> str:
+    """The Patient's Name matching value actually sent (see module docstring)."""
+    name = query.patient_name
+    if name and not name.isascii() and config.worklist.name_match == "local":
+        return _ascii_prefix_pattern(name)
+    return name
+
+
+def query_character_set(config: Config, values: list[str]) -> str | None:
+    """None when every value is ASCII (Table K.6-1a); else the configured set, or ISO_IR 192 if it cannot."""
+    if all(v.isascii() for v in values):
+        return None
+    from pydicom.charset import python_encoding
+
+    configured = config.worklist.query_character_set
+    codec = python_encoding.get(configured)
+    if codec:
+        try:
+            for v in values:
+                v.encode(codec)
+            return configured
+        except (UnicodeEncodeError, LookupError):
+            pass
+    return UTF8
+
+
+def build_identifier(config: Config, query: WorklistQuery) -> Dataset:
+    """The C-FIND identifier: matching keys from ``query``, every return key empty (PS3.4 Table K.6-1)."""
+    ds = Dataset()
+    name = sent_patient_name(config, query)
+    charset = query_character_set(config, [name, query.patient_id, query.accession_number])
+    if charset is not None:
+        ds.SpecificCharacterSet = charset
+    for kw in _PATIENT_KEYS:
+        setattr(ds, kw, "")
+    ds.PatientName = name
+    ds.PatientID = query.patient_id
+    other = Dataset()
+    other.PatientID = ""
+    other.IssuerOfPatientID = ""
+    ds.OtherPatientIDsSequence = DicomSequence([other])
+    for kw in _REQUEST_KEYS:
+        setattr(ds, kw, "")
+    ds.AccessionNumber = query.accession_number
+    ds.RequestedProcedureCodeSequence = DicomSequence([_code_item()])
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = ""
+    ref.ReferencedSOPInstanceUID = ""
+    ds.ReferencedStudySequence = DicomSequence([ref])
+    sps = Dataset()
+    for kw in _SPS_KEYS:
+        setattr(sps, kw, "")
+    sps.ScheduledStationAETitle = query.station_ae_title
+    sps.ScheduledProcedureStepStartDate = query.scheduled_date
+    sps.Modality = query.modality
+    sps.ScheduledProtocolCodeSequence = DicomSequence([_code_item()])
+    ds.ScheduledProcedureStepSequence = DicomSequence([sps])
+    return ds
+
+
+def status_error(status: int, peer: Peer | str) -> WorklistError:
+    """The error for a non-pending, non-success C-FIND status (PS3.4 Table K.4-1; PS3.7 Annex C)."""
+    code = f"0x{status:04X}"
+    params: dict[str, Any] = {"status": status, "code": code, "peer": str(peer)}
+    if 0xA700 <= status <= 0xA7FF:
+        return WorklistError("worklist.out_of_resources", retryable=True, **params)
+    if 0xA900 <= status <= 0xA9FF:
+        return WorklistError("worklist.identifier_mismatch", **params)
+    if 0xC000 <= status <= 0xCFFF:
+        return WorklistError("worklist.unable_to_process", retryable=True, **params)
+    if status == 0x0122:
+        return WorklistError("worklist.not_supported", **params)
+    if status == CANCEL:
+        return WorklistError("worklist.cancelled", retryable=True, **params)
+    return WorklistError("worklist.failed", **params)
+
+
+def resolve_peer(config: Config, name: str | None = None) -> Peer:
+    """``--from`` value, else ``worklist.peer`` (a peer name or AET@host:port)."""
+    spec = name or config.worklist.peer
+    if not spec:
+        raise ConfigError("worklist.no_peer")
+    return config.peer(spec)
+
+
+def find_worklist(config: Config, peer: Peer, query: WorklistQuery, *, limit: int | None = None) -> WorklistResult:
+    """Send one MWL C-FIND and return the decoded answers (PS3.4 K.6.1.2).
+
+    At most ``limit`` (default ``worklist.max_results``) answers are kept; the next one triggers a C-CANCEL
+    and the result is marked ``truncated``. An empty answer is an empty result. Raises NetworkError
+    subclasses (no connection, rejection, abort, timeout) and :class:`WorklistError` (failure status).
+    """
+    limit = config.worklist.max_results if limit is None else limit
+    identifier = build_identifier(config, query)
+    local_name = query.patient_name != identifier.PatientName
+    with open_session(config, peer, [worklist_context()], evt_handlers=_HANDLERS) as session:
+        session.assoc.dimse_timeout = config.worklist.timeout
+        answers, truncated = _collect(session, identifier, limit)
+    items = [WorklistItem.from_dataset(ds, config.worklist.fallback_character_set) for ds in answers]
+    if local_name:
+        by_name = WorklistQuery(patient_name=query.patient_name)
+        items = [i for i in items if by_name.matches(i)]
+    undeclared = sum(1 for i in items if not i.character_set_declared)
+    LOG.info("worklist C-FIND %s: %d answers, %d kept%s%s", peer, len(answers), len(items),
+             ", truncated (C-CANCEL sent)" if truncated else "",
+             f", {undeclared} without Specific Character Set" if undeclared else "")
+    return WorklistResult(items=tuple(items), peer=str(peer), fetched_at=datetime.now(), truncated=truncated)
+
+
+def _collect(session: Session, identifier: Dataset, limit: int) -> tuple[list[Dataset], bool]:
+    """Pending identifiers until the final status; C-CANCEL once ``limit`` is exceeded."""
+    assoc = session.assoc
+    context_id = session.accepted_contexts[0].context_id
+    answers: list[Dataset] = []
+    cancelled = False
+    final: int | None = None
+    unsupported_keys = False
+    for status, ds in assoc.send_c_find(identifier, MODALITY_WORKLIST_FIND, msg_id=_MSG_ID):
+        if not status or "Status" not in status:
+            break  # no answer: timeout, abort or dropped connection -> session.check raises
+        code = int(status.Status)
+        if code in PENDING:
+            unsupported_keys = unsupported_keys or code == 0xFF01
+            if cancelled:
+                continue  # answers already on the wire when the C-CANCEL went out
+            if len(answers) >= limit:
+                assoc.send_c_cancel(_MSG_ID, context_id)
+                cancelled = True
+                continue
+            if ds is None:
+                LOG.warning("worklist C-FIND %s: pending answer without a decodable identifier", session.peer)
+                continue
+            answers.append(ds)
+            continue
+        final = code
+        break
+    if final is None:
+        session.check("worklist query")
+        raise WorklistError("worklist.failed", status=0xFFFF, code="none", peer=str(session.peer))
+    if unsupported_keys:
+        LOG.info("worklist C-FIND %s: SCP does not support some optional keys (FF01)", session.peer)
+    if final == SUCCESS or (final == CANCEL and cancelled):
+        return answers, cancelled
+    raise status_error(final, session.peer)
