@@ -1,0 +1,195 @@
+"""Offline worklist: the last successful answer per (peer, query), written atomically, used only when the
+worklist SCP cannot be reached.
+
+DESIGN data flow 1: the station keeps working while the RIS is down. Rules kept here:
+
+* every successful query replaces its cache entry — an empty answer too (it is the truth: nothing scheduled);
+* the cache is read **only** for "unreachable" errors (no TCP connection, timeout, abort); a failure status,
+  a rejection or a configuration error is shown as is, never papered over with old data;
+* a cached result is returned with ``stale=True``, its ``fetched_at`` and the reason, so every caller can say
+  so (the CLI prints ``worklist.stale`` in the operator's language).
+
+The file (JSON, mode 0600: it holds patient data) lives in ``<data_dir>/worklist-cache.json`` and keeps the
+newest :data:`MAX_ENTRIES` queries. Writes go through :func:`smartbox_next.spool.atomic_file` (tmp, fsync,
+rename), so a power cut leaves either the old or the new file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from smartbox_next.config import Config
+from smartbox_next.errors import AssociationAbortedError, ConnectError, NetworkError, ResponseTimeoutError
+from smartbox_next.mwl import WorklistItem, WorklistQuery, WorklistResult
+from smartbox_next.net.peer import Peer
+from smartbox_next.spool import atomic_file
+
+LOG = logging.getLogger(__name__)
+
+FORMAT = 1
+MAX_ENTRIES = 32
+UNREACHABLE: tuple[type[NetworkError], ...] = (ConnectError, ResponseTimeoutError, AssociationAbortedError)
+_LOCK = threading.Lock()
+
+
+def cache_path(config: Config) -> Path:
+    return config.data_dir / "worklist-cache.json"
+
+
+def _entry_key(peer: Peer | str, query: WorklistQuery) -> str:
+    return f"{peer}#{query.key()}"
+
+
+class WorklistCache:
+    """The offline copy of recent worklist answers (one JSON file, replaced atomically)."""
+
+    def __init__(self, path: Path, *, max_entries: int = MAX_ENTRIES) -> None:
+        self.path = path
+        self.max_entries = max_entries
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            LOG.warning("worklist cache %s unreadable, ignored: %s", self.path, type(exc).__name__)
+            return {}
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("entries"), dict):
+            return {}
+        entries: dict[str, Any] = data["entries"]
+        return entries
+
+    def store(self, query: WorklistQuery, result: WorklistResult) -> None:
+        """Remember ``result`` as the answer to ``query`` at ``result.peer`` (keeps the newest entries)."""
+        with _LOCK:
+            entries = self._read()
+            entries[_entry_key(result.peer, query)] = {
+                "peer": result.peer,
+                "query": query.key(),
+                "fetched_at": result.fetched_at.isoformat(),
+                "truncated": result.truncated,
+                "items": [item.to_json() for item in result.items],
+            }
+            newest = sorted(entries.items(), key=lambda kv: str(kv[1].get("fetched_at", "")), reverse=True)
+            data = {"format": FORMAT, "entries": dict(newest[: self.max_entries])}
+            payload = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+            with atomic_file(self.path) as fh:
+                os.fchmod(fh.fileno(), 0o600)
+                fh.write(payload)
+        LOG.debug("worklist cache: stored %d items", len(result.items))
+
+    def load(self, peer: Peer | str, query: WorklistQuery, *, reason: str = "") -> WorklistResult | None:
+        """The cached answer to exactly this query at this peer, marked stale; None if there is none."""
+        entry = self._read().get(_entry_key(peer, query))
+        return None if entry is None else _result(entry, reason)
+
+    def search(self, peer: Peer | str, predicate: Callable[[WorklistItem], bool], *,
+               reason: str = "") -> WorklistResult | None:
+        """Items of any cached query at ``peer`` matching ``predicate``, from the newest entry that has some."""
+        entries = sorted((e for e in self._read().values() if e.get("peer") == str(peer)),
+                         key=lambda e: str(e.get("fetched_at", "")), reverse=True)
+        for entry in entries:
+            result = _result(entry, reason)
+            items = tuple(i for i in result.items if predicate(i))
+            if items:
+                return WorklistResult(items=items, peer=result.peer, fetched_at=result.fetched_at, stale=True,
+                                      reason=reason)
+        return None
+
+
+def _result(entry: dict[str, Any], reason: str) -> WorklistResult:
+    return WorklistResult(
+        items=tuple(WorklistItem.from_json(i) for i in entry.get("items", [])),
+        peer=str(entry.get("peer", "")),
+        fetched_at=datetime.fromisoformat(str(entry["fetched_at"])),
+        truncated=bool(entry.get("truncated", False)),
+        stale=True,
+        reason=reason,
+    )
+
+
+def query_worklist(
+    config: Config,
+    query: WorklistQuery,
+    *,
+    peer: Peer | None = None,
+    cache: WorklistCache | None = None,
+    limit: int | None = None,
+) -> WorklistResult:
+    """Ask the worklist SCP; on success refresh the cache; if it is unreachable, return the cached answer.
+
+    Raises the network error when the SCP is unreachable and nothing is cached for this query, and every
+    other error (failure status, rejection, configuration) unchanged.
+    """
+    from smartbox_next.net.worklist import find_worklist, resolve_peer
+
+    peer = peer or resolve_peer(config)
+    cache = cache or WorklistCache(cache_path(config))
+    try:
+        result = find_worklist(config, peer, query, limit=limit)
+    except UNREACHABLE as exc:
+        cached = cache.load(peer, query, reason=exc.key)
+        if cached is None:
+            raise
+        LOG.warning("worklist %s unreachable (%s): using cached answer from %s (%d items)", peer, exc.key,
+                    cached.fetched_at.isoformat(timespec="seconds"), len(cached.items))
+        return cached
+    try:
+        cache.store(query, result)
+    except Exception as exc:  # the fresh answer matters more than the copy
+        LOG.warning("worklist cache not written: %s", exc)
+    return result
+
+
+def lookup(
+    config: Config,
+    *,
+    peer: Peer | None = None,
+    accession_number: str = "",
+    item_id: str = "",
+    cache: WorklistCache | None = None,
+) -> WorklistResult:
+    """Find the worklist answers for an accession number or an item ID (``smartbox create``).
+
+    Accession: queried with the accession as the only matching key (any date, any station). Item ID: the
+    station's default query (today) is asked, then any date. Offline, every cached answer of the peer is
+    searched. The result may hold several answers (several SPS of one procedure); callers merge or refuse.
+    """
+    from smartbox_next.net.worklist import resolve_peer
+
+    peer = peer or resolve_peer(config)
+    cache = cache or WorklistCache(cache_path(config))
+    if accession_number:
+        queries = [WorklistQuery(accession_number=accession_number)]
+
+        def wanted(i: WorklistItem) -> bool:
+            return i.accession_number == accession_number
+    else:
+        queries = [WorklistQuery.from_options(config), WorklistQuery.from_options(config, date_spec="any")]
+
+        def wanted(i: WorklistItem) -> bool:
+            return i.item_id == item_id.upper()
+    last: WorklistResult | None = None
+    for query in queries:
+        try:
+            result = query_worklist(config, query, peer=peer, cache=cache)
+        except UNREACHABLE as exc:
+            found = cache.search(peer, wanted, reason=exc.key)
+            if found is None:
+                raise
+            return found
+        items = tuple(i for i in result.items if wanted(i))
+        last = WorklistResult(items=items, peer=result.peer, fetched_at=result.fetched_at, stale=result.stale,
+                              reason=result.reason)
+        if items:
+            return last
+    assert last is not None
+    return last
