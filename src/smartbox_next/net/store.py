@@ -16,6 +16,8 @@ Error Comment (0000,0902).
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -258,6 +260,28 @@ def _choose(session: Session, obj: ObjectInfo) -> tuple[int, str] | NoAcceptedCo
                                   transfer_syntax=obj.transfer_syntax, possible=", ".join(candidates))
 
 
+class _LazyDir(os.PathLike[str]):
+    """A temporary directory created only if a fallback needs one (video re-encoding), removed on exit."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+
+    def __fspath__(self) -> str:
+        if self._path is None:
+            self._path = Path(tempfile.mkdtemp(prefix="smartbox-send-"))
+        return str(self._path)
+
+    def __truediv__(self, other: str) -> Path:
+        return Path(os.fspath(self)) / other
+
+    def __enter__(self) -> Path:
+        return self  # type: ignore[return-value]  # path-like: Path(work) / name works lazily
+
+    def __exit__(self, *exc: object) -> None:
+        if self._path is not None:
+            shutil.rmtree(self._path, ignore_errors=True)
+
+
 def _send_one(config: Config, session: Session, obj: ObjectInfo, batch: _Batch) -> tuple[FileResult, bool]:
     """Send one object; returns its result and whether the association must be replaced (local failure)."""
     result = FileResult(obj.path, Outcome.FAILED, obj.sop_instance_uid)
@@ -266,9 +290,9 @@ def _send_one(config: Config, session: Session, obj: ObjectInfo, batch: _Batch) 
         result.error = choice
         return result, False
     context_id, ts = choice
-    with tempfile.TemporaryDirectory(prefix="smartbox-send-") as work:
+    with _LazyDir() as work:
         try:
-            payload: Payload = fallback.prepare(obj, ts, Path(work))
+            payload: Payload = fallback.prepare(obj, ts, work)
         except MediaError as exc:
             result.error = exc
             return result, False
