@@ -22,6 +22,7 @@ from smartbox_next.cli import queue_cmd as _queue_cmd  # noqa: F401
 from smartbox_next.cli import send_cmd as _send_cmd  # noqa: F401
 from smartbox_next.cli import serve_cmd as _serve_cmd  # noqa: F401
 from smartbox_next.cli import validate_cmd as _validate_cmd  # noqa: F401
+from smartbox_next.cli import worklist_cmd as _worklist_cmd  # noqa: F401
 from smartbox_next.cli._app import cli
 
 

@@ -45,9 +45,14 @@ def identity_options(fn: F) -> F:
         click.option("--patient-id", default=None, help="Patient ID."),
         click.option("--birth-date", default=None, help="Birth date YYYYMMDD."),
         click.option("--sex", type=click.Choice(["M", "F", "O"]), default=None),
-        click.option("--accession", default=None, help="Accession number."),
+        click.option("--accession", default=None,
+                     help="Accession number; without patient options it is looked up in the worklist."),
         click.option("--study-uid", default=None, help="Study Instance UID to join (default: a new study)."),
         click.option("--emergency", is_flag=True, help="Unknown patient: generated, clearly marked identity."),
+        click.option("--worklist-item", default=None,
+                     help="Worklist entry ID (shown by 'smartbox worklist'); patient and study come from it."),
+        click.option("--from", "from_peer", default=None,
+                     help="Worklist server for --accession / --worklist-item (default: worklist.peer)."),
     ]):
         fn = option(fn)
     return fn
@@ -55,8 +60,17 @@ def identity_options(fn: F) -> F:
 
 def exam_from_options(state: AppState, *, patient_name: str | None, patient_id: str | None,
                       birth_date: str | None, sex: str | None, accession: str | None, study_uid: str | None,
-                      emergency: bool, **_: Any) -> Exam:
+                      emergency: bool, worklist_item: str | None = None, from_peer: str | None = None,
+                      **_: Any) -> Exam:
     """The exam for the identity options (raises SmartboxError; call inside ``reporting``)."""
+    if worklist_item or (accession and not (patient_name or patient_id or emergency or study_uid)):
+        if patient_name or patient_id or emergency or study_uid:
+            raise click.UsageError("--worklist-item takes patient and study from the worklist: "
+                                   "omit --patient-name/--patient-id/--study-uid/--emergency")
+        from smartbox_next.cli.worklist_cmd import worklist_exam
+
+        return worklist_exam(state, accession=None if worklist_item else accession, item_id=worklist_item,
+                             from_peer=from_peer)
     for keyword, value in (("PatientName", patient_name), ("PatientID", patient_id),
                            ("PatientBirthDate", birth_date), ("AccessionNumber", accession)):
         if value:
