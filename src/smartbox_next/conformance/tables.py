@@ -1,0 +1,220 @@
+"""Network facts of the statement, read from the code that implements them (PS3.2 Annex N.5, N.7, N.8).
+
+* presentation contexts: :func:`smartbox_next.net.contexts.needed_syntaxes` applied to every transfer
+  syntax our objects can be created in (:func:`smartbox_next.conformance.objects.created_syntaxes`), plus the
+  contexts of C-ECHO (:mod:`smartbox_next.net.echo`) and the worklist C-FIND (:mod:`smartbox_next.net.worklist`);
+* fallback: :func:`smartbox_next.net.fallback.conversions` (Table N.5-9 transcoding);
+* C-STORE statuses: :func:`smartbox_next.net.store.classify_status` over representative codes of every
+  PS3.7 Annex C class (Table N.7-42); worklist statuses: :func:`smartbox_next.net.worklist.status_error`;
+* association rejections: the (source, reason) table of :mod:`smartbox_next.net._session`;
+* retry: :class:`smartbox_next.retry.RetryPolicy`; TLS: :func:`smartbox_next.net._session.tls_context`;
+* worklist keys: the identifier :func:`smartbox_next.net.worklist.build_identifier` sends for a probe query.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+
+from pydicom.dataset import Dataset
+from pydicom.uid import UID
+from pynetdicom.presentation import build_context
+
+from smartbox_next.config import Config
+from smartbox_next.conformance.objects import created_syntaxes
+from smartbox_next.iod import sop as sops
+from smartbox_next.mwl import WorklistQuery
+from smartbox_next.net import _session
+from smartbox_next.net import fallback as fb
+from smartbox_next.net.contexts import MAX_CONTEXTS, needed_syntaxes
+from smartbox_next.net.peer import Peer
+from smartbox_next.net.store import Outcome, classify_status
+from smartbox_next.net.worklist import build_identifier, status_error, worklist_context
+from smartbox_next.retry import RetryPolicy
+
+
+def ts_name(uid: str) -> str:
+    """``JPEG Baseline (Process 1)`` for its UID (pydicom's registry)."""
+    return str(UID(uid).name)
+
+
+@functools.cache
+def creatable() -> dict[str, dict[str, frozenset[str]]]:
+    """SOP class -> transfer syntax -> conditions ("" = default configuration), in SOP class table order."""
+    raw = created_syntaxes()
+    return {s.uid: {ts: frozenset(raw[s.uid][ts]) for ts in raw[s.uid]} for s in sops.ALL if s.uid in raw}
+
+
+def proposed_syntaxes(sop_uid: str) -> list[str]:
+    """Every transfer syntax the sender may propose for ``sop_uid`` objects (PS3.5 §10; contexts.py)."""
+    out: list[str] = []
+    for ts in creatable()[sop_uid]:
+        out += needed_syntaxes(ts)
+    return list(dict.fromkeys(out))
+
+
+def other_contexts() -> list[tuple[str, str, list[str]]]:
+    """(abstract syntax, service, transfer syntaxes) of the non-storage contexts we propose."""
+    echo_cx = build_context(sops.VERIFICATION)  # what net.echo proposes
+    mwl_cx = worklist_context()
+    return [
+        (sops.VERIFICATION, "Verification (C-ECHO)", [str(t) for t in echo_cx.transfer_syntax]),
+        (sops.MODALITY_WORKLIST_FIND, "Modality Worklist (C-FIND)", [str(t) for t in mwl_cx.transfer_syntax]),
+    ]
+
+
+def all_proposed_pairs() -> set[tuple[str, str]]:
+    """Every (abstract syntax, transfer syntax) the product can propose as association requestor."""
+    pairs = {(s, ts) for s in creatable() for ts in proposed_syntaxes(s)}
+    pairs |= {(a, ts) for a, _, tss in other_contexts() for ts in tss}
+    return pairs
+
+
+@dataclass(frozen=True)
+class Conversion:
+    source: str
+    target: str
+    new_uid: bool  # Table N.5-9: NEW_UID (re-encoded video is a new DERIVED instance) vs SUPPORTED
+
+
+def conversions() -> list[Conversion]:
+    """Every fallback the sender applies to a created object when its own syntax is refused."""
+    seen = list(dict.fromkeys(ts for per in creatable().values() for ts in per))
+    out = []
+    for ts in seen:
+        hook = fb.video_fallback.targets(ts) if fb.video_fallback is not None else []
+        twin = getattr(fb.ALL_SYNTAXES.get(ts), "twin", None)
+        for target in fb.conversions(ts):
+            out.append(Conversion(ts, target, target in hook and target != twin))
+    return out
+
+
+def max_contexts() -> int:
+    return MAX_CONTEXTS
+
+
+# ------------------------------------------------------------------------------------------- statuses
+
+STORE_PROBE_CODES = (0x0000, 0x0001, 0x0107, 0x0116, 0xB000, 0xB006, 0xB007, 0xA700, 0xA7FF, 0xA900, 0xA9FF,
+                     0xC000, 0xCFFF, 0x0117, 0x0122, 0x0124, 0x0210, 0x0211, 0x0212, 0x0110, 0x0213, 0xA800)
+"""Representative codes of every PS3.7 Annex C class and every code PS3.4 B.2.3 names for C-STORE."""
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    codes: str
+    outcome: str
+    key: str  # message key ("" for plain success)
+    retryable: bool
+
+
+def _group(codes: list[int]) -> str:
+    return ", ".join(f"{c:04X}" for c in codes)
+
+
+def store_status_rows() -> list[StatusRow]:
+    """C-STORE status -> behaviour, codes with the same behaviour grouped (Table N.7-42)."""
+    peer = Peer("PACS", "127.0.0.1", 104)
+    grouped: dict[tuple[str, str, bool], list[int]] = {}
+    for code in STORE_PROBE_CODES:
+        outcome, err = classify_status(code, "", peer, "1.2.3")
+        retry = bool(err is not None and err.retryable and outcome is Outcome.FAILED)
+        grouped.setdefault((outcome.value, err.key if err else "", retry), []).append(code)
+    return [StatusRow(_group(codes), o, k, r) for (o, k, r), codes in grouped.items()]
+
+
+WORKLIST_PROBE_CODES = (0xA700, 0xA900, 0xC000, 0xC310, 0x0122, 0xFE00, 0xA800, 0x0110)
+
+
+def worklist_status_rows() -> list[StatusRow]:
+    """C-FIND (MWL) failure status -> behaviour (PS3.4 Table K.4-1); FF00/FF01 pending, 0000 success."""
+    grouped: dict[tuple[str, bool], list[int]] = {}
+    for code in WORKLIST_PROBE_CODES:
+        err = status_error(code, "MWL@127.0.0.1:104")
+        grouped.setdefault((err.key, err.retryable), []).append(code)
+    return [StatusRow(_group(codes), "failed", k, r) for (k, r), codes in grouped.items()]
+
+
+def reject_rows() -> list[tuple[int, int, str]]:
+    """(source, reason, message key suffix) of A-ASSOCIATE-RJ handling (PS3.8 §9.3.4)."""
+    table: dict[tuple[int, int], str] = _session._REJECT_REASONS  # the one table net/_session.py reads
+    return [(s, r, k) for (s, r), k in sorted(table.items())]
+
+
+def retry_delays(config: Config, count: int = 12) -> list[float]:
+    """Base delays (no jitter) before attempts 2, 3, … under the configured policy."""
+    policy = RetryPolicy.from_config(config.retry)
+    return [policy.base_delay(n) for n in range(1, min(count, policy.max_attempts))]
+
+
+def tls_facts(config: Config) -> dict[str, str]:
+    """Minimum protocol version, peer verification and host-name check of the client TLS context."""
+    ctx = _session.tls_context(config)
+    return {"minimum_version": ctx.minimum_version.name.replace("TLSv", "TLS ").replace("_", "."),
+            "verify_mode": ctx.verify_mode.name, "check_hostname": str(ctx.check_hostname).lower()}
+
+
+def pynetdicom_logs_identifiers() -> bool:
+    """Whether pynetdicom would log C-FIND identifiers (patient data); _session switches it off."""
+    from pynetdicom import _config
+
+    return bool(_config.LOG_REQUEST_IDENTIFIERS or _config.LOG_RESPONSE_IDENTIFIERS)
+
+
+# -------------------------------------------------------------------------------------- worklist keys
+
+_QUERY_PROBE = WorklistQuery(scheduled_date="20240101-20240131", modality="QMODALITY", station_ae_title="QSTATION",
+                             patient_name="QNAME*", patient_id="QPATIENTID", accession_number="QACCESSION")
+
+QUERY_SOURCES: dict[str, tuple[str, str]] = {
+    "scheduled_date": ("GENERATED (today) or USER (date or range)", "GENERATED (heute) oder USER (Datum oder Bereich)"),
+    "modality": ("CONFIGURATION `worklist.modality`, USER may change it",
+                 "CONFIGURATION `worklist.modality`, USER kann sie ändern"),
+    "station_ae_title": ("CONFIGURATION `worklist.station_ae_title` (empty: `station.ae_title`), USER may omit it",
+                         "CONFIGURATION `worklist.station_ae_title` (leer: `station.ae_title`), USER kann ihn weglassen"),
+    "patient_name": ("USER (wildcards * ?)", "USER (Platzhalter * ?)"),
+    "patient_id": ("USER", "USER"),
+    "accession_number": ("USER", "USER"),
+}
+"""Where each :class:`WorklistQuery` field's value comes from (PS3.2 Table N.5-2 "Value source")."""
+
+
+@dataclass(frozen=True)
+class QueryKey:
+    path: str
+    vr: str
+    matching: str  # SINGLE_VALUE | WILDCARD | RANGE | UID | SEQUENCE | UNIVERSAL
+    field: str  # WorklistQuery field that fills it, "" for a pure return key
+
+
+def _walk(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, str, object]]:
+    for elem in ds:
+        path = f"{prefix}{elem.keyword}"
+        yield path, elem.VR, elem.value
+        if elem.VR == "SQ":
+            for item in elem.value:
+                yield from _walk(item, path + " > ")
+
+
+def worklist_keys(config: Config) -> list[QueryKey]:
+    """Every key of the MWL identifier, with its matching type when the station fills it (PS3.4 C.2.2.2)."""
+    ds = build_identifier(config, _QUERY_PROBE)
+    probe = {str(getattr(_QUERY_PROBE, f.name)): f.name for f in fields(_QUERY_PROBE)}
+    out = []
+    for path, vr, value in _walk(ds):
+        field = probe.get(str(value), "") if vr != "SQ" else ""
+        if vr == "SQ":
+            matching = "SEQUENCE"
+        elif not field:
+            matching = "UNIVERSAL"
+        elif "*" in str(value) or "?" in str(value):
+            matching = "WILDCARD"
+        elif vr in ("DA", "TM", "DT") and "-" in str(value):
+            matching = "RANGE"
+        elif vr == "UI":
+            matching = "UID"
+        else:
+            matching = "SINGLE_VALUE"
+        out.append(QueryKey(path, vr, matching, field))
+    return out
