@@ -129,8 +129,20 @@ def test_missing_identity_and_usage_errors(tmp_path: Path, capsys: pytest.Captur
     assert main(["create"]) == 2
 
 
-def test_demo_builds_valid_objects(tmp_path: Path, capsys: pytest.CaptureFixture[str], dciodvfy_tool: str) -> None:
+def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   dciodvfy_tool: str) -> None:
+    """README's first command: loopback worklist → still + video → validate → export → delivered."""
     assert main(["--lang", "en", "demo", "--out", str(tmp_path), "--json"]) == 0
     rows = _json_lines(capsys.readouterr().out)
-    assert {r["sop"] for r in rows} == {"sc", "vl-endoscopic", "vl-photographic"}
-    assert all(r["valid"] is True and r["dciodvfy_errors"] == [] for r in rows)
+    objects = [r for r in rows if "summary" not in r]
+    [summary] = [r["summary"] for r in rows if "summary" in r]
+    assert {o["sop_class_uid"] for o in objects} == {"1.2.840.10008.5.1.4.1.1.77.1.1",  # VL Endoscopic
+                                                     "1.2.840.10008.5.1.4.1.1.77.1.1.1"}  # Video Endoscopic
+    assert all(o["valid"] is True and o["dciodvfy"] is True for o in objects)
+    assert summary["ok"] is True and summary["sent"] == 2
+    received = [Path(p) for p in summary["received_by_pacs"]]
+    assert len(received) == 2
+    for path in received:
+        ds = peers.read_back(path)
+        assert ds.PatientName == "Müller^Jürgen" and ds.AccessionNumber == "DEMO-ACC-001"
+    assert peers.dcentvfy(received).errors == []

@@ -1,67 +1,128 @@
-"""``smartbox demo``: the main job on embedded defaults, no configuration and no hospital needed.
+"""``smartbox demo``: the main job end to end on embedded defaults — no configuration, no hospital needed.
 
-Builds objects of every still SOP class from the bundled sample capture for a demo patient,
-validates each (own rule checks, plus dciodvfy when installed) and prints where they are.
+1. starts a built-in loopback PACS and Modality Worklist on 127.0.0.1 (free ports) with sample patients
+   whose names need umlauts and UTF-8;
+2. queries the worklist like the station would and takes the first scheduled exam;
+3. creates a still (bundled sample capture) and a short H.264 video for that exam;
+4. validates every object (own rule checks, plus dciodvfy when installed);
+5. exports them (spool + outbox) and lets the sending service deliver them to the loopback PACS;
+6. prints a summary with where everything is.
 """
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 
 import click
 
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
-from smartbox_next.iod import sop as sops
-from smartbox_next.iod.still import StillCapture, build_still
+from smartbox_next.config import Config, with_overrides
 from smartbox_next.iod.validate import validate_file
-from smartbox_next.media.image import still_from_bytes
-from smartbox_next.model import Exam, Patient, Study
-from smartbox_next.pipeline import write_object
+from smartbox_next.loopback import start_loopback
+from smartbox_next.mwl import WorklistQuery
+from smartbox_next.net.peer import Peer
+from smartbox_next.net.worklist import find_worklist
+from smartbox_next.outbox import JobState
+from smartbox_next.pipeline import export_objects, open_outbox
+from smartbox_next.sender import SenderService, destinations
 
-DEMO_PATIENT = Patient("Demo^Jürgen^^Dr.", "DEMO-0001", "19650412", "M")
 
-
-def sample_bytes() -> bytes:
+def sample_path() -> Path:
     """The bundled sample capture (a synthetic 640×480 endoscopy-like baseline JPEG)."""
-    return resources.files("smartbox_next").joinpath("samples/endoscopy.jpg").read_bytes()
+    return Path(str(resources.files("smartbox_next").joinpath("samples/endoscopy.jpg")))
+
+
+def make_demo_video(path: Path, seconds: int = 2) -> Path:
+    """A short synthetic 640×480 25 fps H.264 High clip in MP4, as a grabber would record it."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as out:
+        stream = out.add_stream("libx264", rate=Fraction(25, 1))
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        stream.options = {"profile": "high", "level": "4.1", "preset": "veryfast", "crf": "23"}
+        y, x = np.mgrid[0:480, 0:640]
+        for i in range(seconds * 25):
+            frame = np.stack([(x + 4 * i) % 256, (y + 2 * i) % 256, ((x + y) // 2) % 256], -1).astype(np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def _demo_config(config: Config, work: Path, pacs: str, worklist: str) -> Config:
+    config = with_overrides(config, "station", data_dir=str(work / "station"))
+    config = with_overrides(config, "worklist", peer="demo-mwl")
+    config = with_overrides(config, "outbox", folder="", min_free_mb=50)
+    peers = {"demo-pacs": Peer.parse(pacs, name="demo-pacs"), "demo-mwl": Peer.parse(worklist, name="demo-mwl")}
+    return replace(config, peers=MappingProxyType(peers))
 
 
 @cli.command("demo")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder for the demo objects (default: a new temporary folder).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per created file.")
+              help="Working folder (default: a new temporary folder).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per created object, then a summary.")
 @pass_state
 def demo(state: AppState, out_dir: Path | None, as_json: bool) -> int:
-    """Create and validate sample objects of every still type (no configuration needed)."""
-    config = state.config
-    out_dir = out_dir or Path(tempfile.mkdtemp(prefix="smartbox-demo-"))
+    """Worklist → still + video → validate → export → send, against a built-in loopback PACS and worklist."""
+    work = out_dir or Path(tempfile.mkdtemp(prefix="smartbox-demo-"))
     de = state.lang == "de"
-    failures = 0
+
+    def say(de_text: str, en_text: str) -> None:
+        if not as_json:
+            click.echo(de_text if de else en_text)
+
     with reporting(state):
-        exam = Exam(DEMO_PATIENT, Study.new(uid_root=config.uid.root, accession_number="DEMO-ACC-1",
-                                            study_description="Demo Gastroskopie" if de else "Demo gastroscopy"))
-        image = still_from_bytes(sample_bytes(), "samples/endoscopy.jpg")
-        for sop in (sops.SC, sops.VL_ENDOSCOPIC, sops.VL_PHOTOGRAPHIC):
-            ds = build_still(config, exam, StillCapture(image=image), sop)
-            created = write_object(ds, out_dir)
-            report = validate_file(created.path)
-            own = [str(f) for f in report.findings if f.severity == "error"]
-            dciodvfy = list(report.dciodvfy_errors) if report.dciodvfy_ran else None
-            ok = report.ok
-            failures += 0 if ok else 1
-            if as_json:
-                emit_json({**created.as_json(), "sop": sop.cli_name, "valid": ok,
-                           "dciodvfy_errors": dciodvfy, "own_errors": own})
-                continue
-            verdict = ("gültig" if de else "valid") if ok else ("UNGÜLTIG" if de else "INVALID")
-            checked = "eigene Regeln" if de else "own rules"
-            checked += " + dciodvfy" if dciodvfy is not None else (" (dciodvfy nicht installiert)" if de
-                                                                   else " (dciodvfy not installed)")
-            click.echo(f"{sop.name:<40} {created.transfer_syntax_uid:<24} {verdict} [{checked}]")
-            for line in own + (dciodvfy or []):
-                click.echo(f"    {line}")
-    if not as_json:
-        click.echo(("Objekte in: " if de else "Objects in: ") + str(out_dir))
-    return 1 if failures else 0
+        loop, servers = start_loopback(work / "pacs", state.config.station.ae_title, state.config.worklist.modality)
+        try:
+            config = _demo_config(state.config, work, loop.storage_address, loop.worklist_address)
+            say(f"Loopback-PACS {loop.storage_address}, Worklist {loop.worklist_address}",
+                f"Loopback PACS {loop.storage_address}, worklist {loop.worklist_address}")
+            result = find_worklist(config, config.peer("demo-mwl"), WorklistQuery.from_options(config))
+            n = len(result.items)
+            say(f"Worklist: {n} geplante Untersuchungen", f"Worklist: {n} scheduled exams")
+            item = result.items[0]
+            exam = item.to_exam(config)
+            say(f"Gewählt: {exam.patient.patient_name} ({exam.patient.patient_id}), Auftrag "
+                f"{exam.study.accession_number}", f"Chosen: {exam.patient.patient_name} ({exam.patient.patient_id}), "
+                f"accession {exam.study.accession_number}")
+            outbox = open_outbox(config)
+            dests = [d.name for d in destinations(config)]
+            video = make_demo_video(work / "capture.mp4")
+            exported = [*export_objects(config, outbox, exam, sample_path(), dests, "vl-endoscopic"),
+                        *export_objects(config, outbox, exam, video, dests, "video-endoscopic")]
+            failures = 0
+            for item_ in exported:
+                report = validate_file(item_.created.path)
+                failures += 0 if report.ok else 1
+                verdict = ("gültig" if de else "valid") if report.ok else ("UNGÜLTIG" if de else "INVALID")
+                if as_json:
+                    emit_json({**item_.created.as_json(), "valid": report.ok, "errors": report.errors,
+                               "dciodvfy": report.dciodvfy_ran})
+                else:
+                    checked = "+ dciodvfy" if report.dciodvfy_ran else ("(ohne dciodvfy)" if de else "(no dciodvfy)")
+                    click.echo(f"  {item_.created.path.name}  {item_.created.transfer_syntax_uid}  {verdict} {checked}")
+                    for line in report.errors:
+                        click.echo(f"      {line}")
+            SenderService(config, outbox, destinations(config)).run_until_idle(timeout=120)
+            sent = [j for j in outbox.jobs() if j.state is JobState.SENT]
+            outbox.close()
+        finally:
+            for server in servers:
+                server.shutdown()
+    ok = failures == 0 and len(sent) == len(exported) and len(loop.received) == len(exported)
+    if as_json:
+        emit_json({"summary": {"ok": ok, "created": len(exported), "sent": len(sent),
+                               "received_by_pacs": [str(p) for p in loop.received], "work_dir": str(work)}})
+    else:
+        say(f"Gesendet: {len(sent)}/{len(exported)}; im Loopback-PACS: {work / 'pacs'}",
+            f"Sent: {len(sent)}/{len(exported)}; in the loopback PACS: {work / 'pacs'}")
+        say(f"Spool und Ausgang: {work / 'station'}", f"Spool and outbox: {work / 'station'}")
+        say("Demo erfolgreich." if ok else "Demo FEHLGESCHLAGEN.", "Demo succeeded." if ok else "Demo FAILED.")
+    return 0 if ok else 1

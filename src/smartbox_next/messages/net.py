@@ -190,7 +190,7 @@ MESSAGES: dict[str, Message] = {
     "send.summary": Message(
         en="{peer}: {stored} of {total} stored ({warnings} with warning), {failed} failed, {mb} MB in {seconds} s.",
         de="{peer}: {stored} von {total} gespeichert ({warnings} mit Warnung), {failed} fehlgeschlagen, {mb} MB in {seconds} s.",
-        hint_en="",
-        hint_de="",
+        hint_en="For failed objects see the message above each one; objects with a warning are stored.",
+        hint_de="Zu fehlgeschlagenen Objekten siehe die Meldung darüber; Objekte mit Warnung sind gespeichert.",
     ),
 }
