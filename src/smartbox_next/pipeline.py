@@ -7,8 +7,8 @@ video goes to the video builder. Every object is written atomically; a failed in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydicom import dcmread
@@ -39,9 +39,10 @@ class CreatedObject:
     transfer_syntax_uid: str
     source: Path | None = None
     pass_through: bool | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)  # builder-specific report (e.g. video frames)
 
     def as_json(self) -> dict[str, object]:
-        return {
+        return {**self.extra,
             "path": str(self.path),
             "sop_class_uid": self.sop_class_uid,
             "sop_instance_uid": self.sop_instance_uid,
@@ -79,15 +80,6 @@ def still_sop(name: str | None, config: Config) -> sops.SopClass:
     return sops.BY_CLI_NAME[name or config.objects.sop]
 
 
-VideoBuilder = Callable[[Config, Exam, Path, sops.SopClass, Path], list[CreatedObject]]
-_video_builder: list[VideoBuilder] = []
-
-
-def register_video_builder(builder: VideoBuilder) -> None:
-    """The video module registers how video inputs become objects."""
-    _video_builder[:] = [builder]
-
-
 def create_objects(config: Config, exam: Exam, path: Path, out_dir: Path, sop_name: str | None = None,
                    conversion_type: str | None = None) -> list[CreatedObject]:
     """Create the object(s) for one input file."""
@@ -97,12 +89,13 @@ def create_objects(config: Config, exam: Exam, path: Path, out_dir: Path, sop_na
         ds = build_still(config, exam, StillCapture(image=image, conversion_type=conversion_type), sop)
         passed = image.jpeg is not None and pass_through(image.jpeg, sop) is not None
         return [write_object(ds, out_dir, path, passed)]
-    if not _video_builder:
-        raise MediaError("still.not_image", path=str(path))
+    from smartbox_next.iod.video import build_video_objects  # PyAV is loaded only for video inputs
+
     sop = sops.BY_CLI_NAME.get(sop_name or "", sops.VIDEO_ENDOSCOPIC)
     if sop.kind is sops.SopKind.STILL:
         sop = sops.VIDEO_ENDOSCOPIC if sop.modality == "ES" else sops.VIDEO_PHOTOGRAPHIC
-    return _video_builder[0](config, exam, path, sop, out_dir)
+    return [CreatedObject(v.path, v.sop_class_uid, v.sop_instance_uid, v.transfer_syntax_uid, path, v.pass_through,
+                          extra=v.as_json()) for v in build_video_objects(config, exam, path, sop, out_dir)]
 
 
 # ------------------------------------------------------------------------------ store-and-forward

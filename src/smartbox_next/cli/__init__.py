@@ -1,8 +1,8 @@
 """Command line: ``smartbox <command>``. ``main(argv)`` returns the exit code.
 
 Exit codes: 0 success, 1 input/config/network error (message in the operator's language
-with a hint), 2 usage error. Each command lives in its own module and registers itself on
-:data:`cli` through :mod:`smartbox_next.cli._app`.
+with a hint), 2 usage error. Each command lives in its own module, registers itself on
+:data:`cli` and is listed in :data:`smartbox_next.cli._app.COMMAND_MODULES` (loaded on first use).
 """
 
 from __future__ import annotations
@@ -13,16 +13,6 @@ from collections.abc import Sequence
 import click
 
 from smartbox_next.cli import _app
-from smartbox_next.cli import config_cmd as _config_cmd  # noqa: F401  (registers commands)
-from smartbox_next.cli import create_cmd as _create_cmd  # noqa: F401
-from smartbox_next.cli import demo_cmd as _demo_cmd  # noqa: F401
-from smartbox_next.cli import echo_cmd as _echo_cmd  # noqa: F401
-from smartbox_next.cli import export_cmd as _export_cmd  # noqa: F401
-from smartbox_next.cli import queue_cmd as _queue_cmd  # noqa: F401
-from smartbox_next.cli import send_cmd as _send_cmd  # noqa: F401
-from smartbox_next.cli import serve_cmd as _serve_cmd  # noqa: F401
-from smartbox_next.cli import validate_cmd as _validate_cmd  # noqa: F401
-from smartbox_next.cli import worklist_cmd as _worklist_cmd  # noqa: F401
 from smartbox_next.cli._app import cli
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import logging
 import sys
@@ -84,7 +86,38 @@ def emit_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Command name -> module that registers it. Modules load on first use, so ``smartbox echo`` does not pay
+# for PyAV, Pillow or the conformance tables (start-up time matters for scripted per-file calls).
+COMMAND_MODULES = {
+    "conformance": "smartbox_next.cli.conformance_cmd",
+    "config": "smartbox_next.cli.config_cmd",
+    "create": "smartbox_next.cli.create_cmd",
+    "demo": "smartbox_next.cli.demo_cmd",
+    "echo": "smartbox_next.cli.echo_cmd",
+    "export": "smartbox_next.cli.export_cmd",
+    "queue": "smartbox_next.cli.queue_cmd",
+    "send": "smartbox_next.cli.send_cmd",
+    "serve": "smartbox_next.cli.serve_cmd",
+    "validate": "smartbox_next.cli.validate_cmd",
+    "worklist": "smartbox_next.cli.worklist_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported when first needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = [name for name, module in COMMAND_MODULES.items() if importlib.util.find_spec(module) is not None]
+        return sorted(set(super().list_commands(ctx)) | set(known))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if cmd_name not in self.commands and module is not None and importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="Configuration file (TOML). Default: $SMARTBOX_CONFIG or ~/.config/smartbox-next/smartbox.toml.")
 @click.option("--lang", type=click.Choice(["de", "en"]), default=None, help="Language of messages.")

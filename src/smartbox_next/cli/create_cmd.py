@@ -13,13 +13,11 @@ from smartbox_next.config import Config
 from smartbox_next.errors import AttributeValueError, SmartboxError
 from smartbox_next.iod import sop as sops
 from smartbox_next.iod.values import check_value
-from smartbox_next.iod.video import build_video_object
 from smartbox_next.model import Exam, Patient, Study, emergency_patient
-from smartbox_next.pipeline import create_objects, register_video_builder
+from smartbox_next.pipeline import create_objects
 
 SOP_CHOICES = [s.cli_name for s in sops.ALL]
 F = TypeVar("F", bound=Callable[..., Any])
-register_video_builder(build_video_object)  # video inputs (probe finds a video stream) -> iod.video
 
 
 def manual_exam(config: Config, *, patient_name: str | None, patient_id: str | None, birth_date: str | None,
