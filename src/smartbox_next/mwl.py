@@ -22,7 +22,7 @@ import logging
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -483,7 +483,6 @@ class WorklistResult:
     truncated: bool = False  # the result limit was reached and C-CANCEL sent
     stale: bool = False
     reason: str = ""  # why the cache was used (message key of the network error)
-    extras: Mapping[str, Any] = field(default_factory=dict)
 
     def age(self, now: datetime | None = None) -> timedelta:
         return (now or datetime.now()) - self.fetched_at
