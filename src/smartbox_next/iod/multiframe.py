@@ -3,7 +3,7 @@
 Frames are stored as baseline JPEG, one frame per fragment (PS3.5 §8.2.1, §A.4: YBR_FULL_422, filled
 Basic Offset Table), or uncompressed RGB (Explicit VR Little Endian, PS3.5 §8.2 native). Frames are decoded
 one at a time and appended to a work file next to the output; the object is then written from that file
-(buffered Pixel Data), so memory stays flat however long the video is.
+(:mod:`smartbox_next.iod.writer`, kernel copy), so memory stays flat however long the video is.
 
 Modules: Patient, General Study/Series, General Equipment, SC Equipment (C.8.6.1), General Acquisition,
 General Image, Image Pixel, Cine (C.7.6.5, when frames are timed), Multi-frame (C.7.6.6), SC Multi-frame
@@ -20,21 +20,20 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import av
 from PIL import Image
-from pydicom.encaps import EncapsulatedBuffer
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
 
 from smartbox_next.config import Config
 from smartbox_next.errors import MediaError
 from smartbox_next.iod import sop as sops
 from smartbox_next.iod.common import add_lossy, finalize, new_dataset
-from smartbox_next.iod.video import FileSlice, VideoObject, _large_reads, add_cine
+from smartbox_next.iod.video import VideoObject, add_cine
+from smartbox_next.iod.writer import FileSpan, write_encapsulated, write_native
 from smartbox_next.media.video import VideoInfo, probe
 from smartbox_next.model import Exam
-from smartbox_next.spool import atomic_file
 
 JPEG_METHOD = "ISO_10918_1"
 FRAME_LABEL_VECTOR = 0x00182002
@@ -130,25 +129,10 @@ def _build(config: Config, exam: Exam, frames: Iterable[Image.Image], out_dir: P
         ds.DerivationDescription = derivation[:1024]
         finalize(ds, config)
         target = out_dir / f"{ds.SOPInstanceUID}.dcm"
-        slices = [FileSlice(work, off, length) for off, length in spans] if encoding == "jpeg" \
-            else [FileSlice(work)]
-        if encoding == "jpeg":
-            ds.PixelData = EncapsulatedBuffer(list(slices), use_bot=True)
-            ds["PixelData"].is_undefined_length = True
-        else:
-            ds.PixelData = slices[0]
-        ds["PixelData"].VR = "OB"
-
-        def writer(fh: BinaryIO) -> None:
-            with _large_reads():
-                ds.save_as(fh, enforce_file_format=True)
-
-        try:
-            with atomic_file(target) as fh:
-                writer(fh)
-        finally:
-            for s in slices:
-                s.close()
+        if encoding == "jpeg":  # one frame per fragment, filled Basic Offset Table (PS3.5 §A.4)
+            write_encapsulated(ds, [FileSpan(work, off, length) for off, length in spans], target, offsets=True)
+        else:  # native OB value (PS3.5 §8.1.1), copied from the work file by the kernel
+            write_native(ds, FileSpan(work), target, vr="OB")
         return VideoObject(target, sop.uid, str(ds.SOPInstanceUID), ts, False, source, n, target.stat().st_size,
                            reason=derivation)
     finally:

@@ -1,9 +1,10 @@
 """Video Endoscopic / Microscopic / Photographic objects (PS3.3 A.32.5, A.32.6, A.32.7), streamed.
 
 The video stream (a conformant input file byte for byte, or PyAV's transcoded output) becomes the
-encapsulated Pixel Data without being read into memory: pydicom 3 writes an
-:class:`~pydicom.encaps.EncapsulatedBuffer` whose items are :class:`FileSlice` views of the file
-(PS3.5 §A.4: Basic Offset Table item, fragments, sequence delimiter). Non-fragmentable transfer syntaxes
+encapsulated Pixel Data without being read into memory: :mod:`smartbox_next.iod.writer` writes the
+header with pydicom, then the Pixel Data element, the Basic Offset Table item, one item per fragment and
+the Sequence Delimitation Item (PS3.5 §A.4), the fragments copied from the file by the kernel
+(``os.copy_file_range``). Non-fragmentable transfer syntaxes
 get exactly one fragment and an empty Basic Offset Table (PS3.5 §8.2.5–8.2.9); a stream longer than one
 fragment (``video.max_fragment_bytes``) is either re-muxed into several independently playable objects
 of the same series (``long_video_mode = "split"``) or stored under the fragmentable twin syntax in
@@ -17,26 +18,23 @@ VOI LUT or Overlay (A.32.5.4 …).
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-import pydicom.config
 from pydicom.dataset import Dataset
-from pydicom.encaps import EncapsulatedBuffer
 from pydicom.sequence import Sequence as DicomSequence
 
 from smartbox_next.config import Config
 from smartbox_next.errors import MediaError
 from smartbox_next.iod import sop as sops
 from smartbox_next.iod.common import add_acquisition_context, add_lossy, finalize, new_dataset, series_for
+from smartbox_next.iod.writer import FileSpan, copy_span, fragment_spans, write_encapsulated
 from smartbox_next.media.syntax import (
     ALL_SYNTAXES,
     H264_HP42_3D,
@@ -50,56 +48,11 @@ from smartbox_next.media.syntax import (
 from smartbox_next.media.transcode import EncoderSettings, split_stream, transcode
 from smartbox_next.media.video import VideoInfo, probe
 from smartbox_next.model import Exam, Series
-from smartbox_next.spool import atomic_file
 
 log = logging.getLogger(__name__)
 
-WRITE_CHUNK = 4 << 20  # pydicom's buffered read size while writing Pixel Data (default 8 KiB is slow)
 FRAME_TIME_TAG = 0x00181063  # Frame Increment Pointer -> Frame Time (PS3.3 C.7.6.5.1.1)
 AUDIO_SOURCE = ("109112", "DCM", "Ambient room environment")  # CID 3000 Audio Channel Source
-
-
-class FileSlice(io.BufferedIOBase):
-    """A read-only, seekable view of ``length`` bytes of a file from ``offset`` (one fragment's value)."""
-
-    def __init__(self, path: Path, offset: int = 0, length: int | None = None) -> None:
-        super().__init__()
-        self._fd = os.open(path, os.O_RDONLY)
-        size = os.fstat(self._fd).st_size
-        self._offset = offset
-        self._length = size - offset if length is None else length
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, pos: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._length}[whence]
-        self._pos = max(0, base + pos)
-        return self._pos
-
-    def read(self, size: int | None = -1) -> bytes:
-        remaining = self._length - self._pos
-        n = remaining if size is None or size < 0 else min(size, remaining)
-        if n <= 0:
-            return b""
-        data = os.pread(self._fd, n, self._offset + self._pos)
-        self._pos += len(data)
-        return data
-
-    def read1(self, size: int = -1) -> bytes:
-        return self.read(size)
-
-    def close(self) -> None:
-        if not self.closed:
-            os.close(self._fd)
-        super().close()
 
 
 @dataclass(frozen=True)
@@ -223,47 +176,18 @@ def video_dataset(config: Config, exam: Exam, sop: sops.SopClass, info: VideoInf
 
 # ---------------------------------------------------------------------------------------------- writing
 
-@contextlib.contextmanager
-def _large_reads() -> Iterator[None]:
-    settings = pydicom.config.settings
-    old = settings.buffered_read_size
-    settings.buffered_read_size = WRITE_CHUNK
-    try:
-        yield
-    finally:
-        settings.buffered_read_size = old
+def fragments_of(path: Path, syntax: VideoSyntax, limit: int) -> list[FileSpan]:
+    """One span for a non-fragmentable syntax; even-sized spans of ≤ ``limit`` bytes for fragmentable ones.
 
-
-def fragment_slices(path: Path, syntax: VideoSyntax, limit: int) -> list[FileSlice]:
-    """One slice for a non-fragmentable syntax; even-sized slices of ≤ ``limit`` bytes for fragmentable ones."""
+    PS3.5 §8.2.5–8.2.11: the non-fragmentable MPEG-2/H.264/HEVC syntaxes carry the whole stream in one
+    fragment after an empty Basic Offset Table (PS3.5 §A.4).
+    """
     size = path.stat().st_size
     if not syntax.fragmentable or size <= limit:
         if size > MAX_FRAGMENT:
             raise ValueError("stream larger than one fragment under a non-fragmentable transfer syntax")
-        return [FileSlice(path, 0, size)]
-    step = limit - (limit % 2)
-    return [FileSlice(path, off, min(step, size - off)) for off in range(0, size, step)]
-
-
-def write_encapsulated(ds: Dataset, slices: list[FileSlice], out_path: Path) -> Path:
-    """Write ``ds`` with Pixel Data = BOT (empty) + one item per slice, streamed, atomically (PS3.5 §A.4)."""
-    ds.PixelData = EncapsulatedBuffer(list(slices), use_bot=False)
-    elem = ds["PixelData"]
-    elem.VR = "OB"
-    elem.is_undefined_length = True
-
-    def writer(fh: BinaryIO) -> None:
-        with _large_reads():
-            ds.save_as(fh, enforce_file_format=True)
-
-    try:
-        with atomic_file(out_path) as fh:
-            writer(fh)
-    finally:
-        for s in slices:
-            s.close()
-        del ds.PixelData
-    return out_path
+        return [FileSpan(path, 0, size)]
+    return fragment_spans(path, size, limit)
 
 
 # --------------------------------------------------------------------------------------------- building
@@ -317,7 +241,7 @@ def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopCla
                 ds.ImageComments = f"Part {n} of {len(parts)} of one recording"
             finalize(ds, config)
             target = out_dir / f"{ds.SOPInstanceUID}.dcm"
-            write_encapsulated(ds, fragment_slices(part.path, syntax, limit), target)
+            write_encapsulated(ds, fragments_of(part.path, syntax, limit), target)
             written.append(VideoObject(target, str(ds.SOPClassUID), str(ds.SOPInstanceUID), syntax.uid,
                                        decision.pass_through, path, part.frame_count, target.stat().st_size,
                                        n, len(parts), decision.reason))
@@ -389,8 +313,9 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path | None = None, confi
     try:
         stream = work / "stream.bin"
         with stream.open("wb") as out:
+            out.flush()
             for off, length in spans:
-                shutil.copyfileobj(io.BufferedReader(FileSlice(path, off, length)), out, WRITE_CHUNK)
+                copy_span(FileSpan(path, off, length), out.fileno())
         info = probe(stream)
         derivation = str(src_ds.get("DerivationDescription", ""))
         methods = list(src_ds.get("LossyImageCompressionMethod", []) or [])
@@ -433,5 +358,5 @@ def _rewrite(src: Dataset, info: VideoInfo, target: VideoSyntax, derivation: str
     finalize(ds, config)
     target_path = out_dir / f"{uid}.dcm"
     limit = config.video.max_fragment_bytes
-    write_encapsulated(ds, fragment_slices(info.path, target, limit), target_path)
+    write_encapsulated(ds, fragments_of(info.path, target, limit), target_path)
     return target_path

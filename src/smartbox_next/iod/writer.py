@@ -1,0 +1,326 @@
+"""Streaming writer for PS3.10 files whose Pixel Data is the last big element: the one write path of all builders.
+
+pydicom encodes everything before Pixel Data (preamble, File Meta Information, the dataset's attributes —
+``dcmwrite`` exactly as it would, so the bytes are the same); this module then appends the Pixel Data
+element itself without passing the pixels through Python buffers:
+
+- encapsulated (PS3.5 §A.4, §8.2): element header with undefined length, Basic Offset Table item (empty, or
+  the item offsets), one item per fragment (value padded to even length with 0x00), Sequence Delimitation
+  Item; fragments that are spans of a file are copied by the kernel (``os.copy_file_range``, falling back to
+  ``os.sendfile`` and then to a plain read/write loop);
+- native (PS3.5 §8.1.1, §7.1): one defined-length OB/OW value, padded to even length.
+
+The result is byte-identical to what pydicom writes for the same dataset with the Pixel Data set to
+``encapsulate(...)`` / an :class:`~pydicom.encaps.EncapsulatedBuffer` / the raw bytes (tested in
+``tests/test_writer.py``), except that an odd native value from a file gets its even, padded length in the
+length field (pydicom 3.0 writes the odd length there). The file is written with
+:func:`smartbox_next.spool.atomic_file`: temp file, fsync, rename, fsync of the folder (DESIGN principle 4).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import dcmwrite, write_dataset
+
+from smartbox_next.spool import atomic_file
+
+PIXEL_DATA = 0x7FE00010
+ITEM = b"\xfe\xff\x00\xe0"
+SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+UNDEFINED = 0xFFFFFFFF
+MAX_ITEM = 0xFFFFFFFE  # largest even 32-bit item length (PS3.5 §7.1.1)
+COPY_CHUNK = 1 << 30  # bytes per copy_file_range/sendfile call (the kernel may copy fewer)
+READ_CHUNK = 8 << 20  # fallback read/write loop
+
+
+@dataclass(frozen=True)
+class FileSpan:
+    """``length`` bytes of the file ``path`` from ``offset``: one fragment (or the native value), never read whole."""
+
+    path: Path
+    offset: int = 0
+    length: int = -1  # -1: to the end of the file
+
+    def resolved(self) -> FileSpan:
+        """The span with its real length (``length`` -1 becomes the rest of the file)."""
+        if self.length >= 0:
+            return self
+        return FileSpan(self.path, self.offset, os.stat(self.path).st_size - self.offset)
+
+
+Source = bytes | bytearray | memoryview | FileSpan
+
+
+def _length(src: Source) -> int:
+    return src.length if isinstance(src, FileSpan) else len(src)
+
+
+def fragment_spans(path: Path, size: int, limit: int) -> list[FileSpan]:
+    """The file cut into even-sized spans of at most ``limit`` bytes (the last may be odd)."""
+    step = limit - (limit % 2)
+    return [FileSpan(path, off, min(step, size - off)) for off in range(0, size, step)] or [FileSpan(path, 0, 0)]
+
+
+# ----------------------------------------------------------------------------------------- encoding
+
+
+def item_header(length: int) -> bytes:
+    """Item tag (FFFE,E000) and the (even, padded) value length (PS3.5 §A.4, Table A.4-1)."""
+    return ITEM + struct.pack("<I", length + length % 2)
+
+
+def basic_offset_table(lengths: Sequence[int], *, offsets: bool) -> bytes:
+    """The Basic Offset Table item: empty, or the offset of every fragment item from the first (PS3.5 §A.4)."""
+    if not offsets:
+        return ITEM + b"\x00\x00\x00\x00"
+    table, pos = [], 0
+    for n in lengths:
+        table.append(pos)
+        pos += 8 + n + n % 2
+    return ITEM + struct.pack(f"<I{len(table)}I", 4 * len(table), *table)
+
+
+def encapsulate_frame(frame: bytes) -> bytes:
+    """``pydicom.encaps.encapsulate([frame])`` (a one-entry BOT, one fragment) in one copy (PS3.5 §A.4)."""
+    bot = ITEM + b"\x04\x00\x00\x00\x00\x00\x00\x00"
+    return b"".join((bot, item_header(len(frame)), frame, b"\x00" * (len(frame) % 2)))
+
+
+def _pixel_element_header(ds: Dataset, vr: str, length: int, *, explicit: bool) -> bytes:
+    """Tag, VR and 32-bit length of Pixel Data (PS3.5 §7.1.2 Table 7.1-1; §7.1.3 implicit VR)."""
+    if explicit:
+        return struct.pack("<HH2sHI", 0x7FE0, 0x0010, vr.encode("ascii"), 0, length)
+    return struct.pack("<HHI", 0x7FE0, 0x0010, length)
+
+
+def _split(ds: Dataset) -> tuple[DataElement | None, list[DataElement]]:
+    """Take Pixel Data and every element after it (e.g. trailing padding) out of ``ds``."""
+    tail_tags = sorted(t for t in tuple(ds.keys()) if t >= PIXEL_DATA)
+    taken = [ds[t] for t in tail_tags]
+    for t in tail_tags:
+        del ds[t]
+    pixel = next((e for e in taken if e.tag == PIXEL_DATA), None)
+    return pixel, [e for e in taken if e.tag != PIXEL_DATA]
+
+
+@contextlib.contextmanager
+def _without_pixels(ds: Dataset) -> Iterator[tuple[DataElement | None, list[DataElement]]]:
+    pixel, tail = _split(ds)
+    try:
+        yield pixel, tail
+    finally:
+        if pixel is not None:
+            ds[PIXEL_DATA] = pixel
+        for elem in tail:
+            ds[elem.tag] = elem
+
+
+def _encoding(ds: Dataset) -> tuple[bool, bool]:
+    """(implicit VR, little endian) of the file's transfer syntax."""
+    ts = ds.file_meta.TransferSyntaxUID
+    return bool(ts.is_implicit_VR), bool(ts.is_little_endian)
+
+
+def _header_bytes(ds: Dataset) -> bytes:
+    """Preamble, File Meta and every attribute before Pixel Data, encoded by pydicom (``ds`` has no Pixel Data)."""
+    buf = io.BytesIO()
+    dcmwrite(buf, ds, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def _tail_bytes(ds: Dataset, tail: list[DataElement]) -> bytes:
+    """Elements after Pixel Data (rare: Data Set Trailing Padding, digital signatures), encoded by pydicom."""
+    if not tail:
+        return b""
+    rest = Dataset()
+    for elem in tail:
+        rest.add(elem)
+    fp = DicomBytesIO()
+    fp.is_implicit_VR, fp.is_little_endian = _encoding(ds)
+    charset = ds.get("SpecificCharacterSet") or "ISO_IR 6"
+    write_dataset(fp, rest, charset if isinstance(charset, str) else list(charset))
+    return fp.getvalue()
+
+
+# ------------------------------------------------------------------------------------------- output
+
+
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def copy_span(span: FileSpan, out_fd: int) -> None:
+    """Append the span to ``out_fd`` at its current position, in the kernel when the system allows."""
+    remaining, pos = span.length, span.offset
+    src = os.open(span.path, os.O_RDONLY)
+    try:
+        for copy in (_copy_file_range, _sendfile):
+            try:
+                while remaining > 0:
+                    n = copy(src, out_fd, pos, min(remaining, COPY_CHUNK))
+                    if n == 0:
+                        break  # source shorter than expected, or the call copies nothing here: fall back
+                    pos += n
+                    remaining -= n
+                if remaining == 0:
+                    return
+            except OSError as exc:
+                if exc.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF,
+                                     errno.ENOTSUP):
+                    raise
+        while remaining > 0:  # portable fallback
+            data = os.pread(src, min(remaining, READ_CHUNK), pos)
+            if not data:
+                raise OSError(errno.EIO, f"{span.path} ended {remaining} bytes early")
+            _write_all(out_fd, data)
+            pos += len(data)
+            remaining -= len(data)
+    finally:
+        os.close(src)
+
+
+def _copy_file_range(src: int, dst: int, pos: int, count: int) -> int:
+    if not hasattr(os, "copy_file_range"):  # pragma: no cover - Linux only
+        raise OSError(errno.ENOSYS, "copy_file_range")
+    return os.copy_file_range(src, dst, count, pos)
+
+
+def _sendfile(src: int, dst: int, pos: int, count: int) -> int:
+    return os.sendfile(dst, src, pos, count)
+
+
+def _emit(fd: int, parts: Sequence[bytes | FileSpan]) -> None:
+    """Write in-memory parts with as few system calls as possible; kernel-copy file spans."""
+    pending: list[bytes] = []
+    for part in parts:
+        if isinstance(part, FileSpan):
+            if pending:
+                _write_all(fd, b"".join(pending))
+                pending = []
+            copy_span(part, fd)
+        elif part:
+            pending.append(part)
+    if pending:
+        _writev_safe(fd, pending)
+
+
+def _to_file(parts: Sequence[bytes | FileSpan], path: Path, durable: bool) -> Path:
+    with atomic_file(path, durable=durable) as fh:
+        fh.flush()
+        _emit(fh.fileno(), parts)
+    return path
+
+
+def _writev_safe(fd: int, parts: list[bytes]) -> None:
+    """``os.writev`` until every byte is out (it may write less than asked)."""
+    if len(parts) > 512:  # IOV_MAX is 1024 on Linux
+        parts = [b"".join(parts)]
+    total = sum(len(p) for p in parts)
+    n = os.writev(fd, parts)
+    if n < total:
+        _write_all(fd, memoryview(b"".join(parts))[n:])
+
+
+# ---------------------------------------------------------------------------------------------- API
+
+
+def encapsulated_parts(ds: Dataset, fragments: Sequence[Source], *, offsets: bool = False) -> list[bytes | FileSpan]:
+    """The whole file as a list of byte strings and file spans: header, Pixel Data (PS3.5 §A.4), tail.
+
+    ``ds`` must not hold Pixel Data; ``offsets`` fills the Basic Offset Table (one frame per fragment).
+    """
+    frags = [f.resolved() if isinstance(f, FileSpan) else f for f in fragments]
+    lengths = [_length(f) for f in frags]
+    if any(n > MAX_ITEM for n in lengths):
+        raise ValueError("a fragment longer than 0xFFFFFFFE bytes cannot be encoded (PS3.5 §A.4)")
+    implicit, little = _encoding(ds)
+    if implicit or not little:
+        raise ValueError("encapsulated Pixel Data needs an explicit VR little endian transfer syntax (PS3.5 §A.4)")
+    with _without_pixels(ds) as (_, tail):
+        head = _header_bytes(ds)
+        trailer = _tail_bytes(ds, tail)
+    parts: list[bytes | FileSpan] = [head, _pixel_element_header(ds, "OB", UNDEFINED, explicit=True),
+                                     basic_offset_table(lengths, offsets=offsets)]
+    for frag, n in zip(frags, lengths, strict=True):
+        parts.append(item_header(n))
+        parts.append(frag if isinstance(frag, FileSpan) else bytes(frag))
+        if n % 2:
+            parts.append(b"\x00")
+    parts.append(SEQUENCE_DELIMITER)
+    parts.append(trailer)
+    return parts
+
+
+def write_encapsulated(ds: Dataset, fragments: Sequence[Source], path: Path, *, offsets: bool = False,
+                       durable: bool = True) -> Path:
+    """Write ``ds`` with encapsulated Pixel Data made of ``fragments``, atomically (PS3.5 §A.4, §8.2).
+
+    Each fragment is one item; an empty Basic Offset Table unless ``offsets`` (then one frame per
+    fragment). File spans are copied by the kernel, so a 4 GB video costs no Python memory.
+    """
+    return _to_file(encapsulated_parts(ds, fragments, offsets=offsets), path, durable)
+
+
+def write_native(ds: Dataset, value: Source, path: Path, *, vr: str = "OB", durable: bool = True) -> Path:
+    """Write ``ds`` with native (uncompressed) Pixel Data ``value`` as one defined-length element (PS3.5 §8.1.1)."""
+    if isinstance(value, FileSpan):
+        value = value.resolved()
+    n = _length(value)
+    implicit, little = _encoding(ds)
+    if not little:
+        raise ValueError("big endian Pixel Data is not written by this writer")
+    with _without_pixels(ds) as (_, tail):
+        head = _header_bytes(ds)
+        trailer = _tail_bytes(ds, tail)
+    parts: list[bytes | FileSpan] = [head, _pixel_element_header(ds, vr, n + n % 2, explicit=not implicit),
+                                     value if isinstance(value, FileSpan) else bytes(value),
+                                     b"\x00" * (n % 2), trailer]
+    return _to_file(parts, path, durable)
+
+
+def write_dataset_file(ds: Dataset, path: Path, *, durable: bool = True) -> Path:
+    """Write a complete in-memory ``ds`` atomically; Pixel Data bytes go out in one write, not through pydicom.
+
+    Byte-identical to ``ds.save_as(path, enforce_file_format=True)`` (PS3.10 §7; Pixel Data PS3.5 §A.4 when
+    encapsulated, §8.1.1 when native). Buffered or unusual Pixel Data falls back to pydicom's own writer.
+    """
+    elem = ds.get(PIXEL_DATA)
+    ts = ds.file_meta.TransferSyntaxUID
+    value = elem.value if elem is not None else None
+    plain = isinstance(value, bytes | bytearray) and elem is not None and elem.VR in ("OB", "OW") \
+        and not ts.is_private and ts.is_transfer_syntax and bool(ts.is_little_endian)
+    if not plain:
+        with atomic_file(path, durable=durable) as fh:
+            ds.save_as(fh, enforce_file_format=True)
+        return path
+    assert elem is not None and isinstance(value, bytes | bytearray)
+    implicit = bool(ts.is_implicit_VR)
+    with _without_pixels(ds) as (_, tail):
+        head = _header_bytes(ds)
+        trailer = _tail_bytes(ds, tail)
+    if ts.is_compressed:  # pydicom writes encapsulated Pixel Data with undefined length (PS3.5 §A.4)
+        if not value.startswith(ITEM):
+            raise ValueError("Pixel Data is not encapsulated as its compressed transfer syntax needs (PS3.5 §A.4)")
+        elem.is_undefined_length = True
+        parts = [head, _pixel_element_header(ds, elem.VR, UNDEFINED, explicit=not implicit), value,
+                 b"\x00" * (len(value) % 2), SEQUENCE_DELIMITER, trailer]
+    else:
+        elem.is_undefined_length = False
+        n = len(value) + len(value) % 2
+        parts = [head, _pixel_element_header(ds, elem.VR, n, explicit=not implicit), value,
+                 b"\x00" * (len(value) % 2), trailer]
+    return _to_file([bytes(p) if isinstance(p, bytearray) else p for p in parts], path, durable)
