@@ -121,3 +121,16 @@ def storescu_tool() -> str:
 @pytest.fixture
 def findscu_tool() -> str:
     return peers.require_tool("findscu")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_station_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CLI runs in tests keep spool, outbox and exam journals in a temporary folder, never in $HOME."""
+    data = tmp_path_factory.mktemp("station-data")
+    old = os.environ.get("SMARTBOX_STATION_DATA_DIR")
+    os.environ["SMARTBOX_STATION_DATA_DIR"] = str(data)
+    yield
+    if old is None:
+        os.environ.pop("SMARTBOX_STATION_DATA_DIR", None)
+    else:
+        os.environ["SMARTBOX_STATION_DATA_DIR"] = old

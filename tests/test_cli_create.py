@@ -146,3 +146,31 @@ def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path: Path, capsys: pytes
         ds = peers.read_back(path)
         assert ds.PatientName == "Müller^Jürgen" and ds.AccessionNumber == "DEMO-ACC-001"
     assert peers.dcentvfy(received).errors == []
+
+
+def test_second_run_continues_the_exam(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       dcentvfy_tool: str) -> None:
+    """Two ``create`` runs joining one study share Study Date/Time and continue series/instance numbers."""
+    src = _jpeg(tmp_path / "a.jpg")
+    uid = "1.2.826.0.1.3680043.8.498.7777"
+    paths = []
+    for _ in range(2):
+        assert main(["create", str(src), "--out", str(tmp_path / "o"), *PATIENT, "--study-uid", uid, "--json",
+                     "--sop", "vl-endoscopic"]) == 0
+        paths.append(Path(str(_json_lines(capsys.readouterr().out)[0]["path"])))
+    a, b = (peers.read_back(p) for p in paths)
+    assert (a.StudyDate, a.StudyTime, a.StudyID) == (b.StudyDate, b.StudyTime, b.StudyID)
+    assert a.SeriesInstanceUID == b.SeriesInstanceUID
+    assert (a.InstanceNumber, b.InstanceNumber) == (1, 2)
+    assert peers.dcentvfy(paths).errors == []
+
+
+def test_study_of_another_patient_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _jpeg(tmp_path / "a.jpg")
+    uid = "1.2.826.0.1.3680043.8.498.7778"
+    assert main(["create", str(src), "--out", str(tmp_path / "o"), *PATIENT, "--study-uid", uid]) == 0
+    rc = main(["--lang", "en", "create", str(src), "--out", str(tmp_path / "o2"), "--patient-id", "OTHER",
+               "--study-uid", uid])
+    assert rc == 1
+    assert "already holds objects of patient ID P-1" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists() or not list((tmp_path / "o2").iterdir())

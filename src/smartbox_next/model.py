@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from pydicom.dataset import Dataset
 
@@ -109,20 +110,45 @@ class Series:
     series_description: str = ""
 
 
-class Exam:
-    """One examination of one patient: shared study, one series per kind, increasing instance numbers."""
+class ExamJournal(Protocol):
+    """Where an exam's allocations live across processes (see :mod:`smartbox_next.exam_journal`)."""
 
-    def __init__(self, patient: Patient, study: Study, *, uid_root: str = "") -> None:
+    def locked(self) -> AbstractContextManager[dict[str, Any]]: ...
+
+
+class Exam:
+    """One examination of one patient: shared study, one series per kind, increasing instance numbers.
+
+    With a ``journal`` the series and instance numbers are shared by every process working on the same
+    study (a second ``smartbox create`` for the same accession continues the numbering).
+    """
+
+    def __init__(self, patient: Patient, study: Study, *, uid_root: str = "",
+                 journal: ExamJournal | None = None) -> None:
         self.patient = patient
         self.study = study
         self._uid_root = uid_root
+        self._journal = journal
         self._lock = threading.Lock()
         self._series: dict[str, Series] = {}
         self._instances: dict[str, int] = {}
 
+    @contextmanager
+    def _synced(self) -> Iterator[None]:
+        with self._lock:
+            if self._journal is None:
+                yield
+                return
+            with self._journal.locked() as state:
+                self._series = {k: Series(**v) for k, v in state.get("series", {}).items()}
+                self._instances = dict(state.get("instances", {}))
+                yield
+                state["series"] = {k: asdict(v) for k, v in self._series.items()}
+                state["instances"] = dict(self._instances)
+
     def series_for(self, kind: str, modality: str, description: str = "") -> Series:
         """The series for a media kind / SOP class (created on first use, numbered 1, 2, …)."""
-        with self._lock:
+        with self._synced():
             series = self._series.get(kind)
             if series is None:
                 series = Series(
@@ -136,12 +162,12 @@ class Exam:
 
     def next_instance_number(self, series: Series) -> int:
         """1, 2, 3 … within ``series``."""
-        with self._lock:
+        with self._synced():
             n = self._instances.get(series.series_instance_uid, 0) + 1
             self._instances[series.series_instance_uid] = n
             return n
 
     @property
     def series(self) -> tuple[Series, ...]:
-        with self._lock:
+        with self._synced():
             return tuple(self._series.values())

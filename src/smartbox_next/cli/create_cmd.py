@@ -11,6 +11,7 @@ import click
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting, show_error
 from smartbox_next.config import Config
 from smartbox_next.errors import AttributeValueError, SmartboxError
+from smartbox_next.exam_journal import resume_exam
 from smartbox_next.iod import sop as sops
 from smartbox_next.iod.values import check_value
 from smartbox_next.model import Exam, Patient, Study, emergency_patient
@@ -56,10 +57,16 @@ def identity_options(fn: F) -> F:
     return fn
 
 
-def exam_from_options(state: AppState, *, patient_name: str | None, patient_id: str | None,
-                      birth_date: str | None, sex: str | None, accession: str | None, study_uid: str | None,
-                      emergency: bool, worklist_item: str | None = None, from_peer: str | None = None,
-                      **_: Any) -> Exam:
+def exam_from_options(state: AppState, **options: Any) -> Exam:
+    """The exam for the identity options, continued across runs for the same study (``exam_journal``)."""
+    exam = _exam_from_options(state, **options)
+    return resume_exam(state.config.data_dir, exam, state.config.uid.root)
+
+
+def _exam_from_options(state: AppState, *, patient_name: str | None, patient_id: str | None,
+                       birth_date: str | None, sex: str | None, accession: str | None, study_uid: str | None,
+                       emergency: bool, worklist_item: str | None = None, from_peer: str | None = None,
+                       **_: Any) -> Exam:
     """The exam for the identity options (raises SmartboxError; call inside ``reporting``)."""
     if worklist_item or (accession and not (patient_name or patient_id or emergency or study_uid)):
         if patient_name or patient_id or emergency or study_uid:

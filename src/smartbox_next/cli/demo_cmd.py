@@ -22,6 +22,7 @@ import click
 
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.config import Config, with_overrides
+from smartbox_next.exam_journal import resume_exam
 from smartbox_next.iod.validate import validate_file
 from smartbox_next.loopback import start_loopback
 from smartbox_next.mwl import WorklistQuery
@@ -88,7 +89,7 @@ def demo(state: AppState, out_dir: Path | None, as_json: bool) -> int:
             n = len(result.items)
             say(f"Worklist: {n} geplante Untersuchungen", f"Worklist: {n} scheduled exams")
             item = result.items[0]
-            exam = item.to_exam(config)
+            exam = resume_exam(config.data_dir, item.to_exam(config), config.uid.root)
             say(f"Gewählt: {exam.patient.patient_name} ({exam.patient.patient_id}), Auftrag "
                 f"{exam.study.accession_number}", f"Chosen: {exam.patient.patient_name} ({exam.patient.patient_id}), "
                 f"accession {exam.study.accession_number}")

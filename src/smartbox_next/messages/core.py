@@ -138,4 +138,10 @@ MESSAGES: dict[str, Message] = {
         hint_en="Use Secondary Capture (--sop sc) for this image.",
         hint_de="Bitte für dieses Bild Secondary Capture (--sop sc) verwenden.",
     ),
+    "exam.patient_conflict": Message(
+        en="Study {study} already holds objects of patient ID {other}, not {patient_id}; nothing was created.",
+        de="Die Studie {study} enthält bereits Objekte der Patienten-ID {other}, nicht {patient_id}; es wurde nichts erzeugt.",
+        hint_en="Check the patient and the worklist entry; never join a study of another patient.",
+        hint_de="Bitte Patient und Worklist-Eintrag prüfen; niemals einer Studie eines anderen Patienten beitreten.",
+    ),
 }
