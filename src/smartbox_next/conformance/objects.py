@@ -40,6 +40,7 @@ from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.iod.video import video_dataset
 from smartbox_next.media.image import still_from_bytes
 from smartbox_next.media.syntax import ALL_SYNTAXES, choose_syntax
+from smartbox_next.media.video import VideoInfo
 from smartbox_next.model import Exam, Patient, Study, emergency_patient
 from smartbox_next.mwl import WorklistItem, WorklistQuery
 from smartbox_next.net.worklist import build_identifier
@@ -59,7 +60,8 @@ PROBE_SETTINGS: dict[str, dict[str, Any]] = {
 USER_PATIENT = Patient("USRNAME^PROBE", "USR-PID", "19030405", "USRSEX")
 USER_ACCESSION = "USR-ACC"
 USER_MARKERS = ("USR", USER_PATIENT.birth_date)
-_ALWAYS_GENERATED = frozenset({"TimezoneOffsetFromUTC"})  # FIXED per machine, but the machine's time zone
+# the machine's time zone; the length of random UIDs
+_ALWAYS_GENERATED = frozenset({"TimezoneOffsetFromUTC", "FileMetaInformationGroupLength"})
 _CLOCK_VRS = frozenset({"DA", "TM", "DT"})
 
 SCENARIOS = ("scheduled", "unscheduled", "emergency")
@@ -186,7 +188,7 @@ def _burst(config: Config, sample: smp.BurstSample, scenario: str, variant: int)
         return pydicom.dcmread(obj.path)
 
 
-def video_syntax(info: smp.VideoInfo, config: Config) -> tuple[smp.VideoInfo, str, str | None]:
+def video_syntax(info: VideoInfo, config: Config) -> tuple[VideoInfo, str, str | None]:
     """(stream as stored, transfer syntax UID, derivation) — the decision of ``iod.video.build_video_objects``
     without encoding anything: the video table's choice, a transcode plan's output, the fragmentable twin."""
     decision = choose_syntax(info, config)
@@ -309,8 +311,8 @@ def all_elements(ds: Dataset) -> Iterator[DataElement]:
 def _element(ds: Dataset, tag: Any) -> DataElement | None:
     if int(tag) >> 16 == 0x0002:
         meta = getattr(ds, "file_meta", Dataset())
-        return meta[tag] if tag in meta else None
-    return ds[tag] if tag in ds else None
+        return meta[tag] if tag in meta else None  # noqa: SIM401  (Dataset.get is typed Any)
+    return ds[tag] if tag in ds else None  # noqa: SIM401
 
 
 @dataclass

@@ -123,14 +123,16 @@ _R25, _R2997, _R60 = Fraction(25), Fraction(30000, 1001), Fraction(60)
 
 VIDEO_SAMPLES = (
     VideoSample("H.264 High Profile ≤ L4.1", "H.264 High Profile ≤ L4.1",
-                (_info("h264", "High", 40, 1280, 720, _R25), _info("h264", "High", 41, 1920, 1080, _R2997, frames=300))),
+                (_info("h264", "High", 40, 1280, 720, _R25),
+                 _info("h264", "High", 41, 1920, 1080, _R2997, frames=300))),
     VideoSample("H.264 High Profile L4.2 (1080p60)", "H.264 High Profile L4.2 (1080p60)",
                 (_info("h264", "High", 42, 1920, 1080, _R60), _info("h264", "High", 42, 1920, 1080, Fraction(50)))),
     VideoSample("H.264 L4.2 frame-packed stereo", "H.264 L4.2 Stereo (Frame Packing)",
                 (_info("h264", "High", 42, 1920, 1080, _R25, stereo=True),
                  _info("h264", "High", 42, 1280, 720, _R60, stereo=True))),
     VideoSample("H.264 Stereo High Profile", "H.264 Stereo High Profile",
-                (_info("h264", "Stereo High", 42, 1920, 1080, _R25), _info("h264", "Stereo High", 41, 1280, 720, _R25))),
+                (_info("h264", "Stereo High", 42, 1920, 1080, _R25),
+                 _info("h264", "Stereo High", 41, 1280, 720, _R25))),
     VideoSample("MPEG-2 MP@ML, non-square pixels, with audio", "MPEG-2 MP@ML, nicht quadratische Pixel, mit Ton",
                 (_info("mpeg2video", "Main", 8, 720, 576, _R25, container="mpegts", sar=Fraction(16, 15),
                        audio=(AudioInfo(1, "mp3", 2, 48000, 192_000),)),

@@ -24,6 +24,7 @@ from pynetdicom.presentation import build_context
 from smartbox_next.config import Config
 from smartbox_next.conformance.objects import created_syntaxes
 from smartbox_next.iod import sop as sops
+from smartbox_next.media.syntax import ALL_SYNTAXES
 from smartbox_next.mwl import WorklistQuery
 from smartbox_next.net import _session
 from smartbox_next.net import fallback as fb
@@ -84,7 +85,7 @@ def conversions() -> list[Conversion]:
     out = []
     for ts in seen:
         hook = fb.video_fallback.targets(ts) if fb.video_fallback is not None else []
-        twin = getattr(fb.ALL_SYNTAXES.get(ts), "twin", None)
+        twin = getattr(ALL_SYNTAXES.get(ts), "twin", None)
         for target in fb.conversions(ts):
             out.append(Conversion(ts, target, target in hook and target != twin))
     return out
@@ -171,8 +172,9 @@ QUERY_SOURCES: dict[str, tuple[str, str]] = {
     "scheduled_date": ("GENERATED (today) or USER (date or range)", "GENERATED (heute) oder USER (Datum oder Bereich)"),
     "modality": ("CONFIGURATION `worklist.modality`, USER may change it",
                  "CONFIGURATION `worklist.modality`, USER kann sie ändern"),
-    "station_ae_title": ("CONFIGURATION `worklist.station_ae_title` (empty: `station.ae_title`), USER may omit it",
-                         "CONFIGURATION `worklist.station_ae_title` (leer: `station.ae_title`), USER kann ihn weglassen"),
+    "station_ae_title": (
+        "CONFIGURATION `worklist.station_ae_title` (empty: `station.ae_title`), USER may omit it",
+        "CONFIGURATION `worklist.station_ae_title` (leer: `station.ae_title`), USER kann ihn weglassen"),
     "patient_name": ("USER (wildcards * ?)", "USER (Platzhalter * ?)"),
     "patient_id": ("USER", "USER"),
     "accession_number": ("USER", "USER"),
