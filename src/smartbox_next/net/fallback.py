@@ -17,6 +17,7 @@ in. So, for the syntax the peer accepted:
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Sequence
 from io import BytesIO
@@ -116,10 +117,11 @@ def prepare(obj: ObjectInfo, target: str, work_dir: Path) -> Payload:
         if src.twin == target:
             return _rewrap(obj, target, fragmentable=dst.fragmentable)
         if video_fallback is not None and target in video_fallback.targets(own):
-            out = video_fallback.transcode(obj.path, target, work_dir)
+            out = video_fallback.transcode(obj.path, target, Path(os.fspath(work_dir)))  # creates a lazy dir
             new = read_object_info(out)
             return Payload((FileRange(new.path, new.dataset_offset, new.dataset_length),), new.transfer_syntax,
-                           conversion=f"video re-encoded to {target}")
+                           conversion=f"video re-encoded to {target} as {new.sop_instance_uid}",
+                           sop_instance_uid=new.sop_instance_uid)
     raise MediaError("send.no_conversion", path=str(obj.path), source=own, target=target)
 
 

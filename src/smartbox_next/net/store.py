@@ -300,7 +300,8 @@ def _send_one(config: Config, session: Session, obj: ObjectInfo, batch: _Batch) 
         if payload.conversion:
             LOG.info("%s: sending %s as %s (%s)", session.peer, obj.sop_instance_uid, ts, payload.conversion)
         message_id = session.next_message_id()
-        command = store_command(message_id, obj.sop_class_uid, obj.sop_instance_uid)
+        # A lossy re-encode is a new instance (PS3.3 C.7.6.1.1.5): the command names the UID actually sent.
+        command = store_command(message_id, obj.sop_class_uid, payload.sop_instance_uid or obj.sop_instance_uid)
         on_bytes = batch.bytes_cb(obj, payload.length)
         on_bytes(0)
         try:

@@ -63,6 +63,7 @@ class Payload:
     segments: tuple[Segment, ...]
     transfer_syntax: str
     conversion: str = ""  # "" = the file's own bytes; else what was done (for the record)
+    sop_instance_uid: str = ""  # set when the conversion made a new instance (lossy re-encode); "" = unchanged
 
     @property
     def length(self) -> int:

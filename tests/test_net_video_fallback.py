@@ -1,0 +1,64 @@
+"""Video fallback end to end: a PACS that refuses H.264 but takes MPEG-2 gets a re-encoded MPEG-2 object.
+
+PS3.5 §8.2.5/§8.2.7 (the object is only ever sent under the syntax it is encoded in); the re-encoded object
+is a new, DERIVED instance with both lossy methods (PS3.3 C.7.6.1.1.5). Real peer: DCMTK storescp with an
+association profile that accepts Video Endoscopic only as MPEG2 MP@ML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import peers
+from media_factory import h264_mp4
+
+from smartbox_next.config import config_from_mapping
+from smartbox_next.errors import NoAcceptedContextError
+from smartbox_next.iod import sop as sops
+from smartbox_next.model import Exam, Patient, Study
+from smartbox_next.net.peer import Peer
+from smartbox_next.net.store import Outcome, store_files
+from smartbox_next.pipeline import create_objects
+
+H264 = "1.2.840.10008.1.2.4.102"
+MPEG2_ML = "1.2.840.10008.1.2.4.100"
+HEVC = "1.2.840.10008.1.2.4.107"
+
+
+def _video_object(tmp_path: Path) -> Path:
+    config = config_from_mapping({})
+    exam = Exam(Patient("Müller^Jürgen", "P-V"), Study.new())
+    clip = h264_mp4(tmp_path / "clip.mp4", width=320, height=240, frames=25)
+    [created] = create_objects(config, exam, clip, tmp_path / "objects", "video-endoscopic")
+    assert created.transfer_syntax_uid == H264
+    return created.path
+
+
+def test_h264_refused_mpeg2_accepted_is_transcoded(tmp_path: Path, dciodvfy_tool: str) -> None:
+    source = _video_object(tmp_path)
+    profile = peers.storescp_profile({sops.VIDEO_ENDOSCOPIC.uid: [MPEG2_ML]})
+    with peers.storescp(tmp_path / "recv", profile=profile) as scp:
+        result = store_files(config_from_mapping({}), Peer.parse(scp.address), [source])
+        [res] = result.results
+        assert res.outcome is Outcome.STORED, res.error
+        assert res.transfer_syntax == MPEG2_ML and res.conversion
+        [received] = scp.received()
+    back = peers.read_back(received)
+    assert back.file_meta.TransferSyntaxUID == MPEG2_ML
+    assert back.ImageType[0] == "DERIVED"
+    assert list(back.LossyImageCompressionMethod) == ["ISO_14496_10", "ISO_13818_2"]
+    assert back.SOPInstanceUID != peers.read_back(source).SOPInstanceUID
+    assert peers.dciodvfy(received).errors == []
+
+
+def test_no_video_syntax_accepted_names_class_and_syntax(tmp_path: Path) -> None:
+    source = _video_object(tmp_path)
+    profile = peers.storescp_profile({sops.VIDEO_ENDOSCOPIC.uid: [HEVC]})
+    with peers.storescp(tmp_path / "recv", profile=profile) as scp:
+        [res] = store_files(config_from_mapping({}), Peer.parse(scp.address), [source]).results
+        assert scp.received() == []
+    assert res.outcome is Outcome.FAILED
+    assert isinstance(res.error, NoAcceptedContextError) and not res.error.retryable
+    for lang in ("en", "de"):
+        text = res.error.text(lang)
+        assert sops.VIDEO_ENDOSCOPIC.uid in text or "Video Endoscopic" in text
