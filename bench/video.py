@@ -1,11 +1,15 @@
 """Benchmark (not a test): streamed wrapping of a ~1 GB MP4 vs ``cp``, and PyAV transcoding vs Debian ffmpeg.
 
-    python bench/video.py [--size-mb 1000] [--runs 3] [--work /tmp/smartbox-bench]
+    python bench/video.py [--size-mb 1000] [--runs 3] [--work /tmp/smartbox-bench] [--compare-src DIR]
 
 Wrapping runs in a child process so its peak RSS (ru_maxrss) is measured alone; ``cp`` copies the same
-file in the same run (both from the page cache, both followed by fsync of the result). Transcoding encodes
-the same 1080p clip with the same x264 settings through PyAV (``media.transcode``) and through ``ffmpeg``.
-Prints medians and ratios.
+file in the same run (both from the page cache, both followed by fsync of the result). Two wrap times are
+reported: ``build`` (``build_video_objects``: probe, header, stream copy, fsync, rename) and ``process``
+(the whole child from spawn to exit: Python start-up and imports included, like ``cp``'s own process).
+``--compare-src DIR`` also runs the wrap with ``DIR`` on ``PYTHONPATH`` (e.g. an export of the previous
+commit's ``src``), interleaved in the same run, for a before/after. Transcoding encodes the same 1080p
+clip with the same x264 settings through PyAV (``media.transcode``) and through ``ffmpeg``.
+Prints medians and ratios (the machine is shared and noisy: compare, don't quote absolutes).
 """
 
 from __future__ import annotations
@@ -35,9 +39,8 @@ exam = Exam(Patient("BENCH^WRAP", "BENCH"), Study.new())
 t = time.perf_counter()
 [obj] = build_video_objects(Config(), exam, src, sops.VIDEO_ENDOSCOPIC, out)
 dt = time.perf_counter() - t
-print(json.dumps({"seconds": dt, "pass_through": obj.pass_through, "bytes": obj.size,
+print(json.dumps({"seconds": dt, "pass_through": obj.pass_through, "bytes": obj.size, "path": str(obj.path),
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-obj.path.unlink()
 """
 
 
@@ -69,31 +72,52 @@ def time_cp(src: Path, dst: Path) -> float:
     return dt
 
 
-def time_wrap(src: Path, out: Path) -> dict[str, float]:
+def time_wrap(src: Path, out: Path, python_path: Path | None = None) -> dict[str, float]:
+    env = dict(os.environ)
+    if python_path is not None:
+        env["PYTHONPATH"] = str(python_path)
+    t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", CHILD, str(src), str(out)], check=True, capture_output=True,
-                          text=True)
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
+                          text=True, env=env)
+    process = time.perf_counter() - t
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    Path(result.pop("path")).unlink()  # outside the timing, as for cp
+    result["process"] = process
+    return {k: float(v) for k, v in result.items()}
 
 
-def bench_wrap(work: Path, size_mb: int, runs: int) -> None:
+def bench_wrap(work: Path, size_mb: int, runs: int, compare_src: Path | None = None) -> None:
     src = make_source(work, size_mb)
     out = work / "out"
     out.mkdir(exist_ok=True)
     time_cp(src, work / "warm.bin")
-    cps, wraps, rss = [], [], []
-    for _ in range(runs):
+    cps: list[float] = []
+    variants = {"this": None} if compare_src is None else {"this": None, "compare": compare_src}
+    builds: dict[str, list[float]] = {k: [] for k in variants}
+    procs: dict[str, list[float]] = {k: [] for k in variants}
+    rss: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(runs):  # interleaved: every variant sees the same machine state
         cps.append(time_cp(src, work / "copy.bin"))
-        r = time_wrap(src, out)
-        assert r["pass_through"]
-        wraps.append(r["seconds"])
-        rss.append(r["maxrss_mb"])
-    cp, wrap = statistics.median(cps), statistics.median(wraps)
+        for name, python_path in variants.items():
+            r = time_wrap(src, out, python_path)
+            assert r["pass_through"]
+            builds[name].append(r["seconds"])
+            procs[name].append(r["process"])
+            rss[name].append(r["maxrss_mb"])
+    cp = statistics.median(cps)
     mb = src.stat().st_size / 1e6
-    print(f"wrap  {mb:.0f} MB H.264 MP4: median {wrap:.2f} s ({mb / wrap:.0f} MB/s) incl. probe + fsync; "
-          f"cp+fsync median {cp:.2f} s ({mb / cp:.0f} MB/s); ratio wrap/cp = {wrap / cp:.2f}; "
-          f"peak RSS of the wrapping process {max(rss):.0f} MB (runs: wrap {[round(x, 2) for x in wraps]}, "
-          f"cp {[round(x, 2) for x in cps]})")
+    print(f"cp+fsync of the {mb:.0f} MB H.264 MP4: median {cp:.2f} s ({mb / cp:.0f} MB/s) "
+          f"(runs {[round(x, 2) for x in cps]})")
+    for name in variants:
+        build, proc = statistics.median(builds[name]), statistics.median(procs[name])
+        label = "wrap" if name == "this" else f"wrap [{compare_src}]"
+        print(f"{label}: build median {build:.2f} s ({mb / build:.0f} MB/s), ratio build/cp = {build / cp:.2f} "
+              f"(target <= 1.25); whole process median {proc:.2f} s, ratio process/cp = {proc / cp:.2f}; "
+              f"peak RSS {max(rss[name]):.0f} MB (target <= 100) "
+              f"(runs: build {[round(x, 2) for x in builds[name]]}, process {[round(x, 2) for x in procs[name]]})")
+    if compare_src is not None:
+        ratio = statistics.median(builds["compare"]) / statistics.median(builds["this"])
+        print(f"speed-up of this tree over {compare_src}: {ratio:.2f}x (build)")
 
 
 def bench_transcode(work: Path, runs: int) -> None:
@@ -135,12 +159,14 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/smartbox-bench"))
     parser.add_argument("--skip-wrap", action="store_true")
     parser.add_argument("--skip-transcode", action="store_true")
+    parser.add_argument("--compare-src", type=Path, default=None,
+                        help="a src folder of another version to run side by side (PYTHONPATH)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     if shutil.which("ffmpeg") is None:
         sys.exit("Debian ffmpeg is needed for the comparison (apt-get install ffmpeg)")
     if not args.skip_wrap:
-        bench_wrap(args.work, args.size_mb, args.runs)
+        bench_wrap(args.work, args.size_mb, args.runs, args.compare_src)
     if not args.skip_transcode:
         bench_transcode(args.work, args.runs)
     print(f"(bench process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")

@@ -172,3 +172,20 @@ def test_failed_write_leaves_nothing(tmp_path: Path, exam: Exam, monkeypatch: py
         write_encapsulated(ds, [FileSpan(clip)], out / "x.dcm")
     assert list(out.iterdir()) == []
     assert "PixelData" not in ds
+
+
+def test_chunked_copy_with_writeback(tmp_path: Path, exam: Exam, monkeypatch: pytest.MonkeyPatch) -> None:
+    clip = mf.h264_mp4(tmp_path / "clip.mp4", frames=5)
+    ds, _ = video_ds(Config(), exam, clip)
+    expected = write_encapsulated(ds, [FileSpan(clip)], tmp_path / "one.dcm").read_bytes()
+    calls: list[int] = []
+    real = writer.start_writeback
+
+    def counting(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(writer, "start_writeback", counting)
+    monkeypatch.setattr(writer, "COPY_CHUNK", 1000)
+    assert write_encapsulated(ds, [FileSpan(clip)], tmp_path / "chunked.dcm").read_bytes() == expected
+    assert len(calls) >= clip.stat().st_size // 1000
