@@ -34,6 +34,7 @@ from smartbox_next.media.image import frame_from_array, load_still
 from smartbox_next.media.syntax import ALL_SYNTAXES, choose_syntax
 from smartbox_next.media.video import probe
 from smartbox_next.model import Exam, Patient, Study
+from smartbox_next.pipeline import write_object
 
 
 @pytest.fixture
@@ -189,3 +190,23 @@ def test_chunked_copy_with_writeback(tmp_path: Path, exam: Exam, monkeypatch: py
     monkeypatch.setattr(writer, "COPY_CHUNK", 1000)
     assert write_encapsulated(ds, [FileSpan(clip)], tmp_path / "chunked.dcm").read_bytes() == expected
     assert len(calls) >= clip.stat().st_size // 1000
+
+
+@pytest.mark.parametrize("name", ["Müller^Jürgen", "Wang^Xiaoming=王^小明"])
+def test_still_object_is_what_setattr_and_encapsulate_give(tmp_path: Path, name: str) -> None:
+    """The fast build (``put``, one-copy encapsulation, one-walk finalize) + writer == the plain pydicom way."""
+    exam = Exam(Patient(name, "PID-1", "19650412", "M"), Study.new(accession_number="ACC1"))
+    jpeg = _jpeg(tmp_path)
+    ds = build_still(Config(), exam, StillCapture(image=load_still(jpeg)), sops.SC)
+    ref = Dataset()
+    ref.file_meta = copy.deepcopy(ds.file_meta)
+    for elem in ds:
+        if elem.keyword != "PixelData":
+            setattr(ref, elem.keyword, copy.deepcopy(elem.value))
+    ref.PixelData = encapsulate([jpeg.read_bytes()])
+    ref["PixelData"].VR = "OB"
+    expected = io.BytesIO()
+    ref.save_as(expected, enforce_file_format=True)
+    written = write_object(ds, tmp_path / "out").path
+    assert written.read_bytes() == expected.getvalue()
+    assert ds.SpecificCharacterSet == ("ISO_IR 100" if name.isascii() or "王" not in name else "ISO_IR 192")

@@ -18,11 +18,12 @@ from smartbox_next.config import Config
 from smartbox_next.errors import MediaError, OutboxError
 from smartbox_next.iod import sop as sops
 from smartbox_next.iod.still import StillCapture, build_still, pass_through
+from smartbox_next.iod.writer import write_dataset_file
 from smartbox_next.media.image import load_still
 from smartbox_next.model import Exam
 from smartbox_next.outbox import JobState, Outbox
 from smartbox_next.retry import RetryPolicy
-from smartbox_next.spool import check_free_space, remove_stale_temp_files, spool_files, write_dataset
+from smartbox_next.spool import check_free_space, remove_stale_temp_files, spool_files
 
 LOG = logging.getLogger(__name__)
 
@@ -59,8 +60,11 @@ def object_path(out_dir: Path, ds: Dataset) -> Path:
 
 def write_object(ds: Dataset, out_dir: Path, source: Path | None = None,
                  pass_through: bool | None = None) -> CreatedObject:
-    """Write ``ds`` atomically into ``out_dir``."""
-    path = write_dataset(ds, object_path(out_dir, ds))
+    """Write ``ds`` atomically into ``out_dir`` (temp file, fsync, rename, fsync of the folder).
+
+    The Pixel Data bytes go out in one write after pydicom's header (``iod.writer``), same bytes as pydicom.
+    """
+    path = write_dataset_file(ds, object_path(out_dir, ds))
     return CreatedObject(path, str(ds.SOPClassUID), str(ds.SOPInstanceUID),
                          str(ds.file_meta.TransferSyntaxUID), source, pass_through)
 

@@ -13,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydicom import config as pydicom_config
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
-from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, JPEGExtended12Bit
 
 from smartbox_next.config import Config
 from smartbox_next.errors import MediaError
 from smartbox_next.iod import sop as sops
-from smartbox_next.iod.common import add_acquisition_context, add_lossy, finalize, new_dataset
+from smartbox_next.iod.common import add_acquisition_context, add_lossy, finalize, new_dataset, put
+from smartbox_next.iod.writer import PIXEL_DATA, encapsulate_frame
 from smartbox_next.media.image import Pixels, StillImage, decode, encode_baseline_jpeg, to_8bit
 from smartbox_next.media.jpeg import ColorSpace, JpegInfo, JpegProcess
 from smartbox_next.model import Exam
@@ -74,23 +76,26 @@ def pass_through(info: JpegInfo, sop: sops.SopClass) -> PassThrough | None:
 
 def _pixel_module(ds: Dataset, rows: int, columns: int, spp: int, photometric: str, bits_stored: int) -> None:
     """Image Pixel module (PS3.3 C.7.6.3)."""
-    ds.SamplesPerPixel = spp
-    ds.PhotometricInterpretation = photometric
+    put(ds, "SamplesPerPixel", spp)
+    put(ds, "PhotometricInterpretation", photometric)
     if spp > 1:
-        ds.PlanarConfiguration = 0
-    ds.Rows = rows
-    ds.Columns = columns
-    ds.BitsAllocated = 8 if bits_stored <= 8 else 16
-    ds.BitsStored = bits_stored
-    ds.HighBit = bits_stored - 1
-    ds.PixelRepresentation = 0
+        put(ds, "PlanarConfiguration", 0)
+    put(ds, "Rows", rows)
+    put(ds, "Columns", columns)
+    put(ds, "BitsAllocated", 8 if bits_stored <= 8 else 16)
+    put(ds, "BitsStored", bits_stored)
+    put(ds, "HighBit", bits_stored - 1)
+    put(ds, "PixelRepresentation", 0)
 
 
 def _encapsulated(ds: Dataset, frame: bytes) -> None:
-    ds.PixelData = encapsulate([frame])
-    elem = ds["PixelData"]
-    elem.VR = "OB"
+    """Pixel Data = one-entry Basic Offset Table + the frame as one fragment (PS3.5 §A.4), copied once.
+
+    The same bytes as ``pydicom.encaps.encapsulate([frame])``; ``iod.writer`` writes them after the header.
+    """
+    elem = DataElement(PIXEL_DATA, "OB", encapsulate_frame(frame), validation_mode=pydicom_config.IGNORE)
     elem.is_undefined_length = True
+    ds[PIXEL_DATA] = elem
 
 
 def _derive(ds: Dataset, why: str) -> None:
@@ -172,14 +177,14 @@ def _iod_modules(ds: Dataset, config: Config, capture: StillCapture, sop: sops.S
     if sop.vl:
         add_acquisition_context(ds)  # PS3.3 C.7.6.14, Type 2
         if "LossyImageCompression" not in ds:
-            ds.LossyImageCompression = "00"  # VL Image: Type 2 (C.8.12.1)
+            put(ds, "LossyImageCompression", "00")  # VL Image: Type 2 (C.8.12.1)
         return
     # SC Equipment (PS3.3 C.8.6.1) and SC Image (C.8.6.2)
-    ds.ConversionType = capture.conversion_type or config.objects.conversion_type
-    ds.SecondaryCaptureDeviceManufacturer = config.device.manufacturer
-    ds.SecondaryCaptureDeviceManufacturerModelName = config.device.model_name
-    ds.SecondaryCaptureDeviceSoftwareVersions = config.device.software_versions
-    ds.DateOfSecondaryCapture = ds.InstanceCreationDate
-    ds.TimeOfSecondaryCapture = ds.InstanceCreationTime
+    put(ds, "ConversionType", capture.conversion_type or config.objects.conversion_type)
+    put(ds, "SecondaryCaptureDeviceManufacturer", config.device.manufacturer)
+    put(ds, "SecondaryCaptureDeviceManufacturerModelName", config.device.model_name)
+    put(ds, "SecondaryCaptureDeviceSoftwareVersions", config.device.software_versions)
+    put(ds, "DateOfSecondaryCapture", ds.InstanceCreationDate)
+    put(ds, "TimeOfSecondaryCapture", ds.InstanceCreationTime)
     if "LossyImageCompression" not in ds:
-        ds.LossyImageCompression = "00"
+        put(ds, "LossyImageCompression", "00")

@@ -132,11 +132,53 @@ def _encoding(ds: Dataset) -> tuple[bool, bool]:
     return bool(ts.is_implicit_VR), bool(ts.is_little_endian)
 
 
+_META_TYPE1 = (0x00020001, 0x00020002, 0x00020003, 0x00020010, 0x00020012, 0x00020013)
+
+
+def _plain_meta(ds: Dataset) -> bool:
+    """True when ``dcmwrite(enforce_file_format=True)`` would write ``ds.file_meta`` as it is.
+
+    That is: every element it would add or correct is present and consistent with the dataset, no
+    group length to recompute, a standard non-deflated transfer syntax, no group 0/2 in the dataset.
+    """
+    meta = getattr(ds, "file_meta", None)
+    if meta is None or 0x00020000 in meta or any(t >> 16 != 2 for t in tuple(meta.keys())):
+        return False
+    if any(t not in meta or meta[t].is_empty for t in _META_TYPE1):
+        return False
+    ts = meta.TransferSyntaxUID
+    if ts.is_private or not ts.is_transfer_syntax or ts.is_deflated:
+        return False
+    for meta_tag, ds_tag in ((0x00020002, 0x00080016), (0x00020003, 0x00080018)):
+        value = ds.get(ds_tag)
+        if value is not None and value.value and value.value != meta[meta_tag].value:
+            return False
+    preamble = getattr(ds, "preamble", None)
+    return (not preamble or len(preamble) == 128) and not any(t >> 16 in (0, 2) for t in tuple(ds.keys()))
+
+
 def _header_bytes(ds: Dataset) -> bytes:
-    """Preamble, File Meta and every attribute before Pixel Data, encoded by pydicom (``ds`` has no Pixel Data)."""
-    buf = io.BytesIO()
-    dcmwrite(buf, ds, enforce_file_format=True)
-    return buf.getvalue()
+    """Preamble, File Meta and every attribute before Pixel Data, encoded by pydicom (``ds`` has no Pixel Data).
+
+    The bytes of ``dcmwrite(..., enforce_file_format=True)`` (PS3.10 §7.1: preamble, "DICM", group 0002 with
+    its group length, explicit VR little endian; then the data set in its transfer syntax). When nothing in
+    the File Meta needs adding or correcting, pydicom's ``write_dataset`` is called directly, without the
+    deep copy and checks of ``dcmwrite`` (a third of its time for a 45-element still); else ``dcmwrite``.
+    """
+    if not _plain_meta(ds):
+        buf = io.BytesIO()
+        dcmwrite(buf, ds, enforce_file_format=True)
+        return buf.getvalue()
+    meta = DicomBytesIO()
+    meta.is_little_endian, meta.is_implicit_VR = True, False
+    write_dataset(meta, ds.file_meta)
+    meta_bytes = meta.getvalue()
+    body = DicomBytesIO()
+    body.is_implicit_VR, body.is_little_endian = _encoding(ds)
+    write_dataset(body, ds)
+    preamble = getattr(ds, "preamble", None) or b"\x00" * 128
+    group_length = struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, len(meta_bytes))
+    return b"".join((preamble, b"DICM", group_length, meta_bytes, body.getvalue()))
 
 
 def _tail_bytes(ds: Dataset, tail: list[DataElement]) -> bytes:
