@@ -210,3 +210,15 @@ def test_still_object_is_what_setattr_and_encapsulate_give(tmp_path: Path, name:
     written = write_object(ds, tmp_path / "out").path
     assert written.read_bytes() == expected.getvalue()
     assert ds.SpecificCharacterSet == ("ISO_IR 100" if name.isascii() or "王" not in name else "ISO_IR 192")
+
+
+@pytest.mark.parametrize("vr", ["OB", "OW"])
+def test_in_memory_native_pixel_data(tmp_path: Path, exam: Exam, vr: str) -> None:
+    clip = mf.h264_mp4(tmp_path / "clip.mp4", frames=5)
+    ds, _ = video_ds(Config(), exam, clip)
+    ds.file_meta.TransferSyntaxUID = UID(ExplicitVRLittleEndian)
+    value = os.urandom(64)
+    assert write_native(ds, value, tmp_path / "n.dcm", vr=vr).read_bytes() == pydicom_bytes(ds, value, vr=vr)
+    ds.PixelData = value
+    ds["PixelData"].VR = vr
+    assert write_dataset_file(ds, tmp_path / "d.dcm").read_bytes() == pydicom_bytes(ds, value, vr=vr)
