@@ -7,7 +7,7 @@ import importlib.util
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +78,28 @@ def _lang_without_config(state: AppState | None) -> str:
     if state is not None and state._config is not None:
         return state._config.station.language
     return "de"
+
+
+def for_each_input(state: AppState, inputs: Iterable[Path], as_json: bool,
+                   produce: Callable[[Path], Iterable[tuple[dict[str, Any], str]]]) -> int:
+    """Run ``produce`` per input: it yields (JSON row, text line) per result; a failed input is reported in the
+    operator's language and does not stop the others. Returns the exit code (1 if any input failed)."""
+    failures = 0
+    for path in inputs:
+        try:
+            rows = list(produce(path))
+        except SmartboxError as exc:
+            failures += 1
+            show_error(exc, state.lang)
+            if as_json:
+                emit_json({"source": str(path), "error": exc.key, "message": exc.text(state.lang)})
+            continue
+        for row, line in rows:
+            if as_json:
+                emit_json(row)
+            else:
+                click.echo(line)
+    return 1 if failures else 0
 
 
 def emit_json(obj: Any) -> None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting, show_error
+from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
 from smartbox_next.config import Config
-from smartbox_next.errors import AttributeValueError, SmartboxError
+from smartbox_next.errors import AttributeValueError
 from smartbox_next.exam_journal import resume_exam
 from smartbox_next.iod import sop as sops
 from smartbox_next.iod.values import check_value
@@ -101,19 +101,9 @@ def create(state: AppState, /, inputs: tuple[Path, ...], out_dir: Path, sop: str
     config = state.config
     with reporting(state):
         exam = exam_from_options(state, **identity)
-    failures = 0
-    for path in inputs:
-        try:
-            created = create_objects(config, exam, path, out_dir, sop, conversion_type)
-        except SmartboxError as exc:
-            failures += 1
-            show_error(exc, state.lang)
-            if as_json:
-                emit_json({"source": str(path), "error": exc.key, "message": exc.text(state.lang)})
-            continue
-        for obj in created:
-            if as_json:
-                emit_json(obj.as_json())
-            else:
-                click.echo(f"{path} -> {obj.path}  [{obj.transfer_syntax_uid}]")
-    return 1 if failures else 0
+
+    def produce(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
+        for obj in create_objects(config, exam, path, out_dir, sop, conversion_type):
+            yield obj.as_json(), f"{path} -> {obj.path}  [{obj.transfer_syntax_uid}]"
+
+    return for_each_input(state, inputs, as_json, produce)
