@@ -174,3 +174,19 @@ def test_study_of_another_patient_is_refused(tmp_path: Path, capsys: pytest.Capt
     assert rc == 1
     assert "already holds objects of patient ID P-1" in capsys.readouterr().err
     assert not (tmp_path / "o2").exists() or not list((tmp_path / "o2").iterdir())
+
+
+def test_burst_of_stills_becomes_one_multiframe_sc(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   dciodvfy_tool: str) -> None:
+    """PS3.3 A.8.5: a burst of stills as one Multi-frame True Color SC object with cine timing."""
+    stills = [_jpeg(tmp_path / f"b{i}.jpg") for i in range(3)]
+    rc = main(["create", *map(str, stills), "--out", str(tmp_path / "o"), *PATIENT, "--burst", "--frame-time", "200",
+               "--json"])
+    assert rc == 0
+    [row] = _json_lines(capsys.readouterr().out)
+    path = Path(str(row["path"]))
+    ds = peers.read_back(path)
+    assert ds.SOPClassUID == "1.2.840.10008.5.1.4.1.1.7.4"
+    assert int(ds.NumberOfFrames) == 3 and float(ds.FrameTime) == 200.0
+    assert peers.dciodvfy(path).errors == []
+    assert main(["create", *map(str, stills), "--out", str(tmp_path / "o"), *PATIENT, "--burst", "--sop", "sc"]) == 2

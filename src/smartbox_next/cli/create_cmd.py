@@ -93,14 +93,30 @@ def _exam_from_options(state: AppState, *, patient_name: str | None, patient_id:
 @identity_options
 @click.option("--conversion-type", type=click.Choice(["DV", "DI", "WSD", "SD", "SI"]), default=None,
               help="SC Conversion Type: DV frame grabber, DI digital camera/interface.")
+@click.option("--burst", is_flag=True,
+              help="All INPUT stills become ONE Multi-frame True Color SC object (same size, in order).")
+@click.option("--frame-time", "frame_time_ms", type=click.FloatRange(min=0.001), default=None,
+              help="With --burst: milliseconds between frames (adds the cine attributes).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per created file.")
 @pass_state
 def create(state: AppState, /, inputs: tuple[Path, ...], out_dir: Path, sop: str | None, conversion_type: str | None,
-           as_json: bool, **identity: Any) -> int:
+           burst: bool, frame_time_ms: float | None, as_json: bool, **identity: Any) -> int:
     """Create one DICOM object per INPUT (JPEG, PNG, … or video)."""
     config = state.config
     with reporting(state):
         exam = exam_from_options(state, **identity)
+
+    if burst:
+        if sop not in (None, "mf-sc"):
+            raise click.UsageError("--burst makes a Multi-frame True Color SC object: use --sop mf-sc or omit --sop")
+
+        def produce_burst(first: Path) -> Iterator[tuple[dict[str, Any], str]]:
+            from smartbox_next.iod.multiframe import build_multiframe_from_stills
+
+            obj = build_multiframe_from_stills(config, exam, list(inputs), out_dir, frame_time_ms=frame_time_ms)
+            yield obj.as_json(), f"{len(inputs)} stills -> {obj.path}  [{obj.transfer_syntax_uid}]"
+
+        return for_each_input(state, inputs[:1], as_json, produce_burst)
 
     def produce(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
         for obj in create_objects(config, exam, path, out_dir, sop, conversion_type):
