@@ -180,6 +180,16 @@ def storescu(files: Sequence[Path], port: int, flags: Sequence[str] = ()) -> tup
     return wall, rss
 
 
+def storescu_parallel(files: Sequence[Path], ports: Sequence[int], flags: Sequence[str] = ()) -> float:
+    """Wall time of one storescu per port, all at once (the DCMTK reference for parallel destinations)."""
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen([STORESCU, *flags, "-aec", "STORESCP", "127.0.0.1", str(p), *map(str, files)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+    if any(proc.wait() != 0 for proc in procs):
+        raise RuntimeError("storescu failed")
+    return time.perf_counter() - t0
+
+
 def _clean(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -289,7 +299,7 @@ def main() -> None:
             _clean(o)
         with storescp(outs[0], "+B", "-pdu", "131072") as p0, storescp(outs[1], "+B", "-pdu", "131072") as p1, \
                 storescp(outs[2], "+B", "-pdu", "131072") as p2:
-            one, three, rss3 = [], [], 0
+            one, three, rss3, d_one, d_three = [], [], 0, [], []
             for _ in range(args.repeat):
                 one.append(smartbox(files, [p0])[0])
                 for o in outs:
@@ -299,8 +309,15 @@ def main() -> None:
                 rss3 = max(rss3, rss)
                 for o in outs:
                     _clean(o)
+                d_one.append(storescu_parallel(files, [p0], STORESCU_FLAGS[sname]))
+                _clean(outs[0])
+                d_three.append(storescu_parallel(files, [p0, p1, p2], STORESCU_FLAGS[sname]))
+                for o in outs:
+                    _clean(o)
             a, b = statistics.median(one), statistics.median(three)
-            print(f"  {sname:24} one {a:6.2f}s  three {b:6.2f}s  ratio {b / a:4.2f}x (target ≤ 1.5x)  RSS {rss3} MB")
+            c, d = statistics.median(d_one), statistics.median(d_three)
+            print(f"  {sname:24} smartbox one {a:6.2f}s three {b:6.2f}s ratio {b / a:4.2f}x (target ≤ 1.5x)  "
+                  f"RSS {rss3} MB; storescu one {c:6.2f}s three in parallel {d:6.2f}s ratio {d / c:4.2f}x")
 
     if not args.skip_2gb:
         big = write_native(work / "big2g.dcm", frames=322)  # 322 × 6.2 MB ≈ 2.0 GB
