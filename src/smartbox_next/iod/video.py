@@ -25,7 +25,6 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
@@ -257,9 +256,6 @@ def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopCla
     return written
 
 
-def build_video_object(config: Config, exam: Exam, path: Path, sop: sops.SopClass, out_dir: Path) -> Any:
-    """Adapter with the pipeline's builder signature (``pipeline.register_video_builder``)."""
-    return build_video_objects(config, exam, path, sop, out_dir)
 
 
 # ------------------------------------------------------------------------------ sender fallback

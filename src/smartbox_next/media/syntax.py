@@ -64,11 +64,6 @@ FRAGMENTABLE: dict[str, VideoSyntax] = {
 ALL_SYNTAXES: dict[str, VideoSyntax] = {s.uid: s for s in (*_BASE, HEVC_MAIN, HEVC_MAIN10)} | FRAGMENTABLE
 
 
-def syntax_for(uid: str) -> VideoSyntax | None:
-    """The video transfer syntax with ``uid``, or None."""
-    return ALL_SYNTAXES.get(uid)
-
-
 # ----------------------------------------------------------------------------------------------- limits
 
 def _close(rate: Fraction, nominal: float) -> bool:

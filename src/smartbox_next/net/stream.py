@@ -25,7 +25,7 @@ import os
 import socket
 import struct
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -242,6 +242,3 @@ def _read_into(fh: BinaryIO, view: memoryview) -> int:
     return got
 
 
-def segments_length(segments: Sequence[Segment]) -> int:
-    """Total bytes of ``segments``."""
-    return sum(len(s) if isinstance(s, bytes) else s.length for s in segments)
