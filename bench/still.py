@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from smartbox_next.app.objects import write_object
+from smartbox_next.capture.image import load_still
 from smartbox_next.config import config_from_mapping
-from smartbox_next.iod import sop as sops
+from smartbox_next.dicom import sop as sops
+from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod.still import StillCapture, build_still
-from smartbox_next.media.image import load_still
-from smartbox_next.model import Exam, Patient, Study
-from smartbox_next.pipeline import write_object
 
 
 def make_jpegs(folder: Path, count: int) -> list[Path]:

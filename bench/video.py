@@ -31,9 +31,9 @@ CHILD = r"""
 import sys, time, json, resource
 from pathlib import Path
 from smartbox_next.config import Config
-from smartbox_next.iod import sop as sops
+from smartbox_next.dicom import sop as sops
 from smartbox_next.iod.video import build_video_objects
-from smartbox_next.model import Exam, Patient, Study
+from smartbox_next.exam.model import Exam, Patient, Study
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
 exam = Exam(Patient("BENCH^WRAP", "BENCH"), Study.new())
 t = time.perf_counter()
@@ -121,9 +121,9 @@ def bench_wrap(work: Path, size_mb: int, runs: int, compare_src: Path | None = N
 
 
 def bench_transcode(work: Path, runs: int) -> None:
-    from smartbox_next.media.syntax import plan_h264
-    from smartbox_next.media.transcode import EncoderSettings, encoder_options, transcode
-    from smartbox_next.media.video import probe
+    from smartbox_next.capture.syntax import plan_h264
+    from smartbox_next.capture.transcode import EncoderSettings, encoder_options, transcode
+    from smartbox_next.capture.video import probe
 
     src = work / "src1080.mp4"
     if not src.exists():

@@ -31,9 +31,9 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
 from smartbox_next.config import config_from_mapping
-from smartbox_next.mwl import WorklistQuery
-from smartbox_next.net.peer import Peer
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.net.worklist import build_identifier, find_worklist
+from smartbox_next.worklist.item import WorklistQuery
 
 WLMSCPFS, FINDSCU = "/usr/bin/wlmscpfs", "/usr/bin/findscu"  # absolute: pynetdicom shadows findscu on PATH
 AET, DATE = "WLMSCP", "20250314"

@@ -16,8 +16,8 @@ from smartbox_next.config import (
     load_config,
     with_overrides,
 )
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import ConfigError
-from smartbox_next.net.peer import Peer
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -9,12 +9,12 @@ from fractions import Fraction
 import pytest
 from pydicom.uid import UID
 
+from smartbox_next.capture import syntax as msyntax
 from smartbox_next.cli import main
 from smartbox_next.config import Config, config_from_mapping
 from smartbox_next.conformance import objects, render_statement, samples, tables
 from smartbox_next.conformance.modules import module_of
-from smartbox_next.iod import sop as sops
-from smartbox_next.media import syntax as msyntax
+from smartbox_next.dicom import sop as sops
 from smartbox_next.net.contexts import needed_syntaxes
 
 UID_RE = re.compile(r"\b1\.2\.840\.10008(?:\.\d+)+\b")

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from smartbox_next.capture.jpeg import ColorSpace, JpegInfo, JpegProcess, parse_jpeg
 from smartbox_next.errors import MediaError
-from smartbox_next.media.jpeg import ColorSpace, JpegInfo, JpegProcess, parse_jpeg
 
 
 def _jpeg(mode: str = "RGB", size: tuple[int, int] = (33, 17), **kwargs: Any) -> bytes:

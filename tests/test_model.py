@@ -8,9 +8,9 @@ from datetime import datetime
 
 import pytest
 
-from smartbox_next.iod.values import check_value
-from smartbox_next.model import Exam, Patient, Series, Study, emergency_patient
-from smartbox_next.uid import is_valid_uid
+from smartbox_next.dicom.uid import is_valid_uid
+from smartbox_next.dicom.values import check_value
+from smartbox_next.exam.model import Exam, Patient, Series, Study, emergency_patient
 
 NOW = datetime(2025, 3, 14, 9, 26, 53)
 

@@ -7,16 +7,16 @@ from pathlib import Path
 from fault_scp import fault_scp, make_native
 
 from smartbox_next.config import Config, config_from_mapping
+from smartbox_next.delivery.direct import deliver
+from smartbox_next.delivery.retry import RetryPolicy
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import (
     AssociationAbortedError,
     AssociationRejectedError,
     ResponseTimeoutError,
     StoreError,
 )
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.store import Outcome, store_files
-from smartbox_next.retry import RetryPolicy
-from smartbox_next.send import deliver
 
 
 def _config(**network: float) -> Config:

@@ -13,17 +13,17 @@ import pytest
 from fault_scp import make_native, make_video
 from pydicom.encaps import generate_fragments
 
+from smartbox_next.capture.image import load_still
 from smartbox_next.cli import main
 from smartbox_next.config import Config, config_from_mapping
+from smartbox_next.delivery.direct import send_to_many
+from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NoAcceptedContextError
-from smartbox_next.iod import sop as sops
+from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod.still import StillCapture, build_still
-from smartbox_next.media.image import load_still
-from smartbox_next.model import Exam, Patient, Study
 from smartbox_next.net.echo import echo
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.store import Outcome, store_files
-from smartbox_next.send import send_to_many
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src" / "smartbox_next" / "samples" / "endoscopy.jpg"
 EXPLICIT, IMPLICIT = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"

@@ -9,13 +9,13 @@ from fault_scp import make_native, make_video
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smartbox_next.delivery.retry import RetryPolicy, call_with_retry
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import AssociationRejectedError, ConnectError, StoreError
 from smartbox_next.messages import CATALOGUE, placeholders
 from smartbox_next.net.contexts import ObjectInfo, pairs_for, plan_associations, read_object_info
 from smartbox_next.net.fallback import conversions, prepare
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.store import Outcome, classify_status, store_command
-from smartbox_next.retry import RetryPolicy, call_with_retry
 
 PEER = Peer.parse("PACS@127.0.0.1:104")
 EXPLICIT, IMPLICIT, JPEG = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.50"

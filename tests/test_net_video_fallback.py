@@ -12,13 +12,13 @@ from pathlib import Path
 import peers
 from media_factory import h264_mp4
 
+from smartbox_next.app.objects import create_objects
 from smartbox_next.config import config_from_mapping
+from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NoAcceptedContextError
-from smartbox_next.iod import sop as sops
-from smartbox_next.model import Exam, Patient, Study
-from smartbox_next.net.peer import Peer
+from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.net.store import Outcome, store_files
-from smartbox_next.pipeline import create_objects
 
 H264 = "1.2.840.10008.1.2.4.102"
 MPEG2_ML = "1.2.840.10008.1.2.4.100"

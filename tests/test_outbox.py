@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.errors import NetworkError, OutboxError, StoreError
-from smartbox_next.outbox import JobState, Outbox
-from smartbox_next.retry import RetryPolicy
+from smartbox_next.spool.outbox import JobState, Outbox
 
 
 class Clock:

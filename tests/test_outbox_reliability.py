@@ -22,10 +22,10 @@ from fault_scp import fault_scp
 from PIL import Image
 from pydicom import dcmread
 
+from smartbox_next.app.objects import export_objects, open_outbox, spool_dir
 from smartbox_next.config import config_from_mapping
-from smartbox_next.model import Exam, Patient, Study
-from smartbox_next.outbox import JobState, Outbox
-from smartbox_next.pipeline import export_objects, open_outbox, spool_dir
+from smartbox_next.exam.model import Exam, Patient, Study
+from smartbox_next.spool.outbox import JobState, Outbox
 
 FAST_RETRY = {"SMARTBOX_RETRY_INITIAL_DELAY": "0.2", "SMARTBOX_RETRY_MAX_DELAY": "1", "SMARTBOX_RETRY_JITTER": "0.1",
               "SMARTBOX_NETWORK_DIMSE_TIMEOUT": "20", "SMARTBOX_NETWORK_ACSE_TIMEOUT": "5",

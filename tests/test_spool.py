@@ -10,9 +10,9 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
 
-from smartbox_next import spool
+from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import InputError
-from smartbox_next.uid import generate_uid
+from smartbox_next.spool import files as spool
 
 
 def listing(folder: Path) -> list[str]:

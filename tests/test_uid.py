@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartbox_next.errors import ConfigError
-from smartbox_next.uid import (
+from smartbox_next.dicom.uid import (
     IMPLEMENTATION_CLASS_UID,
     IMPLEMENTATION_VERSION_NAME,
     MAX_ROOT_LENGTH,
@@ -19,6 +18,7 @@ from smartbox_next.uid import (
     generate_uid,
     is_valid_uid,
 )
+from smartbox_next.errors import ConfigError
 
 ROOTS = ["", "1", "0", "1.2", "1.2.276.0.7230010.3", "2.16.840.1.113883", "1.2." + "3" * 36]
 

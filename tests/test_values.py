@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 
+from smartbox_next.dicom.values import check_dataset_values, check_value, describe, text_values
 from smartbox_next.errors import AttributeValueError
-from smartbox_next.iod.values import check_dataset_values, check_value, describe, text_values
 
 PN = "Patient's Name (0010,0010)"
 

@@ -11,10 +11,10 @@ import pytest
 from test_video_objects import check_object, stream_of
 
 from smartbox_next.config import Config, with_overrides
-from smartbox_next.iod import sop as sops
+from smartbox_next.dicom import sop as sops
+from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod.multiframe import build_multiframe_from_stills
 from smartbox_next.iod.video import _fragments, build_video_objects
-from smartbox_next.model import Exam, Patient, Study
 
 P = "1.2.840.10008.1.2.4."
 

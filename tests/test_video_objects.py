@@ -14,14 +14,14 @@ import pydicom
 import pytest
 from pydicom.config import RAISE
 
+from smartbox_next.capture.syntax import ALL_SYNTAXES, evaluate
+from smartbox_next.capture.video import probe
 from smartbox_next.cli import main
 from smartbox_next.config import Config, with_overrides
+from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import MediaError
-from smartbox_next.iod import sop as sops
+from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod.video import VideoObject, _fragments, build_video_objects, transcode_for
-from smartbox_next.media.syntax import ALL_SYNTAXES, evaluate
-from smartbox_next.media.video import probe
-from smartbox_next.model import Exam, Patient, Study
 
 P = "1.2.840.10008.1.2.4."
 DCIODVFY_KNOWS = {P + s for s in ("100", "101", "102", "103", "104", "105", "106")}  # dicom3tools 2022-06

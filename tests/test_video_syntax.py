@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from smartbox_next.capture import syntax as sx
+from smartbox_next.capture.video import AudioInfo, VideoInfo
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.errors import UnsupportedMediaError
-from smartbox_next.media import syntax as sx
-from smartbox_next.media.video import AudioInfo, VideoInfo
 
 P = "1.2.840.10008.1.2.4."
 AAC = AudioInfo(1, "aac", 2, 48000, 128_000)

@@ -22,11 +22,11 @@ from pynetdicom.sop_class import ModalityWorklistInformationFind  # type: ignore
 from test_worklist_units import make_item
 
 from smartbox_next.config import config_from_mapping
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import ResponseTimeoutError, WorklistError
-from smartbox_next.mwl import WorklistItem, WorklistQuery, WorklistResult
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.worklist import find_worklist
-from smartbox_next.worklist_cache import WorklistCache, query_worklist
+from smartbox_next.worklist.cache import WorklistCache, query_worklist
+from smartbox_next.worklist.item import WorklistItem, WorklistQuery, WorklistResult
 
 
 @dataclass

@@ -23,10 +23,10 @@ from test_worklist_units import UID_ROOT, make_item
 
 from smartbox_next.cli import main
 from smartbox_next.config import config_from_mapping
-from smartbox_next.mwl import WorklistQuery, merge_steps
-from smartbox_next.net.peer import Peer
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.net.worklist import find_worklist
-from smartbox_next.worklist_cache import lookup
+from smartbox_next.worklist.cache import lookup
+from smartbox_next.worklist.item import WorklistQuery, merge_steps
 
 pytestmark = pytest.mark.peer
 

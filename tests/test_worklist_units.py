@@ -18,8 +18,11 @@ from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom.dsutils import decode, encode
 
 from smartbox_next.config import config_from_mapping
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import ConfigError, ConnectError, InputError, WorklistError
-from smartbox_next.mwl import (
+from smartbox_next.net.worklist import build_identifier, status_error
+from smartbox_next.worklist.cache import WorklistCache, query_worklist
+from smartbox_next.worklist.item import (
     MPPS_SOP_CLASS,
     WorklistItem,
     WorklistQuery,
@@ -27,9 +30,6 @@ from smartbox_next.mwl import (
     merge_steps,
     parse_date_range,
 )
-from smartbox_next.net.peer import Peer
-from smartbox_next.net.worklist import build_identifier, status_error
-from smartbox_next.worklist_cache import WorklistCache, query_worklist
 
 UID_ROOT = "1.2.826.0.1.3680043.8.498.7"
 DETACHED_STUDY = "1.2.840.10008.3.1.2.3.1"

@@ -23,18 +23,18 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from smartbox_next.app.objects import write_object
+from smartbox_next.capture.image import frame_from_array, load_still
+from smartbox_next.capture.syntax import ALL_SYNTAXES, choose_syntax
+from smartbox_next.capture.video import probe
 from smartbox_next.config import Config, with_overrides
-from smartbox_next.iod import sop as sops
+from smartbox_next.dicom import sop as sops
+from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod import writer
 from smartbox_next.iod.common import finalize
 from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.iod.video import fragments_of, video_dataset
 from smartbox_next.iod.writer import FileSpan, write_dataset_file, write_encapsulated, write_native
-from smartbox_next.media.image import frame_from_array, load_still
-from smartbox_next.media.syntax import ALL_SYNTAXES, choose_syntax
-from smartbox_next.media.video import probe
-from smartbox_next.model import Exam, Patient, Study
-from smartbox_next.pipeline import write_object
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from smartbox_next import __version__
+from smartbox_next.dicom.peer import Peer, check_ae_title
 from smartbox_next.errors import ConfigError
 from smartbox_next.messages import Bilingual
-from smartbox_next.net.peer import Peer, check_ae_title
 
 ENV_PREFIX = "SMARTBOX_"
 CONFIG_ENV = "SMARTBOX_CONFIG"
@@ -59,7 +59,7 @@ def _max_len(n: int) -> Check:
 
 
 def _uid_root(value: Any, setting: str) -> Any:
-    from smartbox_next.uid import MAX_ROOT_LENGTH, check_root
+    from smartbox_next.dicom.uid import MAX_ROOT_LENGTH, check_root
 
     try:
         check_root(value)
@@ -76,7 +76,7 @@ def _uid_root(value: Any, setting: str) -> Any:
 
 
 def _charset(value: Any, setting: str) -> Any:
-    from smartbox_next.mwl import check_character_set
+    from smartbox_next.worklist.item import check_character_set
 
     return check_character_set(value, setting)
 

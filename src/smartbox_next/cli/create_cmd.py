@@ -8,14 +8,14 @@ from typing import Any, TypeVar
 
 import click
 
+from smartbox_next.app.objects import create_objects
 from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
 from smartbox_next.config import Config
+from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.values import check_value
 from smartbox_next.errors import AttributeValueError
-from smartbox_next.exam_journal import resume_exam
-from smartbox_next.iod import sop as sops
-from smartbox_next.iod.values import check_value
-from smartbox_next.model import Exam, Patient, Study, emergency_patient
-from smartbox_next.pipeline import create_objects
+from smartbox_next.exam.journal import resume_exam
+from smartbox_next.exam.model import Exam, Patient, Study, emergency_patient
 
 SOP_CHOICES = [s.cli_name for s in sops.ALL]
 F = TypeVar("F", bound=Callable[..., Any])

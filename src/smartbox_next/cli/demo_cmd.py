@@ -20,17 +20,17 @@ from types import MappingProxyType
 
 import click
 
+from smartbox_next.app.loopback import start_loopback
+from smartbox_next.app.objects import export_objects, open_outbox
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.config import Config, with_overrides
-from smartbox_next.exam_journal import resume_exam
+from smartbox_next.delivery.workers import SenderService, destinations
+from smartbox_next.dicom.peer import Peer
+from smartbox_next.exam.journal import resume_exam
 from smartbox_next.iod.validate import validate_file
-from smartbox_next.loopback import start_loopback
-from smartbox_next.mwl import WorklistQuery
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.worklist import find_worklist
-from smartbox_next.outbox import JobState
-from smartbox_next.pipeline import export_objects, open_outbox
-from smartbox_next.sender import SenderService, destinations
+from smartbox_next.spool.outbox import JobState
+from smartbox_next.worklist.item import WorklistQuery
 
 
 def sample_path() -> Path:

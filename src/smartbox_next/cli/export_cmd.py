@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
+from smartbox_next.app.objects import export_objects, open_outbox
 from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
 from smartbox_next.cli.create_cmd import SOP_CHOICES, exam_from_options, identity_options
-from smartbox_next.pipeline import export_objects, open_outbox
-from smartbox_next.sender import destinations
+from smartbox_next.delivery.workers import destinations
 
 
 @cli.command("export")

@@ -17,11 +17,11 @@ from typing import Any
 import click
 
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
+from smartbox_next.delivery.direct import collect_paths, send_to_many
+from smartbox_next.delivery.retry import RetryPolicy
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.messages import render
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressEvent
-from smartbox_next.retry import RetryPolicy
-from smartbox_next.send import collect_paths, send_to_many
 
 
 def _result_json(peer: Peer, r: FileResult, lang: str) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from types import FrameType
 
 import click
 
+from smartbox_next.app.objects import open_outbox, reconcile
 from smartbox_next.cli._app import AppState, cli, pass_state, reporting
-from smartbox_next.outbox import Job
-from smartbox_next.pipeline import open_outbox, reconcile
-from smartbox_next.sender import SenderService, destinations
+from smartbox_next.delivery.workers import SenderService, destinations
+from smartbox_next.spool.outbox import Job
 
 LOG = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ import click
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.config import Config
 from smartbox_next.errors import SmartboxError, WorklistError
+from smartbox_next.exam.model import Exam
 from smartbox_next.messages import render, render_hint
-from smartbox_next.model import Exam
-from smartbox_next.mwl import WorklistItem, WorklistQuery, WorklistResult, age_text, merge_steps
 from smartbox_next.net.worklist import resolve_peer
-from smartbox_next.worklist_cache import lookup, query_worklist
+from smartbox_next.worklist.cache import lookup, query_worklist
+from smartbox_next.worklist.item import WorklistItem, WorklistQuery, WorklistResult, age_text, merge_steps
 
 _COLUMNS: dict[str, tuple[str, str]] = {  # key -> (en, de)
     "id": ("ID", "ID"),

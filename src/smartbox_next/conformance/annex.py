@@ -17,7 +17,7 @@ from smartbox_next.config import Config
 from smartbox_next.conformance import objects, samples
 from smartbox_next.conformance.doc import Document, t
 from smartbox_next.conformance.modules import module_of, module_rank
-from smartbox_next.iod import sop as sops
+from smartbox_next.dicom import sop as sops
 
 _PRESENCE_ORDER = ("MWL", "USER", "CONFIGURATION", "FIXED", "GENERATED", "EMPTY")
 

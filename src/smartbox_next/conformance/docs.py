@@ -13,7 +13,7 @@ from typing import Any
 from smartbox_next.config import CONFIG_ENV, ENV_PREFIX, SECTIONS
 from smartbox_next.conformance.doc import Document, to_markdown
 from smartbox_next.messages import CATALOGUE
-from smartbox_next.outbox import JobState
+from smartbox_next.spool.outbox import JobState
 
 
 def default_text(value: Any) -> str:

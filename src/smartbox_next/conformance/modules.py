@@ -7,7 +7,7 @@ table does not place, so it cannot silently fall behind the builders.
 
 from __future__ import annotations
 
-from smartbox_next.iod.sop import MF_TRUE_COLOR_SC, SopClass
+from smartbox_next.dicom.sop import MF_TRUE_COLOR_SC, SopClass
 
 _MODULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("File Meta Information (PS3.10 §7.1)", (

@@ -31,19 +31,19 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 
+from smartbox_next.capture.image import still_from_bytes
+from smartbox_next.capture.syntax import ALL_SYNTAXES, choose_syntax
+from smartbox_next.capture.video import VideoInfo
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.conformance import samples as smp
-from smartbox_next.iod import sop as sops
+from smartbox_next.dicom import sop as sops
+from smartbox_next.exam.model import Exam, Patient, Study, emergency_patient
 from smartbox_next.iod.common import finalize, series_for
 from smartbox_next.iod.multiframe import build_multiframe_from_stills
 from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.iod.video import video_dataset
-from smartbox_next.media.image import still_from_bytes
-from smartbox_next.media.syntax import ALL_SYNTAXES, choose_syntax
-from smartbox_next.media.video import VideoInfo
-from smartbox_next.model import Exam, Patient, Study, emergency_patient
-from smartbox_next.mwl import WorklistItem, WorklistQuery
 from smartbox_next.net.worklist import build_identifier
+from smartbox_next.worklist.item import WorklistItem, WorklistQuery
 
 PROBE_SETTINGS: dict[str, dict[str, Any]] = {
     "station": {"ae_title": "PROBE_AE", "station_name": "PROBE_STATION", "institution_name": "Probe Institution",

@@ -7,8 +7,8 @@ Nothing in the statement's object tables is typed by hand: every attribute liste
   (JPEG Extended pass-through), the same with an EXIF orientation (decoded, rotated, DERIVED), and a PNG
   (decoded, then re-encoded as baseline JPEG or stored uncompressed per ``objects.still_encoding``);
 * multi-frame SC: a burst of two such stills, timed and untimed, JPEG and uncompressed frames;
-* video: :class:`~smartbox_next.media.video.VideoInfo` descriptions of streams (no file is read) that
-  the video table of :mod:`smartbox_next.media.syntax` maps to each reachable transfer syntax, or plans
+* video: :class:`~smartbox_next.capture.video.VideoInfo` descriptions of streams (no file is read) that
+  the video table of :mod:`smartbox_next.capture.syntax` maps to each reachable transfer syntax, or plans
   a transcode for.
 
 Each input exists twice (``variant`` 0 and 1) with different sizes, times and identities, so an
@@ -25,8 +25,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from smartbox_next.capture.video import AudioInfo, VideoInfo
 from smartbox_next.config import Config, with_overrides
-from smartbox_next.media.video import AudioInfo, VideoInfo
 
 PROBE_TIMES = (datetime(2001, 2, 3, 4, 5, 6), datetime(2002, 3, 4, 5, 6, 7))
 

@@ -12,14 +12,14 @@ the given configuration; nothing is typed in by hand.
 from __future__ import annotations
 
 from smartbox_next import __version__
+from smartbox_next.capture.syntax import TABLE
 from smartbox_next.config import Config
 from smartbox_next.conformance import annex, statement_net, tables
 from smartbox_next.conformance.doc import Bullets, Document, Heading, t
-from smartbox_next.iod import sop as sops
-from smartbox_next.media.syntax import TABLE
+from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from smartbox_next.messages import render_hint
-from smartbox_next.outbox import JobState
-from smartbox_next.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from smartbox_next.spool.outbox import JobState
 
 
 def _cond(lang: str, conds: frozenset[str]) -> str:

@@ -14,10 +14,10 @@ from pynetdicom import _globals
 from smartbox_next.config import Config
 from smartbox_next.conformance import tables
 from smartbox_next.conformance.doc import Document, t
-from smartbox_next.iod import sop as sops
+from smartbox_next.delivery.workers import destinations
+from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from smartbox_next.messages import render_hint
-from smartbox_next.sender import destinations
-from smartbox_next.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 
 def build(doc: Document, config: Config, lang: str) -> None:

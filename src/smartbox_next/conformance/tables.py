@@ -7,7 +7,7 @@
 * C-STORE statuses: :func:`smartbox_next.net.store.classify_status` over representative codes of every
   PS3.7 Annex C class (Table N.7-42); worklist statuses: :func:`smartbox_next.net.worklist.status_error`;
 * association rejections: the (source, reason) table of :mod:`smartbox_next.net._session`;
-* retry: :class:`smartbox_next.retry.RetryPolicy`; TLS: :func:`smartbox_next.net._session.tls_context`;
+* retry: :class:`smartbox_next.delivery.retry.RetryPolicy`; TLS: :func:`smartbox_next.net._session.tls_context`;
 * worklist keys: the identifier :func:`smartbox_next.net.worklist.build_identifier` sends for a probe query.
 """
 
@@ -21,18 +21,18 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom.presentation import build_context
 
+from smartbox_next.capture.syntax import ALL_SYNTAXES
 from smartbox_next.config import Config
 from smartbox_next.conformance.objects import created_syntaxes
-from smartbox_next.iod import sop as sops
-from smartbox_next.media.syntax import ALL_SYNTAXES
-from smartbox_next.mwl import WorklistQuery
+from smartbox_next.delivery.retry import RetryPolicy
+from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.net import _session
 from smartbox_next.net import fallback as fb
 from smartbox_next.net.contexts import MAX_CONTEXTS, needed_syntaxes
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.store import Outcome, classify_status
 from smartbox_next.net.worklist import build_identifier, status_error, worklist_context
-from smartbox_next.retry import RetryPolicy
+from smartbox_next.worklist.item import WorklistQuery
 
 
 def ts_name(uid: str) -> str:

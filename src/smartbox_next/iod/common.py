@@ -27,10 +27,10 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from smartbox_next.config import Config
-from smartbox_next.iod.sop import SopClass
-from smartbox_next.iod.values import check_value
-from smartbox_next.model import Exam, Series
-from smartbox_next.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, generate_uid
+from smartbox_next.dicom.sop import SopClass
+from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, generate_uid
+from smartbox_next.dicom.values import check_value
+from smartbox_next.exam.model import Exam, Series
 
 LATIN1 = "ISO_IR 100"
 UTF8 = "ISO_IR 192"

@@ -26,14 +26,14 @@ import av
 from PIL import Image
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
 
+from smartbox_next.capture.video import VideoInfo, probe
 from smartbox_next.config import Config
+from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import MediaError
-from smartbox_next.iod import sop as sops
+from smartbox_next.exam.model import Exam
 from smartbox_next.iod.common import add_lossy, finalize, new_dataset
 from smartbox_next.iod.video import VideoObject, add_cine
 from smartbox_next.iod.writer import FileSpan, write_encapsulated, write_native
-from smartbox_next.media.video import VideoInfo, probe
-from smartbox_next.model import Exam
 
 JPEG_METHOD = "ISO_10918_1"
 FRAME_LABEL_VECTOR = 0x00182002

@@ -18,14 +18,14 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, JPEGExtended12Bit
 
+from smartbox_next.capture.image import Pixels, StillImage, decode, encode_baseline_jpeg, to_8bit
+from smartbox_next.capture.jpeg import ColorSpace, JpegInfo, JpegProcess
 from smartbox_next.config import Config
+from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import MediaError
-from smartbox_next.iod import sop as sops
+from smartbox_next.exam.model import Exam
 from smartbox_next.iod.common import add_acquisition_context, add_lossy, finalize, new_dataset, put
 from smartbox_next.iod.writer import PIXEL_DATA, encapsulate_frame
-from smartbox_next.media.image import Pixels, StillImage, decode, encode_baseline_jpeg, to_8bit
-from smartbox_next.media.jpeg import ColorSpace, JpegInfo, JpegProcess
-from smartbox_next.model import Exam
 
 JPEG_METHOD = "ISO_10918_1"
 

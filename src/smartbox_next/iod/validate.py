@@ -23,10 +23,10 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 
+from smartbox_next.capture.jpeg import parse_jpeg
+from smartbox_next.dicom import sop
 from smartbox_next.errors import MediaError
-from smartbox_next.iod import sop
 from smartbox_next.iod.validate_pixels import PixelLayout, layout_from_bytes, read_pixel_layout
-from smartbox_next.media.jpeg import parse_jpeg
 
 __all__ = ["Finding", "PixelLayout", "Report", "Severity", "check_dataset", "read_pixel_layout",
            "validate_file"]

@@ -29,12 +29,7 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
-from smartbox_next.config import Config
-from smartbox_next.errors import MediaError
-from smartbox_next.iod import sop as sops
-from smartbox_next.iod.common import add_acquisition_context, add_lossy, finalize, new_dataset, series_for
-from smartbox_next.iod.writer import FileSpan, copy_span, fragment_spans, write_encapsulated
-from smartbox_next.media.syntax import (
+from smartbox_next.capture.syntax import (
     ALL_SYNTAXES,
     H264_HP42_3D,
     H264_STEREO,
@@ -44,9 +39,14 @@ from smartbox_next.media.syntax import (
     choose_syntax,
     evaluate,
 )
-from smartbox_next.media.transcode import EncoderSettings, split_stream, transcode
-from smartbox_next.media.video import VideoInfo, probe
-from smartbox_next.model import Exam, Series
+from smartbox_next.capture.transcode import EncoderSettings, split_stream, transcode
+from smartbox_next.capture.video import VideoInfo, probe
+from smartbox_next.config import Config
+from smartbox_next.dicom import sop as sops
+from smartbox_next.errors import MediaError
+from smartbox_next.exam.model import Exam, Series
+from smartbox_next.iod.common import add_acquisition_context, add_lossy, finalize, new_dataset, series_for
+from smartbox_next.iod.writer import FileSpan, copy_span, fragment_spans, write_encapsulated
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +293,7 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path | None = None, confi
     A fragmentable/non-fragmentable twin is re-wrapped (same bytes); MPEG-2 ↔ H.264 is re-encoded with PyAV,
     and the new object (new SOP Instance UID, same series) is DERIVED with the lossy methods in order applied.
     """
-    from smartbox_next.media.syntax import plan_h264, plan_mpeg2
+    from smartbox_next.capture.syntax import plan_h264, plan_mpeg2
 
     config = config or Config()
     target = ALL_SYNTAXES.get(target_ts)
@@ -333,8 +333,8 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path | None = None, confi
 
 def _rewrite(src: Dataset, info: VideoInfo, target: VideoSyntax, derivation: str, methods: list[str],
              out_dir: Path, config: Config) -> Path:
+    from smartbox_next.dicom.uid import generate_uid
     from smartbox_next.iod.common import file_meta
-    from smartbox_next.uid import generate_uid
 
     ds = Dataset()
     for elem in src:

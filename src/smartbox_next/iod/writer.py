@@ -14,7 +14,7 @@ The result is byte-identical to what pydicom writes for the same dataset with th
 ``encapsulate(...)`` / an :class:`~pydicom.encaps.EncapsulatedBuffer` / the raw bytes (tested in
 ``tests/test_writer.py``), except that an odd native value from a file gets its even, padded length in the
 length field (pydicom 3.0 writes the odd length there). The file is written with
-:func:`smartbox_next.spool.atomic_file`: temp file, fsync, rename, fsync of the folder (DESIGN principle 4).
+:func:`smartbox_next.spool.files.atomic_file`: temp file, fsync, rename, fsync of the folder (DESIGN principle 4).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import dcmwrite, write_dataset
 
-from smartbox_next.spool import atomic_file
+from smartbox_next.spool.files import atomic_file
 
 PIXEL_DATA = 0x7FE00010
 ITEM = b"\xfe\xff\x00\xe0"
@@ -245,7 +245,7 @@ _sync_file_range_checked = False
 def start_writeback(fd: int) -> None:
     """Start (not wait for) write-back of the dirty pages of ``fd`` — ``sync_file_range(2)`` SYNC_FILE_RANGE_WRITE.
 
-    Durability still comes from the fsync in :func:`smartbox_next.spool.atomic_file`; starting write-back
+    Durability still comes from the fsync in :func:`smartbox_next.spool.files.atomic_file`; starting write-back
     while the copy goes on means that fsync finds little left to do (the disk works while the CPU copies).
     A no-op where the call does not exist.
     """

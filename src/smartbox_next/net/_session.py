@@ -30,6 +30,8 @@ from pynetdicom.pdu_primitives import A_ABORT, A_ASSOCIATE, A_P_ABORT, P_DATA
 from pynetdicom.presentation import PresentationContext
 
 from smartbox_next.config import Config
+from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from smartbox_next.errors import (
     AssociationAbortedError,
     AssociationRejectedError,
@@ -39,8 +41,6 @@ from smartbox_next.errors import (
     NoAcceptedContextError,
     ResponseTimeoutError,
 )
-from smartbox_next.net.peer import Peer
-from smartbox_next.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
 LOG = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pynetdicom.presentation import build_context
 
 from smartbox_next.config import Config
+from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.sop import VERIFICATION
 from smartbox_next.errors import DimseError
-from smartbox_next.iod.sop import VERIFICATION
 from smartbox_next.net._session import open_session
-from smartbox_next.net.peer import Peer
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit, JPEGExtended12Bit
 
+from smartbox_next.capture.syntax import ALL_SYNTAXES, MAX_FRAGMENT
 from smartbox_next.errors import MediaError
-from smartbox_next.media.syntax import ALL_SYNTAXES, MAX_FRAGMENT
 from smartbox_next.net.contexts import ObjectInfo, read_object_info
 from smartbox_next.net.stream import FileRange, Payload, Segment
 

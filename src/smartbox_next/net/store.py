@@ -5,7 +5,7 @@ associations (:mod:`smartbox_next.net.contexts`, ≤128 contexts each, one assoc
 file), and sends every object on a context accepted with a transfer syntax it is honestly encoded in
 (:mod:`smartbox_next.net.fallback`), streamed from disk (:mod:`smartbox_next.net.stream`). It never raises for
 one object's failure: the :class:`BatchResult` holds, per file, stored / warning (status recorded) / failed
-(with the project exception, whose ``retryable`` drives retries in :mod:`smartbox_next.send` and the outbox).
+(with the project exception, whose ``retryable`` drives retries in :mod:`smartbox_next.delivery.direct` and the outbox).
 
 Status handling (PS3.4 B.2.3, PS3.7 Annex C, DICOM_RULES §5): 0000 stored; 0001, Bxxx, 0107, 0116 stored
 with warning; A7xx out of resources (retryable); 0210-0212 protocol errors (retryable on a new association);
@@ -33,6 +33,7 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode
 
 from smartbox_next.config import Config
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import (
     MediaError,
     NetworkError,
@@ -43,7 +44,6 @@ from smartbox_next.errors import (
 from smartbox_next.net import fallback
 from smartbox_next.net._session import Session, open_session
 from smartbox_next.net.contexts import AssociationPlan, ObjectInfo, plan_associations, read_object_info
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.stream import Payload, send_message
 
 LOG = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ PS3.7 §9.3.2.3) and maps failure statuses (PS3.4 Table K.4-1) to :class:`Workli
 The identifier (PS3.4 Table K.6-1) carries the matching keys of :class:`WorklistQuery` and every return key
 the scheduled-workflow mapping needs (the SCP returns only what was asked for, K.4.1.1.3.2). Specific
 Character Set is sent only when a value needs a non-default repertoire (Table K.6-1a); each answer is
-decoded with its own (0008,0005) (see :mod:`smartbox_next.mwl`).
+decoded with its own (0008,0005) (see :mod:`smartbox_next.worklist.item`).
 
 Patient names with non-ASCII characters: many SCPs (e.g. DCMTK wlmscpfs) compare bytes, so "Mül*" sent
 as ISO_IR 100 never matches an entry stored as UTF-8. With ``worklist.name_match = "local"`` (default)
@@ -31,11 +31,11 @@ from pynetdicom import evt
 from pynetdicom.presentation import PresentationContext, build_context
 
 from smartbox_next.config import Config
+from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.sop import MODALITY_WORKLIST_FIND
 from smartbox_next.errors import ConfigError, WorklistError
-from smartbox_next.iod.sop import MODALITY_WORKLIST_FIND
-from smartbox_next.mwl import UTF8, WorklistItem, WorklistQuery, WorklistResult
 from smartbox_next.net._session import Session, open_session
-from smartbox_next.net.peer import Peer
+from smartbox_next.worklist.item import UTF8, WorklistItem, WorklistQuery, WorklistResult
 
 LOG = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from smartbox_next.capture.video import AudioInfo, VideoInfo
 from smartbox_next.config import Config
 from smartbox_next.errors import UnsupportedMediaError
-from smartbox_next.media.video import AudioInfo, VideoInfo
 
 MAX_FRAGMENT = 2**32 - 2  # PS3.5 §A.4: item length is 32 bit, even; 0xFFFFFFFF is "undefined"
 

@@ -20,8 +20,8 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from smartbox_next.errors import InputError
-from smartbox_next.model import Exam, Study
-from smartbox_next.spool import atomic_file
+from smartbox_next.exam.model import Exam, Study
+from smartbox_next.spool.files import atomic_file
 
 _PPS_KEYS = ("PerformedProcedureStepID", "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime",
              "PerformedProcedureStepDescription")

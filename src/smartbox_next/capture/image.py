@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
+from smartbox_next.capture.jpeg import JpegInfo, parse_jpeg
 from smartbox_next.errors import MediaError
-from smartbox_next.media.jpeg import JpegInfo, parse_jpeg
 
 MAX_SIDE = 65535  # Rows/Columns are US (PS3.5 Table 6.2-1)
 MAX_PIXELS = 200_000_000

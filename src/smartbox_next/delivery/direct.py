@@ -1,4 +1,4 @@
-"""Deliver objects to one or many destinations: retries per :mod:`smartbox_next.retry`, one worker per peer.
+"""Deliver objects to one or many destinations: retries per :mod:`smartbox_next.delivery.retry`, one worker per peer.
 
 - :func:`collect_paths` expands files and folders (recursive, sorted); what is not DICOM is reported by
   :func:`~smartbox_next.net.store.store_files` as a failed, non-retryable outcome, not fatal for the rest.
@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from smartbox_next.config import Config
+from smartbox_next.delivery.retry import RetryPolicy
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressCallback, store_files
-from smartbox_next.retry import RetryPolicy
 
 LOG = logging.getLogger(__name__)
 

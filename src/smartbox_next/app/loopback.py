@@ -21,8 +21,8 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 
-from smartbox_next.iod import sop as sops
-from smartbox_next.uid import generate_uid
+from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.uid import generate_uid
 
 LOG = logging.getLogger(__name__)
 

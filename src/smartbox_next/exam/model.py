@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from pydicom.dataset import Dataset
 
-from smartbox_next.uid import generate_uid
+from smartbox_next.dicom.uid import generate_uid
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class Series:
 
 
 class ExamJournal(Protocol):
-    """Where an exam's allocations live across processes (see :mod:`smartbox_next.exam_journal`)."""
+    """Where an exam's allocations live across processes (see :mod:`smartbox_next.exam.journal`)."""
 
     def locked(self) -> AbstractContextManager[dict[str, Any]]: ...
 

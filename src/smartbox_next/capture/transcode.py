@@ -1,6 +1,6 @@
 """Transcoding with PyAV, frame by frame, to a stream a DICOM video transfer syntax accepts.
 
-Executes a :class:`~smartbox_next.media.syntax.TranscodePlan`: H.264 High Profile Level 4.1 (libx264,
+Executes a :class:`~smartbox_next.capture.syntax.TranscodePlan`: H.264 High Profile Level 4.1 (libx264,
 VBV-capped at the level's bit rate, SAR 1:1, MP4 with the moov box at the front, ``+faststart``) or
 MPEG-2 Main Profile at Main/High Level (mpeg2video in MPEG-TS). The output keeps the duration (constant
 frame rate, frames repeated or dropped by timestamp when the rate changes) and the display aspect
@@ -24,9 +24,9 @@ from typing import Any
 import av
 import numpy as np
 
+from smartbox_next.capture.syntax import TranscodePlan
+from smartbox_next.capture.video import VideoInfo
 from smartbox_next.errors import MediaError
-from smartbox_next.media.syntax import TranscodePlan
-from smartbox_next.media.video import VideoInfo
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
+from smartbox_next.dicom.uid import is_valid_uid
 from smartbox_next.errors import AttributeValueError
 from smartbox_next.messages import Bilingual
-from smartbox_next.uid import is_valid_uid
 
 MAX_CHARS = {"SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "CS": 16, "AE": 16, "DS": 16, "IS": 12,
              "UC": 2**32 - 2, "UT": 2**32 - 2, "UR": 2**32 - 2}

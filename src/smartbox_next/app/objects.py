@@ -14,16 +14,16 @@ from pathlib import Path
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
+from smartbox_next.capture.image import load_still
 from smartbox_next.config import Config
+from smartbox_next.delivery.retry import RetryPolicy
+from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import MediaError, OutboxError
-from smartbox_next.iod import sop as sops
+from smartbox_next.exam.model import Exam
 from smartbox_next.iod.still import StillCapture, build_still, pass_through
 from smartbox_next.iod.writer import write_dataset_file
-from smartbox_next.media.image import load_still
-from smartbox_next.model import Exam
-from smartbox_next.outbox import JobState, Outbox
-from smartbox_next.retry import RetryPolicy
-from smartbox_next.spool import check_free_space, remove_stale_temp_files, spool_files
+from smartbox_next.spool.files import check_free_space, remove_stale_temp_files, spool_files
+from smartbox_next.spool.outbox import JobState, Outbox
 
 LOG = logging.getLogger(__name__)
 

@@ -33,9 +33,9 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
 from smartbox_next.config import Config
+from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import ConfigError, InputError, WorklistError
-from smartbox_next.model import Exam, Patient, Study
-from smartbox_next.uid import generate_uid
+from smartbox_next.exam.model import Exam, Patient, Study
 
 LOG = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartbox_next.config import Config
+from smartbox_next.delivery.retry import RetryPolicy
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError, OutboxError, SmartboxError
-from smartbox_next.net.peer import Peer
 from smartbox_next.net.store import FileResult, store_files
-from smartbox_next.outbox import Job, Outbox
-from smartbox_next.retry import RetryPolicy
-from smartbox_next.spool import write_with
+from smartbox_next.spool.files import write_with
+from smartbox_next.spool.outbox import Job, Outbox
 
 LOG = logging.getLogger(__name__)
 FOLDER_DESTINATION = "folder"

@@ -21,8 +21,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.errors import OutboxError, SmartboxError
-from smartbox_next.retry import RetryPolicy
 
 
 class JobState(StrEnum):

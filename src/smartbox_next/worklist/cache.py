@@ -10,7 +10,7 @@ DESIGN data flow 1: the station keeps working while the RIS is down. Rules kept 
   so (the CLI prints ``worklist.stale`` in the operator's language).
 
 The file (JSON, mode 0600: it holds patient data) lives in ``<data_dir>/worklist-cache.json`` and keeps the
-newest :data:`MAX_ENTRIES` queries. Writes go through :func:`smartbox_next.spool.atomic_file` (tmp, fsync,
+newest :data:`MAX_ENTRIES` queries. Writes go through :func:`smartbox_next.spool.files.atomic_file` (tmp, fsync,
 rename), so a power cut leaves either the old or the new file.
 """
 
@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from smartbox_next.config import Config
+from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import AssociationAbortedError, ConnectError, NetworkError, ResponseTimeoutError
-from smartbox_next.mwl import WorklistItem, WorklistQuery, WorklistResult
-from smartbox_next.net.peer import Peer
-from smartbox_next.spool import atomic_file
+from smartbox_next.spool.files import atomic_file
+from smartbox_next.worklist.item import WorklistItem, WorklistQuery, WorklistResult
 
 LOG = logging.getLogger(__name__)
 
