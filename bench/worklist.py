@@ -4,7 +4,7 @@ One DCMTK ``wlmscpfs -csk`` on 127.0.0.1 serves ``--items`` entries (umlauts, IS
 Both clients send the *same* identifier (SmartBox's own, written to a file and handed to findscu), one
 association per query:
 
-* one query: SmartBox's library call ``find_worklist`` (association, C-FIND, decoding every answer into a
+* one query: SmartBox's library call ``worklist.service.fetch`` (association, C-FIND, decoding every answer into a
   ``WorklistItem``, release) vs one ``findscu`` process (process start + the same exchange);
 * 20 queries in a row: 20 library calls vs 20 findscu processes;
 * for reference, ``smartbox worklist --json`` as a process (includes Python start-up and imports).
@@ -32,8 +32,8 @@ from pydicom.sequence import Sequence as DicomSequence
 
 from smartbox_next.config import config_from_mapping
 from smartbox_next.dicom.peer import Peer
-from smartbox_next.net.worklist import build_identifier, find_worklist
-from smartbox_next.worklist.item import WorklistQuery
+from smartbox_next.worklist.query import WorklistQuery, build_identifier
+from smartbox_next.worklist.service import fetch
 
 WLMSCPFS, FINDSCU = "/usr/bin/wlmscpfs", "/usr/bin/findscu"  # absolute: pynetdicom shadows findscu on PATH
 AET, DATE = "WLMSCP", "20250314"
@@ -106,7 +106,7 @@ def main() -> None:
     cfg = config_from_mapping({"station": {"data_dir": str(args.work / "data")}})
     query = WorklistQuery(scheduled_date=DATE, modality="ES", station_ae_title="SMARTBOX")
     query_file = args.work / "query.dcm"
-    build_identifier(cfg, query).save_as(query_file, implicit_vr=False, little_endian=True,
+    build_identifier(cfg.worklist, query).save_as(query_file, implicit_vr=False, little_endian=True,
                                          enforce_file_format=False)
     findscu = [FINDSCU, "-W", "-aec", AET, "127.0.0.1", str(port), str(query_file)]
     smartbox_cli = [sys.executable, "-c", "from smartbox_next.cli import run; run()", "--config",
@@ -120,7 +120,7 @@ def main() -> None:
         peer = Peer.parse(address)
 
         def ours() -> None:
-            n = len(find_worklist(cfg, peer, query).items)
+            n = len(fetch(cfg, peer, query).items)
             assert n == args.items, n
 
         def theirs() -> None:

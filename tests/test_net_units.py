@@ -10,10 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smartbox_next.delivery.retry import RetryPolicy, call_with_retry
+from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import AssociationRejectedError, ConnectError, StoreError
 from smartbox_next.messages import CATALOGUE, placeholders
-from smartbox_next.net.contexts import ObjectInfo, pairs_for, plan_associations, read_object_info
+from smartbox_next.net.contexts import pairs_for, plan_associations
 from smartbox_next.net.fallback import conversions, prepare
 from smartbox_next.net.store import Outcome, classify_status, store_command
 

@@ -22,10 +22,12 @@ from fault_scp import fault_scp
 from PIL import Image
 from pydicom import dcmread
 
-from smartbox_next.app.objects import export_objects, open_outbox, spool_dir
+from smartbox_next.app.objects import export_objects
+from smartbox_next.app.station import open_outbox
 from smartbox_next.config import config_from_mapping
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.spool.outbox import JobState, Outbox
+from smartbox_next.spool.paths import StationPaths
 
 FAST_RETRY = {"SMARTBOX_RETRY_INITIAL_DELAY": "0.2", "SMARTBOX_RETRY_MAX_DELAY": "1", "SMARTBOX_RETRY_JITTER": "0.1",
               "SMARTBOX_NETWORK_DIMSE_TIMEOUT": "20", "SMARTBOX_NETWORK_ACSE_TIMEOUT": "5",
@@ -200,7 +202,7 @@ def test_kill_9_during_export_leaves_no_half_object(tmp_path: Path) -> None:
 
 
 def spool_dir_of(data: Path) -> Path:
-    return spool_dir(config_from_mapping({"station": {"data_dir": str(data)}}))
+    return StationPaths(data).spool
 
 
 def test_corrupt_outbox_refuses_to_start(tmp_path: Path) -> None:

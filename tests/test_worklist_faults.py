@@ -24,9 +24,10 @@ from test_worklist_units import make_item
 from smartbox_next.config import config_from_mapping
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import ResponseTimeoutError, WorklistError
-from smartbox_next.net.worklist import find_worklist
-from smartbox_next.worklist.cache import WorklistCache, query_worklist
-from smartbox_next.worklist.item import WorklistItem, WorklistQuery, WorklistResult
+from smartbox_next.worklist.cache import WorklistCache
+from smartbox_next.worklist.item import WorklistItem, WorklistResult
+from smartbox_next.worklist.query import WorklistQuery
+from smartbox_next.worklist.service import fetch, query_worklist
 
 
 @dataclass
@@ -97,7 +98,7 @@ def test_failure_status_is_a_bilingual_error_and_no_cache(tmp_path: Path, status
 def test_silent_scp_times_out(tmp_path: Path) -> None:
     cfg = _config(tmp_path, timeout=0.5)
     with mwl_scp(silent=True) as scp, pytest.raises(ResponseTimeoutError) as err:
-        find_worklist(cfg, scp.peer, WorklistQuery())
+        fetch(cfg, scp.peer, WorklistQuery())
     assert err.value.key == "net.timeout"
 
 
@@ -114,7 +115,7 @@ def test_timeout_falls_back_to_the_cache_marked_stale(tmp_path: Path) -> None:
 def test_result_limit_sends_c_cancel(tmp_path: Path) -> None:
     cfg = _config(tmp_path)
     with mwl_scp(answers=300) as scp:
-        result = find_worklist(cfg, scp.peer, WorklistQuery(), limit=25)
+        result = fetch(cfg, scp.peer, WorklistQuery(), limit=25)
     assert len(result.items) == 25 and result.truncated
     assert [i.patient_name for i in result.items[:2]] == ["Müller^Jürgen0", "Müller^Jürgen1"]
     assert scp.cancelled == [True]  # the SCP saw our C-CANCEL and stopped before the 300th
@@ -135,6 +136,6 @@ def test_empty_answer_is_an_empty_list_and_replaces_old_data(tmp_path: Path) -> 
 def test_query_character_set_reaches_the_scp(tmp_path: Path) -> None:
     cfg = _config(tmp_path, name_match="scp", query_character_set="ISO_IR 192")
     with mwl_scp(answers=1) as scp:
-        find_worklist(cfg, scp.peer, WorklistQuery(patient_name="Mül*"))
-        find_worklist(cfg, scp.peer, WorklistQuery(patient_name="Mue*"))
+        fetch(cfg, scp.peer, WorklistQuery(patient_name="Mül*"))
+        fetch(cfg, scp.peer, WorklistQuery(patient_name="Mue*"))
     assert scp.charsets == ["ISO_IR 192", ""]

@@ -24,9 +24,11 @@ from test_worklist_units import UID_ROOT, make_item
 from smartbox_next.cli import main
 from smartbox_next.config import config_from_mapping
 from smartbox_next.dicom.peer import Peer
-from smartbox_next.net.worklist import find_worklist
-from smartbox_next.worklist.cache import lookup
-from smartbox_next.worklist.item import WorklistQuery, merge_steps
+from smartbox_next.worklist.cache import WorklistCache
+from smartbox_next.worklist.item import merge_steps
+from smartbox_next.worklist.mapping import to_exam
+from smartbox_next.worklist.query import WorklistQuery
+from smartbox_next.worklist.service import fetch, lookup
 
 pytestmark = pytest.mark.peer
 
@@ -66,14 +68,14 @@ def _cfg(tmp_path: Path, **worklist: Any) -> Any:
 
 
 def _names(cfg: Any, address: str, query: WorklistQuery) -> list[str]:
-    return sorted(i.patient_name for i in find_worklist(cfg, Peer.parse(address), query).items)
+    return sorted(i.patient_name for i in fetch(cfg, Peer.parse(address), query).items)
 
 
 # ----------------------------------------------------------------------------------------- wlmscpfs
 
 
 def test_wlmscpfs_answers_decode_each_with_its_own_charset(wlm: peers.WorklistScp, tmp_path: Path) -> None:
-    result = find_worklist(_cfg(tmp_path), Peer.parse(wlm.address), WorklistQuery())
+    result = fetch(_cfg(tmp_path), Peer.parse(wlm.address), WorklistQuery())
     by_name = {i.patient_name: i for i in result.items}
     assert sorted(by_name) == ["Groß^Björn", "Müller^Jürgen", "Spät^Anna", "Straße^Ölaf", "Weiß^Käthe"]
     assert len(result.items) == 6 and not result.truncated
@@ -114,7 +116,7 @@ def test_wlmscpfs_wildcard_names(wlm: peers.WorklistScp, tmp_path: Path) -> None
 
 
 def test_wlmscpfs_empty_answer(wlm: peers.WorklistScp, tmp_path: Path) -> None:
-    result = find_worklist(_cfg(tmp_path), Peer.parse(wlm.address), WorklistQuery(patient_id="NOBODY"))
+    result = fetch(_cfg(tmp_path), Peer.parse(wlm.address), WorklistQuery(patient_id="NOBODY"))
     assert result.items == () and not result.stale
 
 
@@ -125,9 +127,9 @@ def test_wlmscpfs_more_than_100_entries_and_cancel(tmp_path: Path) -> None:
         peers.write_worklist_item(wl_dir, "WLMSCP", ds, f"m{n:03d}")
     cfg = _cfg(tmp_path)
     with peers.wlmscpfs(wl_dir) as scp:
-        everything = find_worklist(cfg, Peer.parse(scp.address), WorklistQuery())
-        limited = find_worklist(cfg, Peer.parse(scp.address), WorklistQuery(), limit=50)
-        after = find_worklist(cfg, Peer.parse(scp.address), WorklistQuery(patient_id="PM007"))
+        everything = fetch(cfg, Peer.parse(scp.address), WorklistQuery())
+        limited = fetch(cfg, Peer.parse(scp.address), WorklistQuery(), limit=50)
+        after = fetch(cfg, Peer.parse(scp.address), WorklistQuery(patient_id="PM007"))
     assert len(everything.items) == 120 and not everything.truncated
     assert len({i.patient_name for i in everything.items}) == 120
     assert len(limited.items) == 50 and limited.truncated
@@ -192,7 +194,8 @@ def test_created_objects_carry_the_worklist_identity(wlm: peers.WorklistScp, tmp
     assert len(paths) == 3
     objs = [peers.read_back(p) for p in paths]
     cfg = _cfg(tmp_path)
-    item = merge_steps(list(lookup(cfg, peer=Peer.parse(wlm.address), accession_number="ACC-STR").items))
+    cache = WorklistCache(tmp_path / "c.json")
+    item = merge_steps(list(lookup(cfg, peer=Peer.parse(wlm.address), cache=cache, accession_number="ACC-STR").items))
     assert len(item.steps) == 2
     for ds in objs:
         assert (str(ds.PatientName), ds.PatientID, ds.IssuerOfPatientID, ds.PatientBirthDate, ds.PatientSex) == (
@@ -262,7 +265,7 @@ def orthanc_wl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[peers.Ortha
 
 def test_orthanc_answers_in_another_charset_than_the_query(orthanc_wl: peers.OrthancPeer, tmp_path: Path) -> None:
     cfg = _cfg(tmp_path, name_match="scp", query_character_set="ISO_IR 192")
-    result = find_worklist(cfg, Peer.parse(orthanc_wl.address), WorklistQuery(patient_name="Mül*"))
+    result = fetch(cfg, Peer.parse(orthanc_wl.address), WorklistQuery(patient_name="Mül*"))
     assert [i.patient_name for i in result.items] == ["Müller^Jürgen"]  # stored as UTF-8, asked in UTF-8 …
     assert result.items[0].character_set == "ISO_IR 100"  # … answered in Latin-1
     assert result.items[0].steps[0].performing_physician_name == "Weiß^Anna"
@@ -272,7 +275,7 @@ def test_orthanc_answers_in_another_charset_than_the_query(orthanc_wl: peers.Ort
 
 def test_orthanc_filters_and_several_sps(orthanc_wl: peers.OrthancPeer, tmp_path: Path) -> None:
     cfg = _cfg(tmp_path)
-    everything = find_worklist(cfg, Peer.parse(orthanc_wl.address), WorklistQuery())
+    everything = fetch(cfg, Peer.parse(orthanc_wl.address), WorklistQuery())
     assert sorted(i.patient_name for i in everything.items) == [
         "Groß^Björn", "Müller^Jürgen", "Spät^Anna", "Straße^Ölaf", "Weiß^Käthe"]
     assert _names(cfg, orthanc_wl.address, WorklistQuery(scheduled_date=f"{D1}-{D2}")) == ["Groß^Björn", "Spät^Anna"]
@@ -281,7 +284,7 @@ def test_orthanc_filters_and_several_sps(orthanc_wl: peers.OrthancPeer, tmp_path
     assert _names(cfg, orthanc_wl.address, WorklistQuery(patient_id="NOBODY")) == []
     strasse = next(i for i in everything.items if i.accession_number == "ACC-STR")
     assert [s.sps_id for s in strasse.steps] == ["SPS-STR-1", "SPS-STR-2"]
-    exam = strasse.to_exam(cfg)
+    exam = to_exam(strasse, uid_root=cfg.uid.root)
     assert exam.study.study_instance_uid == STR_UID
     assert [r.ScheduledProcedureStepID for r in exam.study.sequences["RequestAttributesSequence"]] == [
         "SPS-STR-1", "SPS-STR-2"]

@@ -17,19 +17,16 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom.dsutils import decode, encode
 
-from smartbox_next.config import config_from_mapping
+from smartbox_next.config import Config, config_from_mapping
 from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP as MPPS_SOP_CLASS
 from smartbox_next.errors import ConfigError, ConnectError, InputError, WorklistError
-from smartbox_next.net.worklist import build_identifier, status_error
-from smartbox_next.worklist.cache import WorklistCache, query_worklist
-from smartbox_next.worklist.item import (
-    MPPS_SOP_CLASS,
-    WorklistItem,
-    WorklistQuery,
-    WorklistResult,
-    merge_steps,
-    parse_date_range,
-)
+from smartbox_next.net.worklist import status_error
+from smartbox_next.worklist.cache import WorklistCache
+from smartbox_next.worklist.item import WorklistItem, WorklistResult, merge_steps
+from smartbox_next.worklist.mapping import to_exam
+from smartbox_next.worklist.query import WorklistQuery, build_identifier, parse_date_range
+from smartbox_next.worklist.service import query_worklist
 
 UID_ROOT = "1.2.826.0.1.3680043.8.498.7"
 DETACHED_STUDY = "1.2.840.10008.3.1.2.3.1"
@@ -100,7 +97,7 @@ def _wire(ds: Dataset, *, drop_charset: bool = False) -> Dataset:
     return decode(BytesIO(raw), True, True)
 
 
-def config(tmp_path: Path | None = None, **worklist: object) -> object:
+def config(tmp_path: Path | None = None, **worklist: object) -> Config:
     data: dict[str, object] = {"worklist": dict(worklist), "uid": {"root": UID_ROOT}}
     if tmp_path is not None:
         data["station"] = {"data_dir": str(tmp_path / "data")}
@@ -137,7 +134,7 @@ def test_defaults_come_from_config() -> None:
 
 def test_identifier_has_one_sps_item_and_every_return_key() -> None:
     q = WorklistQuery(scheduled_date="20250301-20250331", modality="ES", station_ae_title="SMARTBOX")
-    ds = build_identifier(config(), q)  # type: ignore[arg-type]
+    ds = build_identifier(config().worklist, q)
     assert "SpecificCharacterSet" not in ds  # ASCII only: Table K.6-1a
     assert len(ds.ScheduledProcedureStepSequence) == 1
     sps = ds.ScheduledProcedureStepSequence[0]
@@ -153,9 +150,9 @@ def test_identifier_has_one_sps_item_and_every_return_key() -> None:
 
 
 def test_local_name_match_sends_the_ascii_prefix() -> None:
-    ds = build_identifier(config(), WorklistQuery(patient_name="Mül*"))  # type: ignore[arg-type]
+    ds = build_identifier(config().worklist, WorklistQuery(patient_name="Mül*"))
     assert ds.PatientName == "M*" and "SpecificCharacterSet" not in ds
-    ds = build_identifier(config(), WorklistQuery(patient_name="Öz*"))  # type: ignore[arg-type]
+    ds = build_identifier(config().worklist, WorklistQuery(patient_name="Öz*"))
     assert ds.PatientName == "*"
 
 
@@ -167,7 +164,7 @@ def test_local_name_match_sends_the_ascii_prefix() -> None:
 ])
 def test_scp_name_match_encodes_the_query(configured: str, name: str, charset: str, encoded: bytes) -> None:
     cfg = config(name_match="scp", query_character_set=configured)
-    ds = build_identifier(cfg, WorklistQuery(patient_name=name))  # type: ignore[arg-type]
+    ds = build_identifier(cfg.worklist, WorklistQuery(patient_name=name))
     assert ds.SpecificCharacterSet == charset
     raw = encode(ds, True, True)
     assert raw is not None and encoded in raw
@@ -229,7 +226,7 @@ def test_mojibake_is_never_silent() -> None:
     item = WorklistItem.from_dataset(utf8, fallback_character_set="ISO_IR 100")
     assert item.encoding_doubtful  # UTF-8 bytes read as Latin-1 would give "WeiÃŸ"
     with pytest.raises(WorklistError) as err:
-        item.to_exam(config())  # type: ignore[arg-type]
+        to_exam(item, uid_root=UID_ROOT)
     assert err.value.key == "worklist.charset_doubtful"
     assert "ISO_IR 192" in err.value.hint("de")
     # declared UTF-8 but Latin-1 bytes
@@ -253,7 +250,7 @@ def test_ascii_answer_without_charset_is_fine() -> None:
 def test_to_exam_follows_the_scheduled_workflow_mapping() -> None:
     item = WorklistItem.from_dataset(_wire(make_item("Müller^Jürgen", steps=({}, {"station": "SMARTBOX"}))))
     now = datetime(2025, 3, 14, 10, 15, 30)
-    exam = item.to_exam(config(), now=now)  # type: ignore[arg-type]
+    exam = to_exam(item, uid_root=UID_ROOT, now=now)
     p, s = exam.patient, exam.study
     assert (p.patient_name, p.patient_id, p.issuer_of_patient_id, p.birth_date, p.sex) == (
         "Müller^Jürgen", "PID1", "KLINIKUM", "19650412", "M")
@@ -277,7 +274,7 @@ def test_item_without_study_uid_is_refused() -> None:
     ds = make_item("Müller^Jürgen")
     del ds.StudyInstanceUID
     with pytest.raises(WorklistError) as err:
-        WorklistItem.from_dataset(_wire(ds)).to_exam(config())  # type: ignore[arg-type]
+        to_exam(WorklistItem.from_dataset(_wire(ds)), uid_root=UID_ROOT)
     assert err.value.key == "worklist.no_study_uid"
 
 
@@ -335,18 +332,18 @@ def test_cache_is_used_only_when_unreachable(tmp_path: Path) -> None:
     query = WorklistQuery(scheduled_date="20250314", station_ae_title="SMARTBOX", modality="ES")
     cache = WorklistCache(tmp_path / "cache.json")
     with pytest.raises(ConnectError):  # nothing cached yet: the error, never an invented list
-        query_worklist(cfg, query, peer=peer, cache=cache)  # type: ignore[arg-type]
+        query_worklist(cfg, query, peer=peer, cache=cache)
     item = WorklistItem.from_dataset(_wire(make_item("Müller^Jürgen")))
     fetched = datetime.now() - timedelta(hours=3, minutes=12)
     cache.store(query, _result([item], str(peer), fetched))
     assert (tmp_path / "cache.json").stat().st_mode & 0o777 == 0o600
-    stale = query_worklist(cfg, query, peer=peer, cache=cache)  # type: ignore[arg-type]
+    stale = query_worklist(cfg, query, peer=peer, cache=cache)
     assert stale.stale and stale.reason == "net.connect_failed"
     assert stale.items == (item,) and stale.fetched_at == fetched
     assert stale.age() >= timedelta(hours=3, minutes=12)
     other = WorklistQuery(scheduled_date="20250315", station_ae_title="SMARTBOX", modality="ES")
     with pytest.raises(ConnectError):  # another query is not answered from this one
-        query_worklist(cfg, other, peer=peer, cache=cache)  # type: ignore[arg-type]
+        query_worklist(cfg, other, peer=peer, cache=cache)
 
 
 def test_cache_keeps_empty_answers_and_survives_garbage(tmp_path: Path) -> None:

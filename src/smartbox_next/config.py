@@ -76,7 +76,7 @@ def _uid_root(value: Any, setting: str) -> Any:
 
 
 def _charset(value: Any, setting: str) -> Any:
-    from smartbox_next.worklist.item import check_character_set
+    from smartbox_next.dicom.charset import check_character_set
 
     return check_character_set(value, setting)
 

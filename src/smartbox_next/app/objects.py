@@ -11,19 +11,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from smartbox_next.capture.image import load_still
 from smartbox_next.config import Config
-from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import MediaError, OutboxError
 from smartbox_next.exam.model import Exam
 from smartbox_next.iod.still import StillCapture, build_still, pass_through
 from smartbox_next.iod.writer import write_dataset_file
-from smartbox_next.spool.files import check_free_space, remove_stale_temp_files, spool_files
-from smartbox_next.spool.outbox import JobState, Outbox
+from smartbox_next.spool.files import check_free_space
+from smartbox_next.spool.outbox import Outbox
+from smartbox_next.spool.paths import StationPaths
 
 LOG = logging.getLogger(__name__)
 
@@ -104,19 +103,6 @@ def create_objects(config: Config, exam: Exam, path: Path, out_dir: Path, sop_na
 
 # ------------------------------------------------------------------------------ store-and-forward
 
-def spool_dir(config: Config) -> Path:
-    return config.data_dir / "spool"
-
-
-def outbox_path(config: Config) -> Path:
-    return config.data_dir / "outbox.sqlite"
-
-
-def open_outbox(config: Config) -> Outbox:
-    """The station's outbox (refuses a damaged database, never starts empty over it)."""
-    return Outbox(outbox_path(config))
-
-
 @dataclass(frozen=True)
 class Exported:
     """One exported object and its job ids (one per destination)."""
@@ -134,52 +120,15 @@ def export_objects(config: Config, outbox: Outbox, exam: Exam, path: Path, desti
     """
     if not destinations:
         raise OutboxError("outbox.no_destinations")
-    folder = spool_dir(config) / exam.study.study_instance_uid
+    spool = StationPaths.of(config.station).spool
+    folder = spool / exam.study.study_instance_uid
     try:
         size = path.stat().st_size
     except OSError:
         raise MediaError("input.not_found", path=str(path)) from None
-    check_free_space(spool_dir(config).parent, config.outbox.min_free_mb, size)
+    check_free_space(spool.parent, config.outbox.min_free_mb, size)
     out = []
     for created in create_objects(config, exam, path, folder, sop_name):
         ids = outbox.enqueue(created.path, created.sop_instance_uid, created.sop_class_uid, destinations)
         out.append(Exported(created, ids))
     return out
-
-
-@dataclass(frozen=True)
-class Reconciled:
-    """What start-up reconciliation found and did."""
-
-    recovered_sending: int
-    temp_files_removed: int
-    orphan_files_queued: list[Path]
-    missing_files: list[int]
-
-
-def reconcile(config: Config, outbox: Outbox, destinations: list[str]) -> Reconciled:
-    """Bring spool and outbox into agreement after a crash (issue: nothing is ever lost).
-
-    Jobs left ``sending`` → ``queued``; temp files of interrupted writes removed; complete spool files
-    without rows queued for every destination; pending rows whose file is gone → failed (reported).
-    """
-    recovered = outbox.recover()
-    temps = remove_stale_temp_files(spool_dir(config))
-    known = outbox.paths()
-    orphans = []
-    for file in spool_files(spool_dir(config)):
-        if file in known:
-            continue
-        try:
-            ds = dcmread(file, stop_before_pixels=True, specific_tags=["SOPClassUID", "SOPInstanceUID"])
-            outbox.enqueue(file, str(ds.SOPInstanceUID), str(ds.SOPClassUID), destinations)
-            orphans.append(file)
-        except Exception:  # not a readable object: leave it for IT, never send it
-            LOG.warning("spool file %s is not a readable DICOM object; left in place", file.name)
-    missing = []
-    for job in outbox.jobs(states=(JobState.QUEUED, JobState.RETRY_WAIT)):
-        if not job.path.exists():
-            outbox.mark_failed(job.id, OutboxError("outbox.file_missing", path=str(job.path)),
-                               RetryPolicy(max_attempts=1))
-            missing.append(job.id)
-    return Reconciled(recovered, temps, orphans, missing)

@@ -8,33 +8,14 @@ from typing import Any, TypeVar
 
 import click
 
+from smartbox_next.app.identity import Identity, exam_for
 from smartbox_next.app.objects import create_objects
 from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
-from smartbox_next.config import Config
 from smartbox_next.dicom import sop as sops
-from smartbox_next.dicom.values import check_value
-from smartbox_next.errors import AttributeValueError
-from smartbox_next.exam.journal import resume_exam
-from smartbox_next.exam.model import Exam, Patient, Study, emergency_patient
+from smartbox_next.exam.model import Exam
 
 SOP_CHOICES = [s.cli_name for s in sops.ALL]
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def manual_exam(config: Config, *, patient_name: str | None, patient_id: str | None, birth_date: str | None,
-                sex: str | None, accession: str | None, study_uid: str | None, emergency: bool) -> Exam:
-    """An exam from operator input, or an emergency identity (DICOM_RULES §7, unscheduled)."""
-    if emergency:
-        patient = emergency_patient(config.objects.emergency_prefix)
-    elif patient_id:
-        patient = Patient(patient_name=patient_name or "", patient_id=patient_id, birth_date=birth_date or "",
-                          sex=sex or "")
-    else:
-        raise AttributeValueError("attr.missing", attribute="Patient ID (0010,0020)")
-    if study_uid:
-        check_value("StudyInstanceUID", study_uid)
-    study = Study.new(uid_root=config.uid.root, study_instance_uid=study_uid, accession_number=accession or "")
-    return Exam(patient, study, uid_root=config.uid.root)
 
 
 def identity_options(fn: F) -> F:
@@ -58,30 +39,24 @@ def identity_options(fn: F) -> F:
 
 
 def exam_from_options(state: AppState, **options: Any) -> Exam:
-    """The exam for the identity options, continued across runs for the same study (``exam_journal``)."""
-    exam = _exam_from_options(state, **options)
-    return resume_exam(state.config.data_dir, exam, state.config.uid.root)
+    """The exam for the identity options (raises SmartboxError; call inside ``reporting``).
+
+    Notices about the worklist answer (stale, charset) are printed here; the choice is the use case's.
+    """
+    identity = Identity(**{k: options[k] for k in _IDENTITY_FIELDS if k in options})
+    if identity.worklist_item and identity.by_hand:
+        raise click.UsageError("--worklist-item takes patient and study from the worklist: "
+                               "omit --patient-name/--patient-id/--study-uid/--emergency")
+    chosen = exam_for(state.config, identity)
+    if chosen.worklist is not None:
+        from smartbox_next.cli.worklist_cmd import report_result
+
+        report_result(chosen.worklist, state.lang)
+    return chosen.exam
 
 
-def _exam_from_options(state: AppState, *, patient_name: str | None, patient_id: str | None,
-                       birth_date: str | None, sex: str | None, accession: str | None, study_uid: str | None,
-                       emergency: bool, worklist_item: str | None = None, from_peer: str | None = None,
-                       **_: Any) -> Exam:
-    """The exam for the identity options (raises SmartboxError; call inside ``reporting``)."""
-    if worklist_item or (accession and not (patient_name or patient_id or emergency or study_uid)):
-        if patient_name or patient_id or emergency or study_uid:
-            raise click.UsageError("--worklist-item takes patient and study from the worklist: "
-                                   "omit --patient-name/--patient-id/--study-uid/--emergency")
-        from smartbox_next.cli.worklist_cmd import worklist_exam
-
-        return worklist_exam(state, accession=None if worklist_item else accession, item_id=worklist_item,
-                             from_peer=from_peer)
-    for keyword, value in (("PatientName", patient_name), ("PatientID", patient_id),
-                           ("PatientBirthDate", birth_date), ("AccessionNumber", accession)):
-        if value:
-            check_value(keyword, value)
-    return manual_exam(state.config, patient_name=patient_name, patient_id=patient_id, birth_date=birth_date,
-                       sex=sex, accession=accession, study_uid=study_uid, emergency=emergency)
+_IDENTITY_FIELDS = ("patient_name", "patient_id", "birth_date", "sex", "accession", "study_uid", "emergency",
+                    "worklist_item", "from_peer")
 
 
 @cli.command("create")

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from smartbox_next.app.objects import export_objects, open_outbox
+from smartbox_next.app.objects import export_objects
+from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
 from smartbox_next.cli.create_cmd import SOP_CHOICES, exam_from_options, identity_options
 from smartbox_next.delivery.workers import destinations

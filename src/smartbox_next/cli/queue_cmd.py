@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from smartbox_next.app.objects import open_outbox
+from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.errors import OutboxError
 from smartbox_next.spool.outbox import PENDING, JobState, Outbox

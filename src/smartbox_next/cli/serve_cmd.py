@@ -9,9 +9,10 @@ from types import FrameType
 
 import click
 
-from smartbox_next.app.objects import open_outbox, reconcile
+from smartbox_next.app.station import open_outbox, reconcile_station
 from smartbox_next.cli._app import AppState, cli, pass_state, reporting
 from smartbox_next.delivery.workers import SenderService, destinations
+from smartbox_next.messages import say
 from smartbox_next.spool.outbox import Job
 
 LOG = logging.getLogger(__name__)
@@ -23,16 +24,14 @@ LOG = logging.getLogger(__name__)
 def serve(state: AppState, until_idle: bool) -> int:
     """Deliver queued objects to every destination until stopped."""
     config = state.config
-    de = state.lang == "de"
     with reporting(state):
         outbox = open_outbox(config)
         dests = destinations(config)
-        report = reconcile(config, outbox, [d.name for d in dests])
+        report = reconcile_station(config, outbox, [d.name for d in dests])
     if report.recovered_sending or report.orphan_files_queued or report.missing_files:
-        click.echo(("Abgleich nach Neustart: " if de else "Reconciled after restart: ")
-                   + f"{report.recovered_sending} sending→queued, {len(report.orphan_files_queued)} "
-                   + f"{'Dateien nachgetragen' if de else 'files queued'}, {len(report.missing_files)} "
-                   + f"{'fehlende Dateien' if de else 'missing files'}", err=True)
+        click.echo(say("serve.reconciled", state.lang, {"recovered": report.recovered_sending,
+                                                         "orphans": len(report.orphan_files_queued),
+                                                         "missing": len(report.missing_files)}), err=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -43,7 +42,7 @@ def serve(state: AppState, until_idle: bool) -> int:
     signal.signal(signal.SIGINT, on_signal)
 
     def listener(dest: str, job: Job, what: str) -> None:
-        click.echo(f"{dest}: #{job.id} {what}", err=True)
+        click.echo(say(f"serve.job_{what}", state.lang, {"destination": dest, "job": job.id}), err=True)
 
     service = SenderService(config, outbox, dests, stop=stop, listener=listener)
     if until_idle:

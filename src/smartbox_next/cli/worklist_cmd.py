@@ -1,6 +1,5 @@
 """``smartbox worklist``: query the Modality Worklist (PS3.4 K.6) and show it as a table or JSON lines.
 
-Also the lookup ``smartbox create --accession ACC`` / ``--worklist-item ID`` uses (:func:`worklist_exam`).
 When the worklist server cannot be reached, the last answer to the same query is shown, and a notice in
 the operator's language says it is stale and how old it is.
 """
@@ -11,14 +10,13 @@ from typing import Any
 
 import click
 
+from smartbox_next.app.station import worklist_cache
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
-from smartbox_next.config import Config
-from smartbox_next.errors import SmartboxError, WorklistError
-from smartbox_next.exam.model import Exam
+from smartbox_next.errors import SmartboxError
 from smartbox_next.messages import render, render_hint
-from smartbox_next.net.worklist import resolve_peer
-from smartbox_next.worklist.cache import lookup, query_worklist
-from smartbox_next.worklist.item import WorklistItem, WorklistQuery, WorklistResult, age_text, merge_steps
+from smartbox_next.worklist.item import WorklistItem, WorklistResult, age_text
+from smartbox_next.worklist.query import WorklistQuery
+from smartbox_next.worklist.service import query_worklist, resolve_peer
 
 _COLUMNS: dict[str, tuple[str, str]] = {  # key -> (en, de)
     "id": ("ID", "ID"),
@@ -94,23 +92,6 @@ def format_table(items: tuple[WorklistItem, ...] | list[WorklistItem], lang: str
     return "\n".join(lines)
 
 
-def worklist_exam(state: AppState, *, accession: str | None, item_id: str | None, from_peer: str | None) -> Exam:
-    """The exam of the worklist entry with this accession number or item ID (call inside ``reporting``).
-
-    Answers of one Requested Procedure (several SPS) are merged into one exam with one Request Attributes
-    item per step; answers of different patients or studies are refused (``worklist.ambiguous``).
-    """
-    config: Config = state.config
-    peer = resolve_peer(config, from_peer)
-    result = lookup(config, peer=peer, accession_number=accession or "", item_id=item_id or "")
-    report_result(result, state.lang)
-    if not result.items:
-        what = f"accession {accession}" if accession else f"ID {item_id}"
-        raise WorklistError("worklist.not_found", what=what, peer=str(peer))
-    item = merge_steps(list(result.items))
-    return item.to_exam(config)
-
-
 @cli.command("worklist")
 @click.option("--date", "date_spec", default="today", show_default=True,
               help="today | YYYYMMDD | YYYYMMDD-YYYYMMDD | any.")
@@ -135,7 +116,7 @@ def worklist(state: AppState, /, date_spec: str, modality: str | None, station: 
                                            any_station=any_station, patient_name=patient_name,
                                            patient_id=patient_id, accession_number=accession)
         peer = resolve_peer(config, from_peer)
-        result = query_worklist(config, query, peer=peer)
+        result = query_worklist(config, query, peer=peer, cache=worklist_cache(config))
     report_result(result, state.lang, config.worklist.max_results)
     if as_json:
         for item in result.items:

@@ -4,9 +4,9 @@ and where each value comes from (PS3.2 Annex N.9 "Created SOP Instances", Table 
 
 Sources are found by *probing*, not by a hand-written list:
 
-* the worklist answer is the identifier :func:`smartbox_next.net.worklist.build_identifier` really sends,
+* the worklist answer is the identifier :func:`smartbox_next.worklist.query.build_identifier` really sends,
   every key filled with a marker (``MK001`` …, or a unique date / time / UID), decoded by
-  :meth:`WorklistItem.from_dataset` and turned into an exam by :meth:`WorklistItem.to_exam`;
+  :meth:`WorklistItem.from_dataset` and turned into an exam by :func:`smartbox_next.worklist.mapping.to_exam`;
   an attribute holding a marker is **MWL** (and the marker says which worklist key it came from);
 * the configuration is :data:`PROBE_SETTINGS` — distinctive values for every setting that can reach an
   object; an attribute equal to one is **CONFIGURATION** (containing one: GENERATED from it);
@@ -42,8 +42,9 @@ from smartbox_next.iod.common import finalize, series_for
 from smartbox_next.iod.multiframe import build_multiframe_from_stills
 from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.iod.video import video_dataset
-from smartbox_next.net.worklist import build_identifier
-from smartbox_next.worklist.item import WorklistItem, WorklistQuery
+from smartbox_next.worklist.item import WorklistItem
+from smartbox_next.worklist.mapping import to_exam
+from smartbox_next.worklist.query import WorklistQuery, build_identifier
 
 PROBE_SETTINGS: dict[str, dict[str, Any]] = {
     "station": {"ae_title": "PROBE_AE", "station_name": "PROBE_STATION", "institution_name": "Probe Institution",
@@ -125,7 +126,7 @@ def _fill(ds: Dataset, prefix: str, markers: list[Marker]) -> None:
 @functools.cache
 def worklist_probe() -> tuple[Dataset, tuple[Marker, ...]]:
     """The identifier our C-FIND sends (all keys), every value replaced by a marker."""
-    ds = build_identifier(probe_config(), WorklistQuery())
+    ds = build_identifier(probe_config().worklist, WorklistQuery())
     markers: list[Marker] = []
     _fill(ds, "", markers)
     return ds, tuple(markers)
@@ -135,7 +136,7 @@ def _exam(config: Config, scenario: str, variant: int) -> Exam:
     now = smp.PROBE_TIMES[variant]
     if scenario == "scheduled":
         identifier, _ = worklist_probe()
-        exam = WorklistItem.from_dataset(identifier).to_exam(config, now=now)
+        exam = to_exam(WorklistItem.from_dataset(identifier), uid_root=config.uid.root, now=now)
     elif scenario == "unscheduled":
         study = Study.new(uid_root=config.uid.root, accession_number=USER_ACCESSION, now=now)
         exam = Exam(USER_PATIENT, study, uid_root=config.uid.root)

@@ -8,7 +8,7 @@
   PS3.7 Annex C class (Table N.7-42); worklist statuses: :func:`smartbox_next.net.worklist.status_error`;
 * association rejections: the (source, reason) table of :mod:`smartbox_next.net._session`;
 * retry: :class:`smartbox_next.delivery.retry.RetryPolicy`; TLS: :func:`smartbox_next.net._session.tls_context`;
-* worklist keys: the identifier :func:`smartbox_next.net.worklist.build_identifier` sends for a probe query.
+* worklist keys: the identifier :func:`smartbox_next.worklist.query.build_identifier` sends for a probe query.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from smartbox_next.net import _session
 from smartbox_next.net import fallback as fb
 from smartbox_next.net.contexts import MAX_CONTEXTS, needed_syntaxes
 from smartbox_next.net.store import Outcome, classify_status
-from smartbox_next.net.worklist import build_identifier, status_error, worklist_context
-from smartbox_next.worklist.item import WorklistQuery
+from smartbox_next.net.worklist import status_error, worklist_context
+from smartbox_next.worklist.query import WorklistQuery, build_identifier
 
 
 def ts_name(uid: str) -> str:
@@ -201,7 +201,7 @@ def _walk(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, str, object]]:
 
 def worklist_keys(config: Config) -> list[QueryKey]:
     """Every key of the MWL identifier, with its matching type when the station fills it (PS3.4 C.2.2.2)."""
-    ds = build_identifier(config, _QUERY_PROBE)
+    ds = build_identifier(config.worklist, _QUERY_PROBE)
     probe = {str(getattr(_QUERY_PROBE, f.name)): f.name for f in fields(_QUERY_PROBE)}
     out = []
     for path, vr, value in _walk(ds):

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from smartbox_next.atomic import write_with
 from smartbox_next.config import Config
 from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError, OutboxError, SmartboxError
 from smartbox_next.net.store import FileResult, store_files
-from smartbox_next.spool.files import write_with
 from smartbox_next.spool.outbox import Job, Outbox
 
 LOG = logging.getLogger(__name__)

@@ -17,11 +17,10 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
 from smartbox_next.dicom.uid import is_valid_uid
+from smartbox_next.dicom.vr import CHECKED_VRS, MAX_CHARS, REPERTOIRE_VRS
 from smartbox_next.errors import AttributeValueError
 from smartbox_next.messages import Bilingual
 
-MAX_CHARS = {"SH": 16, "LO": 64, "ST": 1024, "LT": 10240, "CS": 16, "AE": 16, "DS": 16, "IS": 12,
-             "UC": 2**32 - 2, "UT": 2**32 - 2, "UR": 2**32 - 2}
 _CS_RE = re.compile(r"^[A-Z0-9 _]*\Z")  # \Z: "$" would allow a trailing newline
 _TM_RE = re.compile(r"^([01]\d|2[0-3])([0-5]\d([0-5]\d(\.\d{1,6})?)?)?\Z", re.ASCII)
 _IS_RE = re.compile(r"^ *[+-]?[0-9]+ *\Z")
@@ -123,16 +122,13 @@ def _check_one(keyword: str, vr: str, item: Any) -> None:
             raise _fail("attr.out_of_range", keyword, value=text, minimum=-(2**31), maximum=2**31 - 1, vr=vr)
 
 
-_TEXT_VRS = {"PN", "DA", "TM", "UI", "CS", "SH", "LO", "AE", "UC", "ST", "LT", "UT", "IS"}
-
-
 def check_dataset_values(ds: Dataset) -> None:
     """Check every text value in ``ds`` and its sequence items (PS3.5 Table 6.2-1)."""
     for elem in ds:
         if elem.VR == "SQ":
             for item in elem.value:
                 check_dataset_values(item)
-        elif elem.VR in _TEXT_VRS and elem.value not in (None, "") and elem.keyword:
+        elif elem.VR in CHECKED_VRS and elem.value not in (None, "") and elem.keyword:
             check_value(elem.keyword, elem.value, elem.VR)
 
 
@@ -143,7 +139,7 @@ def text_values(ds: Dataset) -> list[str]:
         if elem.VR == "SQ":
             for item in elem.value:
                 out.extend(text_values(item))
-        elif elem.VR in ("SH", "LO", "ST", "PN", "LT", "UC", "UT") and elem.value not in (None, ""):
+        elif elem.VR in REPERTOIRE_VRS and elem.value not in (None, ""):
             values = elem.value if isinstance(elem.value, MultiValue) else [elem.value]
             out.extend(str(v) for v in values)
     return out

@@ -19,9 +19,9 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from smartbox_next.atomic import atomic_file
 from smartbox_next.errors import InputError
 from smartbox_next.exam.model import Exam, Study
-from smartbox_next.spool.files import atomic_file
 
 _PPS_KEYS = ("PerformedProcedureStepID", "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime",
              "PerformedProcedureStepDescription")
@@ -51,16 +51,16 @@ class FileJournal:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def journal_path(data_dir: Path, study_instance_uid: str) -> Path:
-    return data_dir / "exams" / f"{study_instance_uid}.json"
+def journal_path(exams_dir: Path, study_instance_uid: str) -> Path:
+    return exams_dir / f"{study_instance_uid}.json"
 
 
-def resume_exam(data_dir: Path, exam: Exam, uid_root: str = "") -> Exam:
+def resume_exam(exams_dir: Path, exam: Exam, uid_root: str) -> Exam:
     """The exam continued from earlier runs for the same study, or started (and recorded) now.
 
     Raises InputError ``exam.patient_conflict`` when the study already holds objects of another patient.
     """
-    journal = FileJournal(journal_path(data_dir, exam.study.study_instance_uid))
+    journal = FileJournal(journal_path(exams_dir, exam.study.study_instance_uid))
     study = exam.study
     with journal.locked() as state:
         first = state.get("study")

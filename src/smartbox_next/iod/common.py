@@ -27,15 +27,12 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
 from smartbox_next.config import Config
+from smartbox_next.dicom.charset import LATIN1, UTF8
 from smartbox_next.dicom.sop import SopClass
 from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, generate_uid
 from smartbox_next.dicom.values import check_value
+from smartbox_next.dicom.vr import CHECKED_VRS, REPERTOIRE_VRS
 from smartbox_next.exam.model import Exam, Series
-
-LATIN1 = "ISO_IR 100"
-UTF8 = "ISO_IR 192"
-_REPERTOIRE_VRS = frozenset({"SH", "LO", "ST", "PN", "LT", "UC", "UT"})  # text in the Specific Character Set
-_CHECKED_VRS = frozenset({"PN", "DA", "TM", "UI", "CS", "SH", "LO", "AE", "UC", "ST", "LT", "UT", "IS"})
 
 
 @functools.cache
@@ -223,11 +220,11 @@ def _walk(ds: Dataset) -> bool:
                 latin1 = _walk(item) and latin1
             continue
         value = elem.value
-        if vr not in _CHECKED_VRS or value is None or value == "":
+        if vr not in CHECKED_VRS or value is None or value == "":
             continue
         if elem.keyword:
             check_value(elem.keyword, value, vr)
-        if latin1 and vr in _REPERTOIRE_VRS:
+        if latin1 and vr in REPERTOIRE_VRS:
             for text in (value if isinstance(value, MultiValue) else (value,)):
                 text = str(text)
                 if not text.isascii():

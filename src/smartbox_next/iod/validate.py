@@ -25,6 +25,7 @@ from pydicom.multival import MultiValue
 
 from smartbox_next.capture.jpeg import parse_jpeg
 from smartbox_next.dicom import sop
+from smartbox_next.dicom.charset import DEFINED_TERMS
 from smartbox_next.errors import MediaError
 from smartbox_next.iod.validate_pixels import PixelLayout, layout_from_bytes, read_pixel_layout
 
@@ -44,13 +45,6 @@ LOSSY_TS = frozenset({*JPEG_LOSSY, *VIDEO_TS, "1.2.840.10008.1.2.4.81", "1.2.840
                       "1.2.840.10008.1.2.4.203"})
 METHOD_FOR = {**dict.fromkeys(JPEG_LOSSY, "ISO_10918_1"), **dict.fromkeys(MPEG2, "ISO_13818_2"),
               **dict.fromkeys(H264, "ISO_14496_10"), **dict.fromkeys(HEVC, "ISO_23008_2")}
-CHARSETS = frozenset({
-    "ISO_IR 100", "ISO_IR 101", "ISO_IR 109", "ISO_IR 110", "ISO_IR 144", "ISO_IR 127", "ISO_IR 126",
-    "ISO_IR 138", "ISO_IR 148", "ISO_IR 203", "ISO_IR 13", "ISO_IR 166", "ISO_IR 192", "GB18030", "GBK",
-    "ISO 2022 IR 6", "ISO 2022 IR 100", "ISO 2022 IR 101", "ISO 2022 IR 109", "ISO 2022 IR 110",
-    "ISO 2022 IR 144", "ISO 2022 IR 127", "ISO 2022 IR 126", "ISO 2022 IR 138", "ISO 2022 IR 148",
-    "ISO 2022 IR 203", "ISO 2022 IR 13", "ISO 2022 IR 166", "ISO 2022 IR 87", "ISO 2022 IR 159",
-    "ISO 2022 IR 149", "ISO 2022 IR 58"})
 VL_PI = frozenset({"MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"})
 FORBIDDEN_IN_VIDEO = {  # PS3.3 A.32.5.4 / A.32.6.4 / A.32.7.4
     0x00283000: "Modality LUT", 0x00281052: "Modality LUT", 0x00281053: "Modality LUT",
@@ -185,7 +179,7 @@ def _check_uids_charset(r: _Rules, ds: Dataset) -> None:
     for i, term in enumerate(terms):
         if term.strip() == "" and i == 0 and len(terms) > 1:
             continue
-        if term.strip() not in CHARSETS:
+        if term.strip() not in DEFINED_TERMS:
             r.error(f"Specific Character Set term '{term}' is not a defined term", "PS3.3 C.12.1.1.2")
     if len(terms) > 1 and any(t in {"ISO_IR 192", "GB18030", "GBK"} for t in terms):
         r.error("ISO_IR 192, GB18030 and GBK must be the only value of Specific Character Set",

@@ -12,12 +12,11 @@ import struct
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
+from smartbox_next.dicom.vr import EXPLICIT_LONG_LENGTH_VRS, EXPLICIT_SHORT_LENGTH_VRS
+
 __all__ = ["Fragment", "PixelLayout", "layout_from_bytes", "read_pixel_layout"]
 
 ITEM, SEQ_END = 0xE000FFFE, 0xE0DDFFFE  # (FFFE,E000) and (FFFE,E0DD) read as little-endian uint32
-LONG_VR = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "SQ", "UN", "UT", "UC", "UR", "SV", "UV"})
-SHORT_VR = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "PN", "SH", "SL",
-                      "SS", "ST", "TM", "UI", "UL", "US"})
 
 
 @dataclass(frozen=True)
@@ -114,10 +113,10 @@ def read_pixel_layout(fh: BinaryIO, end: int, *, first_frame_limit: int | None =
         pos = fh.tell()
         group, elem = struct.unpack("<HH", fh.read(4))
         vr = fh.read(2).decode("latin-1")
-        if vr in LONG_VR:
+        if vr in EXPLICIT_LONG_LENGTH_VRS:
             fh.read(2)
             (length,) = struct.unpack("<I", fh.read(4))
-        elif vr in SHORT_VR:
+        elif vr in EXPLICIT_SHORT_LENGTH_VRS:
             (length,) = struct.unpack("<H", fh.read(2))
         else:  # implicit VR: the 2 "VR" bytes belong to a 4-byte length
             fh.seek(pos + 4)

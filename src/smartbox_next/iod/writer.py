@@ -33,7 +33,7 @@ from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import dcmwrite, write_dataset
 
-from smartbox_next.spool.files import atomic_file
+from smartbox_next.atomic import atomic_file
 
 PIXEL_DATA = 0x7FE00010
 ITEM = b"\xfe\xff\x00\xe0"

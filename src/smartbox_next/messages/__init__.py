@@ -1,7 +1,8 @@
 """Bilingual message catalogue: key -> English and German text, each with a hint.
 
 One module per area (``core``, ``media``, ``net``, ``worklist``, ``outbox``) holds a
-``MESSAGES`` dict; this package merges them and refuses duplicate keys. German uses
+``MESSAGES`` dict of errors (each with a hint); this package merges them and refuses duplicate keys.
+:data:`TEXTS` (``texts.py``) holds status lines and labels, rendered with :func:`say`. German uses
 the formal "Sie" and names the action to take. Placeholders are ``{name}`` and
 must be the same in both languages (checked by a test).
 """
@@ -13,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from smartbox_next.messages import core, image, media, net, outbox, worklist
-from smartbox_next.messages._types import Bilingual, Message
+from smartbox_next.messages._types import Bilingual, Message, Text
+from smartbox_next.messages.texts import TEXTS
 
 LANGUAGES = ("de", "en")
 
@@ -63,9 +65,18 @@ def render_hint(key: str, lang: str, params: Mapping[str, Any]) -> str:
     return _fmt(msg.hint_de if _lang(lang) == "de" else msg.hint_en, params, _lang(lang))
 
 
+def say(key: str, lang: str, params: Mapping[str, Any] | None = None) -> str:
+    """The status line or label ``key`` (:data:`TEXTS`) in ``lang``; an unknown key renders as the key."""
+    text = TEXTS.get(key)
+    if text is None:
+        return f"{key} {dict(params or {})}"
+    return _fmt(text.de if _lang(lang) == "de" else text.en, params or {}, _lang(lang))
+
+
 def placeholders(template: str) -> set[str]:
     """The ``{name}`` fields of a template."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-__all__ = ["CATALOGUE", "LANGUAGES", "Bilingual", "Message", "placeholders", "render", "render_hint"]
+__all__ = ["CATALOGUE", "LANGUAGES", "TEXTS", "Bilingual", "Message", "Text", "placeholders", "render",
+           "render_hint", "say"]

@@ -24,3 +24,11 @@ class Bilingual:
 
     def __str__(self) -> str:
         return self.en
+
+
+@dataclass(frozen=True)
+class Text:
+    """A status line or label (not an error): English and German, same placeholders."""
+
+    en: str
+    de: str

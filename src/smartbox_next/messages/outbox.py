@@ -8,7 +8,7 @@ MESSAGES: dict[str, Message] = {
     "outbox.corrupt": Message(
         en="The outbox database {path} is damaged and was not opened: {detail}",
         de="Die Ausgangs-Datenbank {path} ist beschädigt und wurde nicht geöffnet: {detail}",
-        hint_en="Do not delete it: the spooled objects are safe. Call IT; they can restore it or run 'smartbox queue rebuild'.",
+        hint_en="Do not delete it: the spooled objects are safe. Call IT; they can restore it from a backup.",
         hint_de="Bitte nicht löschen: Die gespeicherten Objekte sind sicher. Bitte die IT rufen; sie kann die Datenbank wiederherstellen.",
     ),
     "outbox.spool_full": Message(

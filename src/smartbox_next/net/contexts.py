@@ -14,83 +14,15 @@ several plans, each opened as its own association. Objects are never split from 
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
 from pynetdicom.presentation import PresentationContext, build_context
 
-from smartbox_next.errors import MediaError
+from smartbox_next.dicom.part10 import ObjectInfo
 
 MAX_CONTEXTS = 128
-_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    """What sending needs to know of a Part 10 file, read from its File Meta Information (PS3.10 §7.1)."""
-
-    path: Path
-    sop_class_uid: str
-    sop_instance_uid: str
-    transfer_syntax: str
-    dataset_offset: int  # first byte after the File Meta Information
-    size: int  # file size in bytes
-
-    @property
-    def dataset_length(self) -> int:
-        return self.size - self.dataset_offset
-
-
-def _ui(value: bytes) -> str:
-    return value.decode("ascii", "replace").rstrip("\x00 ")
-
-
-def read_object_info(path: Path) -> ObjectInfo:
-    """Parse the preamble and File Meta Information (explicit VR LE, group 0002) without touching the data set.
-
-    Raises MediaError ``send.not_dicom`` when ``path`` is not a DICOM Part 10 file with the three UIDs sending
-    needs (Media Storage SOP Class/Instance UID, Transfer Syntax UID).
-    """
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            head = fh.read(132)
-            if len(head) < 132 or head[128:132] != b"DICM":
-                raise MediaError("send.not_dicom", path=str(path), reason="no DICM prefix (PS3.10 §7.1)")
-            values: dict[int, bytes] = {}
-            pos = 132
-            while True:
-                hdr = fh.read(8)
-                if len(hdr) < 8:
-                    break
-                group, elem = struct.unpack("<HH", hdr[:4])
-                if group != 0x0002:
-                    break
-                vr = hdr[4:6]
-                if vr in _LONG_VRS:
-                    extra = fh.read(4)
-                    if len(extra) < 4:
-                        break
-                    (length,) = struct.unpack("<I", extra)
-                    header_len = 12
-                else:
-                    (length,) = struct.unpack("<H", hdr[6:8])
-                    header_len = 8
-                if length == 0xFFFFFFFF or length > 1 << 20:
-                    raise MediaError("send.not_dicom", path=str(path), reason="malformed file meta")
-                values[elem] = fh.read(length)
-                pos += header_len + length
-    except OSError as exc:
-        raise MediaError("send.not_dicom", path=str(path), reason=exc.strerror or str(exc)) from None
-    try:
-        return ObjectInfo(path=path, sop_class_uid=_ui(values[0x0002]), sop_instance_uid=_ui(values[0x0003]),
-                          transfer_syntax=_ui(values[0x0010]), dataset_offset=pos, size=size)
-    except KeyError:
-        raise MediaError("send.not_dicom", path=str(path),
-                         reason="file meta lacks SOP Class/Instance or Transfer Syntax UID") from None
 
 
 def needed_syntaxes(transfer_syntax: str) -> list[str]:

@@ -32,8 +32,8 @@ from pydicom.filewriter import write_dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit, JPEGExtended12Bit
 
 from smartbox_next.capture.syntax import ALL_SYNTAXES, MAX_FRAGMENT
+from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
 from smartbox_next.errors import MediaError
-from smartbox_next.net.contexts import ObjectInfo, read_object_info
 from smartbox_next.net.stream import FileRange, Payload, Segment
 
 NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)

@@ -33,6 +33,7 @@ from pynetdicom.dimse_primitives import C_STORE
 from pynetdicom.dsutils import encode
 
 from smartbox_next.config import Config
+from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import (
     MediaError,
@@ -43,7 +44,7 @@ from smartbox_next.errors import (
 )
 from smartbox_next.net import fallback
 from smartbox_next.net._session import Session, open_session
-from smartbox_next.net.contexts import AssociationPlan, ObjectInfo, plan_associations, read_object_info
+from smartbox_next.net.contexts import AssociationPlan, plan_associations
 from smartbox_next.net.stream import Payload, send_message
 
 LOG = logging.getLogger(__name__)

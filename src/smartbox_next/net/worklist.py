@@ -22,20 +22,18 @@ from __future__ import annotations
 import logging
 import socket
 from contextlib import suppress
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom import evt
 from pynetdicom.presentation import PresentationContext, build_context
 
 from smartbox_next.config import Config
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.sop import MODALITY_WORKLIST_FIND
-from smartbox_next.errors import ConfigError, WorklistError
+from smartbox_next.errors import WorklistError
 from smartbox_next.net._session import Session, open_session
-from smartbox_next.worklist.item import UTF8, WorklistItem, WorklistQuery, WorklistResult
 
 LOG = logging.getLogger(__name__)
 
@@ -43,18 +41,6 @@ PENDING = frozenset({0xFF00, 0xFF01})
 SUCCESS = 0x0000
 CANCEL = 0xFE00
 _MSG_ID = 1
-
-# Return keys (PS3.4 Table K.6-1), sent empty = universal match. Matching keys are filled in by build_identifier.
-_PATIENT_KEYS = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex")
-_REQUEST_KEYS = ("StudyInstanceUID", "AccessionNumber", "ReferringPhysicianName", "RequestingPhysician",
-                 "RequestedProcedureID", "RequestedProcedureDescription", "RequestedProcedurePriority",
-                 "ReasonForTheRequestedProcedure", "AdmissionID", "CurrentPatientLocation")
-_SPS_KEYS = ("ScheduledStationAETitle", "ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime",
-             "Modality", "ScheduledPerformingPhysicianName", "ScheduledProcedureStepDescription",
-             "ScheduledProcedureStepID", "ScheduledStationName", "ScheduledProcedureStepLocation",
-             "ScheduledProcedureStepStatus")
-_CODE_KEYS = ("CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning")
-
 
 _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux
 
@@ -79,83 +65,6 @@ def worklist_context() -> PresentationContext:
     return build_context(MODALITY_WORKLIST_FIND, ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
 
 
-def _code_item() -> Dataset:
-    item = Dataset()
-    for kw in _CODE_KEYS:
-        setattr(item, kw, "")
-    return item
-
-
-def _ascii_prefix_pattern(pattern: str) -> str:
-    """``Mül*`` -> ``M*``; ``Ößt*`` -> ``*`` (PS3.4 C.2.2.2.4 wildcard, ASCII only)."""
-    prefix = ""
-    for ch in pattern:
-        if not ch.isascii() or ch in "*?":
-            break
-        prefix += ch
-    return prefix + "*"
-
-
-def sent_patient_name(config: Config, query: WorklistQuery) -> str:
-    """The Patient's Name matching value actually sent (see module docstring)."""
-    name = query.patient_name
-    if name and not name.isascii() and config.worklist.name_match == "local":
-        return _ascii_prefix_pattern(name)
-    return name
-
-
-def query_character_set(config: Config, values: list[str]) -> str | None:
-    """None when every value is ASCII (Table K.6-1a); else the configured set, or ISO_IR 192 if it cannot."""
-    if all(v.isascii() for v in values):
-        return None
-    from pydicom.charset import python_encoding
-
-    configured = config.worklist.query_character_set
-    codec = python_encoding.get(configured)
-    if codec:
-        try:
-            for v in values:
-                v.encode(codec)
-            return configured
-        except (UnicodeEncodeError, LookupError):
-            pass
-    return UTF8
-
-
-def build_identifier(config: Config, query: WorklistQuery) -> Dataset:
-    """The C-FIND identifier: matching keys from ``query``, every return key empty (PS3.4 Table K.6-1)."""
-    ds = Dataset()
-    name = sent_patient_name(config, query)
-    charset = query_character_set(config, [name, query.patient_id, query.accession_number])
-    if charset is not None:
-        ds.SpecificCharacterSet = charset
-    for kw in _PATIENT_KEYS:
-        setattr(ds, kw, "")
-    ds.PatientName = name
-    ds.PatientID = query.patient_id
-    other = Dataset()
-    other.PatientID = ""
-    other.IssuerOfPatientID = ""
-    ds.OtherPatientIDsSequence = DicomSequence([other])
-    for kw in _REQUEST_KEYS:
-        setattr(ds, kw, "")
-    ds.AccessionNumber = query.accession_number
-    ds.RequestedProcedureCodeSequence = DicomSequence([_code_item()])
-    ref = Dataset()
-    ref.ReferencedSOPClassUID = ""
-    ref.ReferencedSOPInstanceUID = ""
-    ds.ReferencedStudySequence = DicomSequence([ref])
-    sps = Dataset()
-    for kw in _SPS_KEYS:
-        setattr(sps, kw, "")
-    sps.ScheduledStationAETitle = query.station_ae_title
-    sps.ScheduledProcedureStepStartDate = query.scheduled_date
-    sps.Modality = query.modality
-    sps.ScheduledProtocolCodeSequence = DicomSequence([_code_item()])
-    ds.ScheduledProcedureStepSequence = DicomSequence([sps])
-    return ds
-
-
 def status_error(status: int, peer: Peer | str) -> WorklistError:
     """The error for a non-pending, non-success C-FIND status (PS3.4 Table K.4-1; PS3.7 Annex C)."""
     code = f"0x{status:04X}"
@@ -173,36 +82,25 @@ def status_error(status: int, peer: Peer | str) -> WorklistError:
     return WorklistError("worklist.failed", **params)
 
 
-def resolve_peer(config: Config, name: str | None = None) -> Peer:
-    """``--from`` value, else ``worklist.peer`` (a peer name or AET@host:port)."""
-    spec = name or config.worklist.peer
-    if not spec:
-        raise ConfigError("worklist.no_peer")
-    return config.peer(spec)
+@dataclass(frozen=True)
+class FindAnswer:
+    """The Pending identifiers of one C-FIND, and whether the limit cut them off (C-CANCEL sent)."""
+
+    identifiers: list[Dataset]
+    truncated: bool
 
 
-def find_worklist(config: Config, peer: Peer, query: WorklistQuery, *, limit: int | None = None) -> WorklistResult:
-    """Send one MWL C-FIND and return the decoded answers (PS3.4 K.6.1.2).
+def find_worklist(config: Config, peer: Peer, identifier: Dataset, *, limit: int, timeout: float) -> FindAnswer:
+    """Send one MWL C-FIND with ``identifier`` and collect the Pending answers (PS3.4 K.6.1.2).
 
-    At most ``limit`` (default ``worklist.max_results``) answers are kept; the next one triggers a C-CANCEL
-    and the result is marked ``truncated``. An empty answer is an empty result. Raises NetworkError
-    subclasses (no connection, rejection, abort, timeout) and :class:`WorklistError` (failure status).
+    At most ``limit`` answers are kept; the next one triggers a C-CANCEL and the answer is marked
+    ``truncated``. ``timeout`` bounds the wait for each answer. Raises NetworkError subclasses (no connection,
+    rejection, abort, timeout) and :class:`WorklistError` (failure status).
     """
-    limit = config.worklist.max_results if limit is None else limit
-    identifier = build_identifier(config, query)
-    local_name = query.patient_name != identifier.PatientName
     with open_session(config, peer, [worklist_context()], evt_handlers=_HANDLERS) as session:
-        session.assoc.dimse_timeout = config.worklist.timeout
+        session.assoc.dimse_timeout = timeout
         answers, truncated = _collect(session, identifier, limit)
-    items = [WorklistItem.from_dataset(ds, config.worklist.fallback_character_set) for ds in answers]
-    if local_name:
-        by_name = WorklistQuery(patient_name=query.patient_name)
-        items = [i for i in items if by_name.matches(i)]
-    undeclared = sum(1 for i in items if not i.character_set_declared)
-    LOG.info("worklist C-FIND %s: %d answers, %d kept%s%s", peer, len(answers), len(items),
-             ", truncated (C-CANCEL sent)" if truncated else "",
-             f", {undeclared} without Specific Character Set" if undeclared else "")
-    return WorklistResult(items=tuple(items), peer=str(peer), fetched_at=datetime.now(), truncated=truncated)
+    return FindAnswer(answers, truncated)
 
 
 def _collect(session: Session, identifier: Dataset, limit: int) -> tuple[list[Dataset], bool]:

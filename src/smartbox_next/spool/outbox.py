@@ -19,10 +19,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.errors import OutboxError, SmartboxError
+
+
+class Backoff(Protocol):
+    """When to try again (``delivery.retry.RetryPolicy``): seconds to wait, or None to give up."""
+
+    def next_delay(self, exc: BaseException, attempt: int, elapsed: float) -> float | None: ...
+
+
+class _Never:
+    def next_delay(self, exc: BaseException, attempt: int, elapsed: float) -> float | None:
+        return None
+
+
+_NEVER = _Never()
 
 
 class JobState(StrEnum):
@@ -215,7 +228,7 @@ class Outbox:
             conn.execute("UPDATE jobs SET state='sent', attempts=attempts+1, updated=?, warning=?, error_key=NULL,"
                          " error_params=NULL WHERE id=?", (self._clock(), warning, job_id))
 
-    def mark_failed(self, job_id: int, exc: SmartboxError, policy: RetryPolicy) -> Job:
+    def mark_failed(self, job_id: int, exc: SmartboxError, policy: Backoff) -> Job:
         """Record a failure: ``retry_wait`` with the next attempt time, or ``failed`` (decided by the policy)."""
         now = self._clock()
         with self._tx() as conn:
@@ -229,6 +242,10 @@ class Outbox:
                          (state.value, attempts, now + (wait or 0), first, now, exc.key, _json_params(exc.params),
                           job_id))
             return Job.from_row(conn.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone())
+
+    def fail(self, job_id: int, exc: SmartboxError) -> Job:
+        """Record a permanent failure (no retry, whatever ``exc.retryable`` says)."""
+        return self.mark_failed(job_id, exc, _NEVER)
 
     def release(self, job_ids: Sequence[int]) -> None:
         """Return claimed jobs to ``queued`` without counting an attempt (graceful shutdown)."""

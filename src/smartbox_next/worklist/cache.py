@@ -25,22 +25,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from smartbox_next.config import Config
+from smartbox_next.atomic import atomic_file
 from smartbox_next.dicom.peer import Peer
-from smartbox_next.errors import AssociationAbortedError, ConnectError, NetworkError, ResponseTimeoutError
-from smartbox_next.spool.files import atomic_file
-from smartbox_next.worklist.item import WorklistItem, WorklistQuery, WorklistResult
+from smartbox_next.worklist.item import WorklistItem, WorklistResult
+from smartbox_next.worklist.query import WorklistQuery
 
 LOG = logging.getLogger(__name__)
 
 FORMAT = 1
 MAX_ENTRIES = 32
-UNREACHABLE: tuple[type[NetworkError], ...] = (ConnectError, ResponseTimeoutError, AssociationAbortedError)
 _LOCK = threading.Lock()
-
-
-def cache_path(config: Config) -> Path:
-    return config.data_dir / "worklist-cache.json"
 
 
 def _entry_key(peer: Peer | str, query: WorklistQuery) -> str:
@@ -114,82 +108,3 @@ def _result(entry: dict[str, Any], reason: str) -> WorklistResult:
         stale=True,
         reason=reason,
     )
-
-
-def query_worklist(
-    config: Config,
-    query: WorklistQuery,
-    *,
-    peer: Peer | None = None,
-    cache: WorklistCache | None = None,
-    limit: int | None = None,
-) -> WorklistResult:
-    """Ask the worklist SCP; on success refresh the cache; if it is unreachable, return the cached answer.
-
-    Raises the network error when the SCP is unreachable and nothing is cached for this query, and every
-    other error (failure status, rejection, configuration) unchanged.
-    """
-    from smartbox_next.net.worklist import find_worklist, resolve_peer
-
-    peer = peer or resolve_peer(config)
-    cache = cache or WorklistCache(cache_path(config))
-    try:
-        result = find_worklist(config, peer, query, limit=limit)
-    except UNREACHABLE as exc:
-        cached = cache.load(peer, query, reason=exc.key)
-        if cached is None:
-            raise
-        LOG.warning("worklist %s unreachable (%s): using cached answer from %s (%d items)", peer, exc.key,
-                    cached.fetched_at.isoformat(timespec="seconds"), len(cached.items))
-        return cached
-    try:
-        cache.store(query, result)
-    except Exception as exc:  # the fresh answer matters more than the copy
-        LOG.warning("worklist cache not written: %s", exc)
-    return result
-
-
-def lookup(
-    config: Config,
-    *,
-    peer: Peer | None = None,
-    accession_number: str = "",
-    item_id: str = "",
-    cache: WorklistCache | None = None,
-) -> WorklistResult:
-    """Find the worklist answers for an accession number or an item ID (``smartbox create``).
-
-    Accession: queried with the accession as the only matching key (any date, any station). Item ID: the
-    station's default query (today) is asked, then any date. Offline, every cached answer of the peer is
-    searched. The result may hold several answers (several SPS of one procedure); callers merge or refuse.
-    """
-    from smartbox_next.net.worklist import resolve_peer
-
-    peer = peer or resolve_peer(config)
-    cache = cache or WorklistCache(cache_path(config))
-    if accession_number:
-        queries = [WorklistQuery(accession_number=accession_number)]
-
-        def wanted(i: WorklistItem) -> bool:
-            return i.accession_number == accession_number
-    else:
-        queries = [WorklistQuery.from_options(config), WorklistQuery.from_options(config, date_spec="any")]
-
-        def wanted(i: WorklistItem) -> bool:
-            return i.item_id == item_id.upper()
-    last: WorklistResult | None = None
-    for query in queries:
-        try:
-            result = query_worklist(config, query, peer=peer, cache=cache)
-        except UNREACHABLE as exc:
-            found = cache.search(peer, wanted, reason=exc.key)
-            if found is None:
-                raise
-            return found
-        items = tuple(i for i in result.items if wanted(i))
-        last = WorklistResult(items=items, peer=result.peer, fetched_at=result.fetched_at, stale=result.stale,
-                              reason=result.reason)
-        if items:
-            return last
-    assert last is not None
-    return last

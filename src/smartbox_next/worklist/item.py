@@ -19,146 +19,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any
 
 from pydicom.charset import convert_encodings, python_encoding
 from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence as DicomSequence
 
-from smartbox_next.config import Config
-from smartbox_next.dicom.uid import generate_uid
-from smartbox_next.errors import ConfigError, InputError, WorklistError
-from smartbox_next.exam.model import Exam, Patient, Study
+from smartbox_next.dicom.charset import LATIN1, UTF8
+from smartbox_next.dicom.vr import REPERTOIRE_VRS
+from smartbox_next.errors import WorklistError
 
 LOG = logging.getLogger(__name__)
 
-LATIN1 = "ISO_IR 100"
-UTF8 = "ISO_IR 192"
-MPPS_SOP_CLASS = "1.2.840.10008.3.1.2.3.3"  # Modality Performed Procedure Step (PS3.4 F.7)
-_TEXT_VRS = frozenset({"SH", "LO", "ST", "PN", "LT", "UC", "UT"})  # repertoire-sensitive (PS3.5 §6.1.2.3)
-_T = TypeVar("_T")
-_DATE_RE = re.compile(r"^(\d{8})?(-)?(\d{8})?$")
-
-
-def check_character_set(value: str, setting: str) -> str:
-    """A single-valued Specific Character Set term pydicom can encode and decode (PS3.3 C.12.1.1.2)."""
-    if value not in python_encoding or value == "" or value.startswith("ISO 2022"):
-        allowed = ", ".join(sorted(k for k in python_encoding if k and not k.startswith("ISO 2022")))
-        raise ConfigError("config.invalid_value", setting=setting, value=value, expected=allowed)
-    return value
-
-
-# ------------------------------------------------------------------------------------------ the query
-
-
-def parse_date_range(text: str, today: date | None = None) -> str:
-    """``today`` | ``YYYYMMDD`` | ``YYYYMMDD-YYYYMMDD`` | ``-YYYYMMDD`` | ``YYYYMMDD-`` | ``any`` -> DA matching
-    value (PS3.4 C.2.2.2.5: inclusive range; empty = universal match)."""
-    text = text.strip()
-    if text.lower() in ("", "any", "all"):
-        return ""
-    if text.lower() == "today":
-        return f"{today or date.today():%Y%m%d}"
-    m = _DATE_RE.match(text)
-    ok = m is not None and (m.group(1) or m.group(3)) is not None and (m.group(2) or not m.group(3))
-    if ok and m is not None:
-        for part in (m.group(1), m.group(3)):
-            if part:
-                try:
-                    datetime.strptime(part, "%Y%m%d")
-                except ValueError:
-                    ok = False
-        if ok and m.group(1) and m.group(3) and m.group(1) > m.group(3):
-            ok = False
-    if not ok:
-        raise InputError("worklist.bad_date", value=text)
-    return text
-
-
-def _in_range(value: str, spec: str) -> bool:
-    if not spec:
-        return True
-    if "-" not in spec:
-        return value == spec
-    lo, hi = spec.split("-", 1)
-    return bool(value) and (not lo or value >= lo) and (not hi or value <= hi)
-
-
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    """PS3.4 C.2.2.2.4 wildcard matching: ``*`` any sequence, ``?`` one character."""
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(body, re.IGNORECASE | re.DOTALL)
-
-
-@dataclass(frozen=True)
-class WorklistQuery:
-    """The matching keys the station sends (PS3.4 Table K.6-1); empty = universal match."""
-
-    scheduled_date: str = ""  # DA single value or range
-    modality: str = ""
-    station_ae_title: str = ""  # "" = any station
-    patient_name: str = ""  # PN, may carry * and ?
-    patient_id: str = ""
-    accession_number: str = ""
-
-    @classmethod
-    def from_options(
-        cls,
-        config: Config,
-        *,
-        date_spec: str | None = "today",
-        modality: str | None = None,
-        station: str | None = None,
-        any_station: bool = False,
-        patient_name: str = "",
-        patient_id: str = "",
-        accession_number: str = "",
-        today: date | None = None,
-    ) -> WorklistQuery:
-        """Defaults from ``[worklist]``: station = configured station AE (else own AE), modality, today."""
-        wl = config.worklist
-        if any_station:
-            station_ae = ""
-        else:
-            station_ae = station if station is not None else (wl.station_ae_title or config.station.ae_title)
-        return cls(
-            scheduled_date=parse_date_range(date_spec if date_spec is not None else "today", today),
-            modality=wl.modality if modality is None else modality,
-            station_ae_title=station_ae,
-            patient_name=patient_name,
-            patient_id=patient_id,
-            accession_number=accession_number,
-        )
-
-    def key(self) -> str:
-        """Canonical text of the query (cache key)."""
-        return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
-
-    def matches(self, item: WorklistItem) -> bool:
-        """Apply the keys to an item locally (PS3.4 C.2.2.2; names case-insensitive)."""
-        if self.patient_id and item.patient_id != self.patient_id:
-            return False
-        if self.accession_number and item.accession_number != self.accession_number:
-            return False
-        if self.patient_name and not _wildcard(self.patient_name).fullmatch(item.patient_name):
-            return False
-        return any(self.matches_step(step) for step in item.steps) if item.steps else not (
-            self.scheduled_date or self.modality or self.station_ae_title)
-
-    def matches_step(self, step: ScheduledStep) -> bool:
-        """The SPS-level keys (station, modality, start date) against one step."""
-        if self.station_ae_title and step.station_ae_title != self.station_ae_title:
-            return False
-        if self.modality and step.modality != self.modality:
-            return False
-        return _in_range(step.start_date, self.scheduled_date)
 
 
 # ------------------------------------------------------------------------------------------ the item
@@ -357,83 +233,6 @@ class WorklistItem:
         values["steps"] = tuple(steps)
         return cls(**values)
 
-    # -------------------------------------------------------------------------- into objects
-
-    def to_exam(self, config: Config, *, now: datetime | None = None) -> Exam:
-        """The exam every capture of this scheduled step belongs to (PS3.17 Annex J; DICOM_RULES §7).
-
-        Raises :class:`WorklistError` when the item cannot carry a safe identity: no Study Instance UID
-        (a scheduled exam never gets a new one) or text that did not decode cleanly.
-        """
-        if self.encoding_doubtful:
-            raise WorklistError("worklist.charset_doubtful", character_set=self.character_set,
-                                item=self.item_id)
-        if not self.study_instance_uid:
-            raise WorklistError("worklist.no_study_uid", item=self.item_id)
-        now = now or datetime.now()
-        patient = Patient(
-            patient_name=self.patient_name,
-            patient_id=self.patient_id,
-            birth_date=self.birth_date,
-            sex=self.sex,
-            issuer_of_patient_id=self.issuer_of_patient_id,
-            other_patient_ids=self.other_patient_ids,
-        )
-        sequences: dict[str, list[Dataset]] = {
-            "RequestAttributesSequence": [self._request_attributes(step) for step in self.steps or (ScheduledStep(),)],
-        }
-        if self.requested_procedure_codes:
-            sequences["ProcedureCodeSequence"] = [c.to_dataset() for c in self.requested_procedure_codes]
-        if self.referenced_studies:
-            sequences["ReferencedStudySequence"] = [_ref_study(r) for r in self.referenced_studies]
-        performed_protocols = _unique(c for s in self.steps for c in s.protocol_codes)
-        if performed_protocols:
-            sequences["PerformedProtocolCodeSequence"] = [c.to_dataset() for c in performed_protocols]
-        pps = Dataset()
-        pps.ReferencedSOPClassUID = MPPS_SOP_CLASS
-        pps.ReferencedSOPInstanceUID = generate_uid(config.uid.root)
-        sequences["ReferencedPerformedProcedureStepSequence"] = [pps]
-        pps_description = "; ".join(_unique(s.description for s in self.steps if s.description))[:64]
-        attributes: dict[str, Any] = {
-            "PerformedProcedureStepID": f"{now:%y%m%d%H%M%S}{secrets.token_hex(2).upper()}",
-            "PerformedProcedureStepStartDate": f"{now:%Y%m%d}",
-            "PerformedProcedureStepStartTime": f"{now:%H%M%S}",
-            "PerformedProcedureStepDescription": pps_description or self.requested_procedure_description,
-        }
-        study = Study.new(
-            uid_root=config.uid.root,
-            study_instance_uid=self.study_instance_uid,
-            accession_number=self.accession_number,
-            referring_physician_name=self.referring_physician_name,
-            study_id=self.requested_procedure_id,
-            study_description=self.requested_procedure_description,
-            sequences=sequences,
-            attributes=attributes,
-            now=now,
-        )
-        return Exam(patient, study, uid_root=config.uid.root)
-
-    def _request_attributes(self, step: ScheduledStep) -> Dataset:
-        """One Request Attributes Sequence item (PS3.3 Table 10-9) for a fulfilled SPS."""
-        ra = Dataset()
-        ra.AccessionNumber = self.accession_number
-        ra.StudyInstanceUID = self.study_instance_uid
-        if self.referenced_studies:
-            ra.ReferencedStudySequence = DicomSequence([_ref_study(r) for r in self.referenced_studies])
-        ra.RequestedProcedureID = self.requested_procedure_id
-        if self.requested_procedure_description:
-            ra.RequestedProcedureDescription = self.requested_procedure_description
-        if self.requested_procedure_codes:
-            ra.RequestedProcedureCodeSequence = DicomSequence([c.to_dataset() for c in self.requested_procedure_codes])
-        if self.reason_for_requested_procedure:
-            ra.ReasonForTheRequestedProcedure = self.reason_for_requested_procedure
-        ra.ScheduledProcedureStepID = step.sps_id
-        if step.description:
-            ra.ScheduledProcedureStepDescription = step.description
-        if step.protocol_codes:
-            ra.ScheduledProtocolCodeSequence = DicomSequence([c.to_dataset() for c in step.protocol_codes])
-        return ra
-
 
 def merge_steps(items: Sequence[WorklistItem]) -> WorklistItem:
     """One item holding the steps of several answers of the same Requested Procedure (PS3.17 J.4 GROUP).
@@ -539,7 +338,7 @@ def _raw_texts(ds: Dataset) -> Iterable[bytes]:
         if vr == "SQ":
             for item in ds[tag].value or ():
                 yield from _raw_texts(item)
-        elif vr in _TEXT_VRS and isinstance(elem, RawDataElement) and isinstance(elem.value, bytes):
+        elif vr in REPERTOIRE_VRS and isinstance(elem, RawDataElement) and isinstance(elem.value, bytes):
             yield elem.value
 
 
@@ -567,14 +366,3 @@ def _items(ds: Dataset, keyword: str) -> list[Dataset]:
 
 def _codes(ds: Dataset, keyword: str) -> tuple[Code, ...]:
     return tuple(code for it in _items(ds, keyword) if (code := Code.from_dataset(it)).value or code.meaning)
-
-
-def _ref_study(ref: ReferencedStudy) -> Dataset:
-    item = Dataset()
-    item.ReferencedSOPClassUID = ref.sop_class_uid
-    item.ReferencedSOPInstanceUID = ref.sop_instance_uid
-    return item
-
-
-def _unique(values: Iterable[_T]) -> list[_T]:
-    return list(dict.fromkeys(values))

@@ -10,9 +10,10 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage
 
+from smartbox_next import atomic
 from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import InputError
-from smartbox_next.spool import files as spool
+from smartbox_next.iod.writer import write_dataset_file
 
 
 def listing(folder: Path) -> list[str]:
@@ -33,14 +34,14 @@ def small_dataset() -> Dataset:
 
 def test_write_with(tmp_path: Path) -> None:
     target = tmp_path / "sub" / "a.bin"
-    assert spool.write_with(lambda fh: fh.write(b"x" * 10_000), target) == target
+    assert atomic.write_with(lambda fh: fh.write(b"x" * 10_000), target) == target
     assert target.read_bytes() == b"x" * 10_000
     assert listing(target.parent) == ["a.bin"]
 
 
 def test_write_dataset_reads_back(tmp_path: Path) -> None:
     ds = small_dataset()
-    path = spool.write_dataset(ds, tmp_path / "x.dcm", durable=False)
+    path = write_dataset_file(ds, tmp_path / "x.dcm", durable=False)
     back = dcmread(path)
     assert back.SOPInstanceUID == ds.SOPInstanceUID and back.PatientName == "Müller^Jürgen"
     assert path.read_bytes()[128:132] == b"DICM"
@@ -60,7 +61,7 @@ def half_writer(fh: BinaryIO) -> None:
 def test_failing_writer_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "obj.dcm"
     with pytest.raises(Boom):
-        spool.write_with(half_writer, target)
+        atomic.write_with(half_writer, target)
     assert listing(tmp_path) == []
 
 
@@ -68,7 +69,7 @@ def test_failing_writer_keeps_old_file(tmp_path: Path) -> None:
     target = tmp_path / "obj.dcm"
     target.write_bytes(b"old")
     with pytest.raises(Boom):
-        spool.write_with(half_writer, target)
+        atomic.write_with(half_writer, target)
     assert target.read_bytes() == b"old"
     assert listing(tmp_path) == ["obj.dcm"]
 
@@ -80,8 +81,8 @@ def test_tmp_file_is_hidden_next_to_target_while_writing(tmp_path: Path) -> None
         fh.write(b"abc")
         seen.append(listing(tmp_path))
 
-    spool.write_with(writer, tmp_path / "obj.dcm")
-    assert len(seen[0]) == 1 and seen[0][0].startswith(".obj.dcm.") and seen[0][0].endswith(spool.TMP_SUFFIX)
+    atomic.write_with(writer, tmp_path / "obj.dcm")
+    assert len(seen[0]) == 1 and seen[0][0].startswith(".obj.dcm.") and seen[0][0].endswith(atomic.TMP_SUFFIX)
     assert listing(tmp_path) == ["obj.dcm"]
 
 
@@ -91,7 +92,7 @@ def test_keyboard_interrupt_cleans_up(tmp_path: Path) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        spool.write_with(writer, tmp_path / "obj.dcm")
+        atomic.write_with(writer, tmp_path / "obj.dcm")
     assert listing(tmp_path) == []
 
 
@@ -101,7 +102,7 @@ def test_os_error_while_writing_becomes_input_error(tmp_path: Path) -> None:
         raise OSError(28, "No space left on device")
 
     with pytest.raises(InputError) as info:
-        spool.write_with(writer, tmp_path / "obj.dcm")
+        atomic.write_with(writer, tmp_path / "obj.dcm")
     assert info.value.key == "input.output_unwritable"
     assert "No space left on device" in str(info.value) and "obj.dcm" in info.value.text("de")
     assert listing(tmp_path) == []
@@ -111,9 +112,9 @@ def test_failing_rename_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     def no_replace(src: object, dst: object) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(spool.os, "replace", no_replace)
+    monkeypatch.setattr(atomic.os, "replace", no_replace)
     with pytest.raises(InputError):
-        spool.write_with(lambda fh: fh.write(b"abc"), tmp_path / "obj.dcm")
+        atomic.write_with(lambda fh: fh.write(b"abc"), tmp_path / "obj.dcm")
     assert listing(tmp_path) == []
 
 
@@ -121,7 +122,7 @@ def test_failing_dataset_write_leaves_nothing(tmp_path: Path) -> None:
     ds = small_dataset()
     del ds.file_meta.TransferSyntaxUID  # enforce_file_format refuses it after the preamble may be written
     with pytest.raises(Exception):  # noqa: B017 - whatever pydicom raises, nothing must be left
-        spool.write_dataset(ds, tmp_path / "x.dcm")
+        write_dataset_file(ds, tmp_path / "x.dcm")
     assert listing(tmp_path) == []
 
 
@@ -129,9 +130,9 @@ def test_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(spool.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)
     with pytest.raises(InputError) as info:
-        spool.write_with(lambda fh: fh.write(b"x"), tmp_path / "a.dcm")
+        atomic.write_with(lambda fh: fh.write(b"x"), tmp_path / "a.dcm")
     assert info.value.key == "input.output_unwritable" and "Permission denied" in str(info.value)
     assert listing(tmp_path) == []
 
@@ -140,6 +141,6 @@ def test_folder_is_a_file(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")
     with pytest.raises(InputError) as info:
-        spool.write_with(lambda fh: fh.write(b"x"), blocker / "a.dcm")
+        atomic.write_with(lambda fh: fh.write(b"x"), blocker / "a.dcm")
     assert info.value.key == "input.output_unwritable"
     assert listing(tmp_path) == ["file"]

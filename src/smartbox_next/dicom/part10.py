@@ -1,0 +1,79 @@
+"""Part 10 files without a DICOM library: the File Meta Information (PS3.10 §7.1) read with ``struct``.
+
+What sending, reconciliation and the outbox need of a file (SOP Class/Instance UID, Transfer Syntax UID, where
+the data set starts) comes from group 0002 alone, so none of them imports pydicom for it.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from smartbox_next.dicom.vr import EXPLICIT_LONG_LENGTH_VRS
+from smartbox_next.errors import MediaError
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What sending needs to know of a Part 10 file, read from its File Meta Information (PS3.10 §7.1)."""
+
+    path: Path
+    sop_class_uid: str
+    sop_instance_uid: str
+    transfer_syntax: str
+    dataset_offset: int  # first byte after the File Meta Information
+    size: int  # file size in bytes
+
+    @property
+    def dataset_length(self) -> int:
+        return self.size - self.dataset_offset
+
+
+def _ui(value: bytes) -> str:
+    return value.decode("ascii", "replace").rstrip("\x00 ")
+
+
+def read_object_info(path: Path) -> ObjectInfo:
+    """Parse the preamble and File Meta Information (explicit VR LE, group 0002) without touching the data set.
+
+    Raises MediaError ``send.not_dicom`` when ``path`` is not a DICOM Part 10 file with the three UIDs sending
+    needs (Media Storage SOP Class/Instance UID, Transfer Syntax UID).
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(132)
+            if len(head) < 132 or head[128:132] != b"DICM":
+                raise MediaError("send.not_dicom", path=str(path), reason="no DICM prefix (PS3.10 §7.1)")
+            values: dict[int, bytes] = {}
+            pos = 132
+            while True:
+                hdr = fh.read(8)
+                if len(hdr) < 8:
+                    break
+                group, elem = struct.unpack("<HH", hdr[:4])
+                if group != 0x0002:
+                    break
+                vr = hdr[4:6].decode("ascii", "replace")
+                if vr in EXPLICIT_LONG_LENGTH_VRS:
+                    extra = fh.read(4)
+                    if len(extra) < 4:
+                        break
+                    (length,) = struct.unpack("<I", extra)
+                    header_len = 12
+                else:
+                    (length,) = struct.unpack("<H", hdr[6:8])
+                    header_len = 8
+                if length == 0xFFFFFFFF or length > 1 << 20:
+                    raise MediaError("send.not_dicom", path=str(path), reason="malformed file meta")
+                values[elem] = fh.read(length)
+                pos += header_len + length
+    except OSError as exc:
+        raise MediaError("send.not_dicom", path=str(path), reason=exc.strerror or str(exc)) from None
+    try:
+        return ObjectInfo(path=path, sop_class_uid=_ui(values[0x0002]), sop_instance_uid=_ui(values[0x0003]),
+                          transfer_syntax=_ui(values[0x0010]), dataset_offset=pos, size=size)
+    except KeyError:
+        raise MediaError("send.not_dicom", path=str(path),
+                         reason="file meta lacks SOP Class/Instance or Transfer Syntax UID") from None

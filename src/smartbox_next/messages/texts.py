@@ -1,0 +1,36 @@
+"""Status lines and labels of the CLI (not errors, so no hint): one entry per key, English and German.
+
+Rendered with :func:`smartbox_next.messages.say`; the same placeholder rules as the error catalogue apply
+(checked by tests/test_messages.py).
+"""
+
+from __future__ import annotations
+
+from smartbox_next.messages._types import Text
+
+TEXTS: dict[str, Text] = {
+    # smartbox demo
+    "demo.loopback": Text(en="Loopback PACS {pacs}, worklist {worklist}",
+                          de="Loopback-PACS {pacs}, Arbeitsliste {worklist}"),
+    "demo.scheduled": Text(en="Worklist: {count} scheduled exams", de="Arbeitsliste: {count} geplante Untersuchungen"),
+    "demo.chosen": Text(en="Chosen: {patient} ({patient_id}), accession {accession}",
+                        de="Gewählt: {patient} ({patient_id}), Auftragsnummer {accession}"),
+    "demo.object_valid": Text(en="  {file}  {syntax}  valid {checked}", de="  {file}  {syntax}  gültig {checked}"),
+    "demo.object_invalid": Text(en="  {file}  {syntax}  INVALID {checked}", de="  {file}  {syntax}  UNGÜLTIG {checked}"),
+    "demo.checked_dciodvfy": Text(en="+ dciodvfy", de="+ dciodvfy-Prüfung"),
+    "demo.checked_own": Text(en="(no dciodvfy)", de="(ohne dciodvfy)"),
+    "demo.sent": Text(en="Sent: {sent}/{total}; in the loopback PACS: {pacs_dir}",
+                      de="Gesendet: {sent}/{total}; im Loopback-PACS: {pacs_dir}"),
+    "demo.station_dir": Text(en="Spool and outbox: {station_dir}", de="Zwischenspeicher und Ausgang: {station_dir}"),
+    "demo.succeeded": Text(en="Demo succeeded.", de="Demo erfolgreich."),
+    "demo.failed": Text(en="Demo FAILED.", de="Demo FEHLGESCHLAGEN."),
+    # smartbox serve
+    "serve.reconciled": Text(
+        en="Reconciled after restart: {recovered} interrupted sends queued again, {orphans} files queued, "
+           "{missing} missing files",
+        de="Abgleich nach Neustart: {recovered} unterbrochene Sendungen neu eingereiht, {orphans} Dateien "
+           "nachgetragen, {missing} fehlende Dateien"),
+    "serve.job_sent": Text(en="{destination}: #{job} sent", de="{destination}: #{job} gesendet"),
+    "serve.job_retry_wait": Text(en="{destination}: #{job} will be retried", de="{destination}: #{job} wird wiederholt"),
+    "serve.job_failed": Text(en="{destination}: #{job} failed", de="{destination}: #{job} fehlgeschlagen"),
+}

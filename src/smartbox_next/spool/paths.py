@@ -1,0 +1,45 @@
+"""Where a station keeps its files: the one place that derives them from ``station.data_dir``.
+
+::
+
+    <data_dir>/spool/<study>/<SOP Instance UID>.dcm   objects waiting for (or kept after) delivery
+    <data_dir>/outbox.sqlite                          the job table (SQLite, WAL)
+    <data_dir>/exams/                                 exam journals (state shared across processes)
+    <data_dir>/worklist-cache.json                    the last worklist answers (offline use)
+
+Lower layers never compute a path: they are handed the one they use (the journal folder, the cache file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from smartbox_next.config import StationConfig
+
+
+@dataclass(frozen=True)
+class StationPaths:
+    """The files of one station (one data folder)."""
+
+    root: Path
+
+    @classmethod
+    def of(cls, station: StationConfig) -> StationPaths:
+        return cls(station.data_dir.expanduser())
+
+    @property
+    def spool(self) -> Path:
+        return self.root / "spool"
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / "outbox.sqlite"
+
+    @property
+    def exams(self) -> Path:
+        return self.root / "exams"
+
+    @property
+    def worklist_cache(self) -> Path:
+        return self.root / "worklist-cache.json"

@@ -1,0 +1,55 @@
+"""Start-up reconciliation: bring spool folder and outbox into agreement after a crash.
+
+Nothing is ever lost (DESIGN principle 4): jobs left ``sending`` go back to ``queued``; temp files of
+interrupted writes are removed; a complete spool file without rows (the crash came between the atomic
+write and the commit of its rows) is queued for every destination; a pending row whose file is gone is
+failed with a reason the operator can read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from smartbox_next.dicom.part10 import read_object_info
+from smartbox_next.errors import MediaError, OutboxError
+from smartbox_next.spool.files import remove_stale_temp_files, spool_files
+from smartbox_next.spool.outbox import JobState, Outbox
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What start-up reconciliation found and did."""
+
+    recovered_sending: int
+    temp_files_removed: int
+    orphan_files_queued: list[Path]
+    missing_files: list[int]
+
+
+def reconcile(spool: Path, outbox: Outbox, destinations: Sequence[str]) -> Reconciled:
+    """Reconcile the spool folder ``spool`` with ``outbox`` (see the module docstring)."""
+    recovered = outbox.recover()
+    temps = remove_stale_temp_files(spool)
+    known = outbox.paths()
+    orphans = []
+    for file in spool_files(spool):
+        if file in known:
+            continue
+        try:
+            info = read_object_info(file)
+        except MediaError:  # not a readable object: leave it for IT, never send it
+            LOG.warning("spool file %s is not a readable DICOM object; left in place", file.name)
+            continue
+        outbox.enqueue(file, info.sop_instance_uid, info.sop_class_uid, destinations)
+        orphans.append(file)
+    missing = []
+    for job in outbox.jobs(states=(JobState.QUEUED, JobState.RETRY_WAIT)):
+        if not job.path.exists():
+            outbox.fail(job.id, OutboxError("outbox.file_missing", path=str(job.path)))
+            missing.append(job.id)
+    return Reconciled(recovered, temps, orphans, missing)
