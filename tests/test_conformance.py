@@ -14,7 +14,9 @@ from smartbox_next.cli import main
 from smartbox_next.config import Config, config_from_mapping
 from smartbox_next.conformance import objects, render_statement, samples, tables
 from smartbox_next.conformance.modules import module_of
+from smartbox_next.delivery.video import reencode_targets
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.transfer_syntax import H264_HP41
 from smartbox_next.net.contexts import needed_syntaxes
 
 UID_RE = re.compile(r"\b1\.2\.840\.10008(?:\.\d+)+\b")
@@ -52,7 +54,7 @@ def test_statement_names_no_uid_the_product_does_not_use(statement: str) -> None
 
 def test_proposals_follow_the_context_planner() -> None:
     for sop_uid, created in tables.creatable().items():
-        expected = {ts for own in created for ts in needed_syntaxes(own)}
+        expected = {ts for own in created for ts in needed_syntaxes(own, reencode_targets)}
         assert set(tables.proposed_syntaxes(sop_uid)) == expected
     # lossy-only video is proposed without the default transfer syntax (PS3.5 §10.1 waiver)
     assert "1.2.840.10008.1.2" not in tables.proposed_syntaxes(sops.VIDEO_ENDOSCOPIC.uid)
@@ -73,7 +75,7 @@ def test_video_rows_never_chosen_really_cannot_be_chosen() -> None:
     for rows, cols, rates, interlaced in msyntax.BD_FORMATS:
         info = samples._info("h264", "High", 41, cols, rows, Fraction(rates[0]), interlaced=interlaced)
         assert not msyntax.check_h264_bd(info)
-        assert msyntax.choose_syntax(info, Config()).syntax is msyntax.H264_HP41
+        assert msyntax.choose_syntax(info, Config().video).syntax is H264_HP41
     main10 = samples._info("hevc", "Main 10", 120, 1920, 1080, Fraction(25))
     assert msyntax.check_hevc_main10(main10)
 
@@ -83,7 +85,7 @@ def test_every_sample_stream_is_decided_by_the_video_table() -> None:
     for sample in samples.VIDEO_SAMPLES:
         cfg = samples.configured(Config(), sample.settings)
         for info in sample.streams:
-            decision = msyntax.choose_syntax(info, cfg)
+            decision = msyntax.choose_syntax(info, cfg.video)
             assert objects.video_syntax(info, cfg)[1] == decision.syntax.uid
             chosen.add(decision.syntax.uid)
     assert len(chosen) >= 7

@@ -147,7 +147,7 @@ def test_native_conversion_streams_pixels_and_reencodes_the_rest(tmp_path: Path,
 
     ds = make_native(tmp_path / "a.dcm", transfer_syntax=src, nbytes=30_000)
     obj = read_object_info(tmp_path / "a.dcm")
-    payload = prepare(obj, dst, tmp_path)
+    payload = prepare(obj, dst, tmp_path, None)
     assert payload.transfer_syntax == dst and payload.conversion
     from io import BytesIO
     back = read_dataset(BytesIO(_segments_bytes(payload)), dst == IMPLICIT, True)
@@ -165,8 +165,8 @@ def test_fragmented_video_rewrapped_to_non_fragmentable_twin(tmp_path: Path) -> 
 
     make_video(tmp_path / "v.dcm", transfer_syntax=H264_FRAG, nbytes=50_000, fragments=4)
     obj = read_object_info(tmp_path / "v.dcm")
-    assert H264 in conversions(H264_FRAG)
-    payload = prepare(obj, H264, tmp_path)
+    assert H264 in conversions(H264_FRAG, None)
+    payload = prepare(obj, H264, tmp_path, None)
     back = read_dataset(BytesIO(_segments_bytes(payload)), False, True)
     frags = list(generate_fragments(back.PixelData))
     assert len(frags) == 2 and frags[0] == b""  # empty Basic Offset Table + one fragment

@@ -14,11 +14,12 @@ import pydicom
 import pytest
 from pydicom.config import RAISE
 
-from smartbox_next.capture.syntax import ALL_SYNTAXES, evaluate
+from smartbox_next.capture.syntax import evaluate
 from smartbox_next.capture.video import probe
 from smartbox_next.cli import main
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.errors import MediaError
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod.video import VideoObject, _fragments, build_video_objects, transcode_for
@@ -137,12 +138,12 @@ def test_transcode_to_mpeg2_and_frame_time_2997(tmp_path: Path, exam: Exam) -> N
 def test_sender_fallback_transcode_for(tmp_path: Path, exam: Exam) -> None:
     src = mf.h264_mp4(tmp_path / "a.mp4", frames=10)
     [obj] = build_video_objects(Config(), exam, src, sops.VIDEO_ENDOSCOPIC, tmp_path / "out")
-    mpeg = transcode_for(obj.path, P + "100", tmp_path / "fb")
+    mpeg = transcode_for(obj.path, P + "100", tmp_path / "fb", Config())
     ds = pydicom.dcmread(mpeg)
     assert ds.file_meta.TransferSyntaxUID == P + "100" and ds.SOPInstanceUID != obj.sop_instance_uid
     assert list(ds.LossyImageCompressionMethod) == ["ISO_14496_10", "ISO_13818_2"]
     assert peers.dciodvfy(mpeg).errors == []
-    twin = transcode_for(obj.path, P + "102.1", tmp_path / "fb")
+    twin = transcode_for(obj.path, P + "102.1", tmp_path / "fb", Config())
     assert stream_of(twin, tmp_path / "t.bin").read_bytes().rstrip(b"\0") == src.read_bytes().rstrip(b"\0")
 
 

@@ -11,6 +11,7 @@ import pytest
 from smartbox_next.capture import syntax as sx
 from smartbox_next.capture.video import AudioInfo, VideoInfo
 from smartbox_next.config import Config, with_overrides
+from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.errors import UnsupportedMediaError
 
 P = "1.2.840.10008.1.2.4."
@@ -26,7 +27,7 @@ def info(**kw: object) -> VideoInfo:
 
 
 def chosen(i: VideoInfo, config: Config | None = None) -> sx.SyntaxDecision:
-    return sx.choose_syntax(i, config or Config())
+    return sx.choose_syntax(i, (config or Config()).video)
 
 
 @pytest.mark.parametrize(("kw", "uid"), [
@@ -114,6 +115,6 @@ def test_mpeg2_plans() -> None:
 
 def test_every_row_has_a_fragmentable_twin() -> None:
     for row in sx.TABLE:
-        twin = sx.ALL_SYNTAXES[row.syntax.twin]
+        twin = ALL_SYNTAXES[row.syntax.twin]
         assert twin.fragmentable and twin.codec == row.syntax.codec
-        assert sx.ALL_SYNTAXES[twin.twin].uid == row.syntax.uid or row.syntax.codec == "hevc"
+        assert ALL_SYNTAXES[twin.twin].uid == row.syntax.uid or row.syntax.codec == "hevc"

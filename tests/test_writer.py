@@ -25,10 +25,11 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from smartbox_next.app.objects import write_object
 from smartbox_next.capture.image import frame_from_array, load_still
-from smartbox_next.capture.syntax import ALL_SYNTAXES, choose_syntax
+from smartbox_next.capture.syntax import choose_syntax
 from smartbox_next.capture.video import probe
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod import writer
 from smartbox_next.iod.common import finalize
@@ -54,7 +55,7 @@ def pydicom_bytes(ds: Dataset, pixel_data: bytes, *, vr: str = "OB") -> bytes:
 
 def video_ds(config: Config, exam: Exam, clip: Path) -> tuple[Dataset, str]:
     info = probe(clip)
-    syntax = choose_syntax(info, config).syntax
+    syntax = choose_syntax(info, config.video).syntax
     ds = video_dataset(config, exam, sops.VIDEO_ENDOSCOPIC, info, syntax)
     finalize(ds, config)
     return ds, syntax.uid

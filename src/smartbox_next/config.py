@@ -233,6 +233,9 @@ class VideoConfig:
                                       _choice("h264", "mpeg2")))
     allow_transcode: bool = field(default=True, metadata=_doc("Re-encode video no transfer syntax fits; "
                                                                 "false = refuse such files."))
+    allow_downscale: bool = field(default=True, metadata=_doc(
+        "When a PACS accepts a video only as MPEG-2 Main Level, send it re-encoded at 720x576 (marked DERIVED); "
+        "false = refuse to send it there with a message."))
     long_video_mode: str = field(
         default="split", metadata=_doc("Stream larger than one fragment: split (several playable objects) | "
                                        "fragmentable (one object, fragmentable transfer syntax).",

@@ -16,53 +16,21 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from smartbox_next.capture.video import AudioInfo, VideoInfo
-from smartbox_next.config import Config
+from smartbox_next.config import VideoConfig
+from smartbox_next.dicom.transfer_syntax import (
+    ALL_SYNTAXES,
+    H264_BD,
+    H264_HP41,
+    H264_HP42_2D,
+    H264_HP42_3D,
+    H264_STEREO,
+    HEVC_MAIN,
+    HEVC_MAIN10,
+    MPEG2_MPHL,
+    MPEG2_MPML,
+    VideoSyntax,
+)
 from smartbox_next.errors import UnsupportedMediaError
-
-MAX_FRAGMENT = 2**32 - 2  # PS3.5 §A.4: item length is 32 bit, even; 0xFFFFFFFF is "undefined"
-
-
-@dataclass(frozen=True)
-class VideoSyntax:
-    """A video transfer syntax (PS3.6 Table A-1) and what it carries."""
-
-    uid: str
-    name: str
-    codec: str  # mpeg2 | h264 | hevc
-    fragmentable: bool
-    twin: str  # the fragmentable (or non-fragmentable) twin UID; same UID for HEVC
-    lossy_method: str  # Lossy Image Compression Method (0028,2114), PS3.3 C.7.6.1.1.5
-    section: str
-
-
-def _vs(uid: str, name: str, codec: str, fragmentable: bool, twin: str, section: str) -> VideoSyntax:
-    method = {"mpeg2": "ISO_13818_2", "h264": "ISO_14496_10", "hevc": "ISO_23008_2"}[codec]
-    return VideoSyntax(uid, name, codec, fragmentable, twin, method, section)
-
-
-_P = "1.2.840.10008.1.2.4."
-MPEG2_MPML = _vs(_P + "100", "MPEG2 Main Profile / Main Level", "mpeg2", False, _P + "100.1", "PS3.5 §8.2.5")
-MPEG2_MPHL = _vs(_P + "101", "MPEG2 Main Profile / High Level", "mpeg2", False, _P + "101.1", "PS3.5 §8.2.6")
-H264_HP41 = _vs(_P + "102", "MPEG-4 AVC/H.264 High Profile / Level 4.1", "h264", False, _P + "102.1",
-                "PS3.5 §8.2.7")
-H264_BD = _vs(_P + "103", "MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1", "h264", False, _P + "103.1",
-              "PS3.5 §8.2.7")
-H264_HP42_2D = _vs(_P + "104", "MPEG-4 AVC/H.264 High Profile / Level 4.2 For 2D Video", "h264", False,
-                   _P + "104.1", "PS3.5 §8.2.8")
-H264_HP42_3D = _vs(_P + "105", "MPEG-4 AVC/H.264 High Profile / Level 4.2 For 3D Video", "h264", False,
-                   _P + "105.1", "PS3.5 §8.2.8")
-H264_STEREO = _vs(_P + "106", "MPEG-4 AVC/H.264 Stereo High Profile / Level 4.2", "h264", False, _P + "106.1",
-                  "PS3.5 §8.2.9")
-HEVC_MAIN = _vs(_P + "107", "HEVC/H.265 Main Profile / Level 5.1", "hevc", True, _P + "107", "PS3.5 §8.2.10")
-HEVC_MAIN10 = _vs(_P + "108", "HEVC/H.265 Main 10 Profile / Level 5.1", "hevc", True, _P + "108", "PS3.5 §8.2.11")
-
-_BASE = (MPEG2_MPML, MPEG2_MPHL, H264_HP41, H264_BD, H264_HP42_2D, H264_HP42_3D, H264_STEREO)
-FRAGMENTABLE: dict[str, VideoSyntax] = {
-    s.twin: VideoSyntax(s.twin, "Fragmentable " + s.name, s.codec, True, s.uid, s.lossy_method, s.section)
-    for s in _BASE
-}
-ALL_SYNTAXES: dict[str, VideoSyntax] = {s.uid: s for s in (*_BASE, HEVC_MAIN, HEVC_MAIN10)} | FRAGMENTABLE
-
 
 # ----------------------------------------------------------------------------------------------- limits
 
@@ -372,16 +340,18 @@ def _fit(dar: Fraction, frame_w: int, frame_h: int, frame_dar: Fraction) -> tupl
     return _even(frame_w * dar / frame_dar), frame_h
 
 
-def plan_mpeg2(info: VideoInfo) -> TranscodePlan:
+def plan_mpeg2(info: VideoInfo, level: str | None = None) -> TranscodePlan:
     """MPEG-2 MP@HL (1920×1080 at 25/29.97, 1280×720 at 50/59.94) for HD sources, else MP@ML 720×576/480.
 
+    ``level="main"`` forces MP@ML (a receiver that accepts nothing else): an HD source is then scaled down to
+    720×576 (720×480 at NTSC rates) and the plan says so (``scaled``); ``"high"`` forces MP@HL.
     The display aspect is kept by padding (MP@HL is 16:9 only; MP@ML uses 4:3 or 16:9, whichever is closer).
     Frame rates outside the tables are converted by repeating/dropping frames, keeping the duration.
     """
     rate = float(info.frame_rate) or 25.0
     dar = info.display_aspect
     audio = "libmp3lame" if info.audio else None
-    if info.height >= 720:
+    if level == "high" or (level is None and info.height >= 720):
         if rate > 40:
             hd_rate = Fraction(50) if abs(rate - 50) < abs(rate - R_5994) else Fraction(60000, 1001)
             fw, fh = 1280, 720
@@ -397,7 +367,8 @@ def plan_mpeg2(info: VideoInfo) -> TranscodePlan:
     frame_dar = Fraction(16, 9) if abs(float(dar) - 16 / 9) < abs(float(dar) - 4 / 3) else Fraction(4, 3)
     sar = frame_dar * Fraction(fh, fw)
     cw, ch = _fit(dar, fw, fh, frame_dar)
-    return TranscodePlan(MPEG2_MPML, "mpeg2video", fw, fh, cw, ch, sd_rate, sar, "mpegts", audio, "main", False)
+    scaled = info.width > fw or info.height > fh
+    return TranscodePlan(MPEG2_MPML, "mpeg2video", fw, fh, cw, ch, sd_rate, sar, "mpegts", audio, "main", scaled)
 
 
 # ---------------------------------------------------------------------------------------------- choice
@@ -423,13 +394,13 @@ def evaluate(info: VideoInfo) -> dict[str, list[str]]:
     return {row.syntax.uid: row.check(info) for row in TABLE}
 
 
-def choose_syntax(info: VideoInfo, config: Config) -> SyntaxDecision:
+def choose_syntax(info: VideoInfo, video: VideoConfig) -> SyntaxDecision:
     """Pass-through when a row fits, else a transcode plan, else UnsupportedMediaError (PS3.5 §8.2.5–8.2.11).
 
     Under ``long_video_mode = "fragmentable"`` a stream larger than ``max_fragment_bytes`` gets the
     fragmentable twin of its transfer syntax (the same bytes, split into several fragments).
     """
-    v = config.video
+    v = video
     results = evaluate(info)
     fitting = [row.syntax for row in TABLE if not results[row.syntax.uid]]
     if fitting:

@@ -32,11 +32,12 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 
 from smartbox_next.capture.image import still_from_bytes
-from smartbox_next.capture.syntax import ALL_SYNTAXES, choose_syntax
+from smartbox_next.capture.syntax import choose_syntax
 from smartbox_next.capture.video import VideoInfo
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.conformance import samples as smp
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.exam.model import Exam, Patient, Study, emergency_patient
 from smartbox_next.iod.common import finalize, series_for
 from smartbox_next.iod.multiframe import build_multiframe_from_stills
@@ -192,7 +193,7 @@ def _burst(config: Config, sample: smp.BurstSample, scenario: str, variant: int)
 def video_syntax(info: VideoInfo, config: Config) -> tuple[VideoInfo, str, str | None]:
     """(stream as stored, transfer syntax UID, derivation) — the decision of ``iod.video.build_video_objects``
     without encoding anything: the video table's choice, a transcode plan's output, the fragmentable twin."""
-    decision = choose_syntax(info, config)
+    decision = choose_syntax(info, config.video)
     syntax, stream, derivation = decision.syntax, info, None
     if decision.plan is not None:
         plan = decision.plan

@@ -21,14 +21,15 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom.presentation import build_context
 
-from smartbox_next.capture.syntax import ALL_SYNTAXES
 from smartbox_next.config import Config
 from smartbox_next.conformance.objects import created_syntaxes
 from smartbox_next.delivery.retry import RetryPolicy
+from smartbox_next.delivery.video import reencode_targets
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
+from smartbox_next.dicom.transfer_syntax import conversions as ts_conversions
 from smartbox_next.net import _session
-from smartbox_next.net import fallback as fb
 from smartbox_next.net.contexts import MAX_CONTEXTS, needed_syntaxes
 from smartbox_next.net.store import Outcome, classify_status
 from smartbox_next.net.worklist import status_error, worklist_context
@@ -51,7 +52,7 @@ def proposed_syntaxes(sop_uid: str) -> list[str]:
     """Every transfer syntax the sender may propose for ``sop_uid`` objects (PS3.5 §10; contexts.py)."""
     out: list[str] = []
     for ts in creatable()[sop_uid]:
-        out += needed_syntaxes(ts)
+        out += needed_syntaxes(ts, reencode_targets)
     return list(dict.fromkeys(out))
 
 
@@ -84,9 +85,9 @@ def conversions() -> list[Conversion]:
     seen = list(dict.fromkeys(ts for per in creatable().values() for ts in per))
     out = []
     for ts in seen:
-        hook = fb.video_fallback.targets(ts) if fb.video_fallback is not None else []
+        hook = reencode_targets(ts)
         twin = getattr(ALL_SYNTAXES.get(ts), "twin", None)
-        for target in fb.conversions(ts):
+        for target in ts_conversions(ts, reencode_targets):
             out.append(Conversion(ts, target, target in hook and target != twin))
     return out
 

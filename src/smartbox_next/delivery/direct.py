@@ -19,6 +19,7 @@ from pathlib import Path
 
 from smartbox_next.config import Config
 from smartbox_next.delivery.retry import RetryPolicy
+from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError
 from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressCallback, store_files
@@ -47,13 +48,14 @@ def deliver(config: Config, peer: Peer, paths: Sequence[Path], *, progress: Prog
             clock: Callable[[], float] = time.monotonic) -> BatchResult:
     """Send ``paths`` to ``peer``, retrying the retryable failures per ``policy`` (default: the configured one)."""
     policy = policy or RetryPolicy.from_config(config.retry)
+    transcoder = Reencoder(config)
     start = clock()
     results: dict[Path, FileResult] = {}
     pending = [Path(p) for p in paths]
     attempt = 0
     while pending:
         attempt += 1
-        batch = store_files(config, peer, pending, progress=progress)
+        batch = store_files(config, peer, pending, progress=progress, transcoder=transcoder)
         for r in batch.results:
             results[r.path] = r
         again = [r for r in batch.results if r.outcome is Outcome.FAILED and r.retryable]

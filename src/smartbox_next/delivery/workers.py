@@ -19,6 +19,7 @@ from pathlib import Path
 from smartbox_next.atomic import write_with
 from smartbox_next.config import Config
 from smartbox_next.delivery.retry import RetryPolicy
+from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError, OutboxError, SmartboxError
 from smartbox_next.net.store import FileResult, store_files
@@ -61,6 +62,7 @@ class SenderService:
         self.listener = listener
         self.poll = poll
         self.policy = RetryPolicy.from_config(config.retry)
+        self.transcoder = Reencoder(config)
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -118,7 +120,7 @@ class SenderService:
         if not present:
             return
         if dest.peer is not None:
-            result = store_files(self.config, dest.peer, [j.path for j in present])
+            result = store_files(self.config, dest.peer, [j.path for j in present], transcoder=self.transcoder)
             for job, res in zip(present, result.results, strict=True):
                 self._record(dest, job, res)
         elif dest.folder is not None:

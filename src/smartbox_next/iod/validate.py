@@ -26,6 +26,18 @@ from pydicom.multival import MultiValue
 from smartbox_next.capture.jpeg import parse_jpeg
 from smartbox_next.dicom import sop
 from smartbox_next.dicom.charset import DEFINED_TERMS
+from smartbox_next.dicom.transfer_syntax import (
+    H264,
+    HEVC,
+    JPEG_ALL,
+    JPEG_LOSSY,
+    LOSSY_TS,
+    METHOD_FOR,
+    MPEG2,
+    NATIVE,
+    NON_FRAGMENTABLE,
+    VIDEO_TS,
+)
 from smartbox_next.errors import MediaError
 from smartbox_next.iod.validate_pixels import PixelLayout, layout_from_bytes, read_pixel_layout
 
@@ -33,18 +45,6 @@ __all__ = ["Finding", "PixelLayout", "Report", "Severity", "check_dataset", "rea
            "validate_file"]
 
 FIRST_FRAME_LIMIT = 64 << 20  # read frame 1 of a JPEG object for header checks only up to this size
-NATIVE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2"})
-JPEG_LOSSY = {"1.2.840.10008.1.2.4.50": "baseline", "1.2.840.10008.1.2.4.51": "extended"}
-JPEG_ALL = frozenset({*JPEG_LOSSY, "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"})
-MPEG2 = frozenset({f"1.2.840.10008.1.2.4.{n}" for n in ("100", "100.1", "101", "101.1")})
-H264 = frozenset({f"1.2.840.10008.1.2.4.{n}{s}" for n in range(102, 107) for s in ("", ".1")})
-HEVC = frozenset({"1.2.840.10008.1.2.4.107", "1.2.840.10008.1.2.4.108"})
-VIDEO_TS = MPEG2 | H264 | HEVC
-NON_FRAGMENTABLE = frozenset({f"1.2.840.10008.1.2.4.{n}" for n in range(100, 107)})
-LOSSY_TS = frozenset({*JPEG_LOSSY, *VIDEO_TS, "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.91",
-                      "1.2.840.10008.1.2.4.203"})
-METHOD_FOR = {**dict.fromkeys(JPEG_LOSSY, "ISO_10918_1"), **dict.fromkeys(MPEG2, "ISO_13818_2"),
-              **dict.fromkeys(H264, "ISO_14496_10"), **dict.fromkeys(HEVC, "ISO_23008_2")}
 VL_PI = frozenset({"MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"})
 FORBIDDEN_IN_VIDEO = {  # PS3.3 A.32.5.4 / A.32.6.4 / A.32.7.4
     0x00283000: "Modality LUT", 0x00281052: "Modality LUT", 0x00281053: "Modality LUT",

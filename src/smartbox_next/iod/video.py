@@ -29,23 +29,30 @@ from pathlib import Path
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
-from smartbox_next.capture.syntax import (
+from smartbox_next.capture.syntax import choose_syntax, evaluate, plan_h264, plan_mpeg2
+from smartbox_next.capture.transcode import EncoderSettings, split_stream, transcode
+from smartbox_next.capture.video import VideoInfo, probe
+from smartbox_next.config import Config
+from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.transfer_syntax import (
     ALL_SYNTAXES,
     H264_HP42_3D,
     H264_STEREO,
     MAX_FRAGMENT,
     MPEG2_MPML,
     VideoSyntax,
-    choose_syntax,
-    evaluate,
 )
-from smartbox_next.capture.transcode import EncoderSettings, split_stream, transcode
-from smartbox_next.capture.video import VideoInfo, probe
-from smartbox_next.config import Config
-from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import MediaError
 from smartbox_next.exam.model import Exam, Series
-from smartbox_next.iod.common import add_acquisition_context, add_lossy, finalize, new_dataset, series_for
+from smartbox_next.iod.common import (
+    add_acquisition_context,
+    add_lossy,
+    file_meta,
+    finalize,
+    new_dataset,
+    series_for,
+)
 from smartbox_next.iod.writer import FileSpan, copy_span, fragment_spans, write_encapsulated
 
 log = logging.getLogger(__name__)
@@ -211,7 +218,7 @@ def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopCla
     if sop.kind is not sops.SopKind.VIDEO:
         raise ValueError(f"{sop.name} is not a video SOP class")
     info = probe(path)
-    decision = choose_syntax(info, config)
+    decision = choose_syntax(info, config.video)
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".video-", dir=out_dir))
     written: list[VideoObject] = []
@@ -287,15 +294,15 @@ def _fragments(path: Path) -> tuple[Dataset, list[tuple[int, int]]]:
     return ds, spans
 
 
-def transcode_for(path: Path, target_ts: str, out_dir: Path | None = None, config: Config | None = None) -> Path:
-    """The same video under another video transfer syntax, as a new object next to ``path`` (sender fallback).
+def transcode_for(path: Path, target_ts: str, out_dir: Path, config: Config) -> Path:
+    """The same video under another video transfer syntax, as a new object in ``out_dir`` (sender fallback).
 
-    A fragmentable/non-fragmentable twin is re-wrapped (same bytes); MPEG-2 ↔ H.264 is re-encoded with PyAV,
-    and the new object (new SOP Instance UID, same series) is DERIVED with the lossy methods in order applied.
+    A fragmentable/non-fragmentable twin is re-wrapped (same bytes); MPEG-2 ↔ H.264 is re-encoded with PyAV
+    with the configured encoder settings, and the new object (new SOP Instance UID under the configured root,
+    same series) is DERIVED with the lossy methods in the order applied. A receiver that takes only MPEG-2
+    MP@ML gets the picture scaled down to 720×576 (720×480 at NTSC rates) — unless ``video.allow_downscale``
+    is false, then MediaError ``send.downscale_off`` says so.
     """
-    from smartbox_next.capture.syntax import plan_h264, plan_mpeg2
-
-    config = config or Config()
     target = ALL_SYNTAXES.get(target_ts)
     if target is None or target.codec == "hevc":
         raise MediaError("media.bad_target", ts=target_ts)
@@ -303,13 +310,11 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path | None = None, confi
     current = ALL_SYNTAXES.get(str(src_ds.file_meta.TransferSyntaxUID))
     if current is None:
         raise MediaError("media.not_video_object", path=str(path), detail=str(src_ds.file_meta.TransferSyntaxUID))
-    out_dir = out_dir or path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".fallback-", dir=out_dir))
     try:
         stream = work / "stream.bin"
         with stream.open("wb") as out:
-            out.flush()
             for off, length in spans:
                 copy_span(FileSpan(path, off, length), out.fileno())
         info = probe(stream)
@@ -320,11 +325,15 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path | None = None, confi
         if target.uid in (current.twin, current.uid):
             final = info
         else:
-            plan = plan_h264(info) if target.codec == "h264" else plan_mpeg2(info)
-            if plan.syntax.uid not in (target.uid, target.twin):
-                raise MediaError("media.bad_target", ts=target_ts)
+            plan = plan_h264(info) if target.codec == "h264" else plan_mpeg2(
+                info, "main" if target.uid in (MPEG2_MPML.uid, MPEG2_MPML.twin) else "high")
+            if plan.scaled and target.codec == "mpeg2" and not config.video.allow_downscale:
+                raise MediaError("send.downscale_off", path=str(path), source=f"{info.width}x{info.height}",
+                                 target=f"{plan.width}x{plan.height}", syntax=target.name)
             final = probe(transcode(info, plan, work / f"fallback.{plan.container}", _settings(config)))
-            derivation = f"{derivation + '; ' if derivation else ''}Transcoded to {target.name} for a receiver"
+            step = (f"Transcoded for a receiver from {info.width}x{info.height} to {target.name} "
+                    f"{plan.width}x{plan.height}{' (downscaled)' if plan.scaled else ''}")
+            derivation = f"{derivation}; {step}" if derivation else step
             methods.append(target.lossy_method)
         return _rewrite(src_ds, final, target, derivation, methods, out_dir, config)
     finally:
@@ -333,8 +342,6 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path | None = None, confi
 
 def _rewrite(src: Dataset, info: VideoInfo, target: VideoSyntax, derivation: str, methods: list[str],
              out_dir: Path, config: Config) -> Path:
-    from smartbox_next.dicom.uid import generate_uid
-    from smartbox_next.iod.common import file_meta
 
     ds = Dataset()
     for elem in src:

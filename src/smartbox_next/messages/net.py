@@ -115,6 +115,16 @@ MESSAGES: dict[str, Message] = {
         hint_en="Nothing to do for the other files; remove this file from the selection.",
         hint_de="Für die übrigen Dateien ist nichts zu tun; bitte diese Datei aus der Auswahl entfernen.",
     ),
+    "send.downscale_off": Message(
+        en="{path} can go to this PACS only as {syntax} ({target}), which means scaling the video down from "
+           "{source} — and downscaling is switched off at this station.",
+        de="{path} kann an dieses PACS nur als {syntax} ({target}) gehen, also auf {target} verkleinert statt "
+           "{source} — und das Verkleinern ist an dieser Station ausgeschaltet.",
+        hint_en="Set video.allow_downscale = true (the PACS then gets a 720x576 copy marked DERIVED), or ask the "
+                "PACS administrator to accept H.264 or MPEG-2 High Level for this object type.",
+        hint_de="Bitte video.allow_downscale = true setzen (das PACS erhält dann eine als DERIVED gekennzeichnete "
+                "Kopie in 720x576) oder den PACS-Administrator bitten, H.264 oder MPEG-2 High Level anzunehmen.",
+    ),
     "send.no_conversion": Message(
         en="{path} cannot be converted from {source} to {target}.",
         de="{path} kann nicht von {source} nach {target} umgewandelt werden.",

@@ -2,7 +2,7 @@
 
 For each object the file's own transfer syntax gets its own context (one context per SOP class and transfer
 syntax, so the accepted transfer syntax is unambiguous, DICOM_RULES §4), plus the syntaxes it can honestly
-be converted to (:func:`smartbox_next.net.fallback.conversions`): Explicit and Implicit VR Little Endian for
+be converted to (:func:`smartbox_next.dicom.transfer_syntax.conversions`): Explicit and Implicit VR Little Endian for
 uncompressed and decodable JPEG data, the fragmentable/non-fragmentable twin or a transcode target for video.
 Implicit VR Little Endian, the default transfer syntax, is therefore proposed for every abstract syntax except
 where the data exists only lossy-compressed and cannot be converted (the lossy waiver of PS3.5 §10.1). When a
@@ -14,30 +14,32 @@ several plans, each opened as its own association. Objects are never split from 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
 from pynetdicom.presentation import PresentationContext, build_context
 
 from smartbox_next.dicom.part10 import ObjectInfo
+from smartbox_next.dicom.transfer_syntax import conversions
+
+VideoTargets = Callable[[str], Sequence[str]]
+"""The video syntaxes a stream in the given syntax can be re-encoded to (see net.fallback.VideoTranscoder)."""
 
 MAX_CONTEXTS = 128
 
 
-def needed_syntaxes(transfer_syntax: str) -> list[str]:
+def needed_syntaxes(transfer_syntax: str, video_targets: VideoTargets | None = None) -> list[str]:
     """Transfer syntaxes to propose for an object in ``transfer_syntax``: its own first, then conversions."""
-    from smartbox_next.net.fallback import conversions
-
-    out = [transfer_syntax, *conversions(transfer_syntax)]
+    out = [transfer_syntax, *conversions(transfer_syntax, video_targets)]
     if transfer_syntax == JPEGExtended12Bit:
         out.append(JPEGBaseline8Bit)  # PS3.5 §10.3: the default lossy syntax accompanies other lossy JPEG
     return list(dict.fromkeys(out))
 
 
-def pairs_for(obj: ObjectInfo) -> list[tuple[str, str]]:
+def pairs_for(obj: ObjectInfo, video_targets: VideoTargets | None = None) -> list[tuple[str, str]]:
     """(SOP class, transfer syntax) pairs ``obj`` needs, one context each."""
-    return [(obj.sop_class_uid, ts) for ts in needed_syntaxes(obj.transfer_syntax)]
+    return [(obj.sop_class_uid, ts) for ts in needed_syntaxes(obj.transfer_syntax, video_targets)]
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class AssociationPlan:
         return [build_context(sop, [ts]) for sop, ts in self.pairs]
 
 
-def plan_associations(objects: Sequence[ObjectInfo], max_contexts: int = MAX_CONTEXTS) -> list[AssociationPlan]:
+def plan_associations(objects: Sequence[ObjectInfo], video_targets: VideoTargets | None = None,
+                      max_contexts: int = MAX_CONTEXTS) -> list[AssociationPlan]:
     """Group ``objects`` into associations of at most ``max_contexts`` contexts, keeping the batch order.
 
     Objects of the same (SOP class, transfer syntax) kind always share an association; kinds are packed
@@ -63,7 +66,7 @@ def plan_associations(objects: Sequence[ObjectInfo], max_contexts: int = MAX_CON
         kinds.setdefault((obj.sop_class_uid, obj.transfer_syntax), []).append(obj)
     bins: list[tuple[list[ObjectInfo], dict[tuple[str, str], None]]] = []
     for members in kinds.values():
-        needed = pairs_for(members[0])
+        needed = pairs_for(members[0], video_targets)
         for objs, pairs in bins:
             if len(pairs.keys() | set(needed)) <= max_contexts:
                 objs.extend(members)

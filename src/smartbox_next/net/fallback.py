@@ -11,8 +11,8 @@ in. So, for the syntax the peer accepted:
   (0028,2110) stays "01" (PS3.3 C.7.6.1.1.5) and the method is recorded; SOP Instance UID unchanged;
 - **video** — to the fragmentable/non-fragmentable twin by re-wrapping the same stream (PS3.5 §8.2.5-8.2.9;
   a single fragment is valid under both, several fragments are concatenated when ≤ 2³²-2 bytes), or to another
-  video syntax through the :data:`video_fallback` hook (re-encoding, provided by the video module); otherwise
-  there is no honest conversion and the caller raises NoAcceptedContextError.
+  video syntax through the :class:`VideoTranscoder` the caller passes (re-encoding, provided above the network
+  layer); otherwise there is no honest conversion and the caller raises NoAcceptedContextError.
 """
 
 from __future__ import annotations
@@ -29,95 +29,57 @@ from pydicom.dataset import Dataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
-from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, JPEGBaseline8Bit, JPEGExtended12Bit
+from pydicom.uid import ImplicitVRLittleEndian
 
-from smartbox_next.capture.syntax import ALL_SYNTAXES, MAX_FRAGMENT
 from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
+from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES, CONVERTIBLE_NATIVE, JPEG_DECODABLE, MAX_FRAGMENT
+from smartbox_next.dicom.transfer_syntax import conversions as ts_conversions
 from smartbox_next.errors import MediaError
 from smartbox_next.net.stream import FileRange, Payload, Segment
 
-NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
-JPEG_DECODABLE = (JPEGBaseline8Bit, JPEGExtended12Bit)
 MAX_DECODED_BYTES = 512 * 1024 * 1024  # refuse to decode JPEG objects larger than this in memory
 PIXEL_DATA = 0x7FE00010
 _ITEM, _SEQ_DELIM = 0xE000FFFE, 0xE0DDFFFE  # (FFFE,E000) / (FFFE,E0DD) read as little-endian uint32
 
 
-class VideoFallback(Protocol):
-    """Re-encodes a video object under another video transfer syntax (implemented by the video module)."""
+class VideoTranscoder(Protocol):
+    """Re-encodes a video object under another video transfer syntax.
+
+    Implemented above the network layer (:class:`smartbox_next.delivery.video.Reencoder`, which knows the
+    station's configuration) and handed down to :func:`smartbox_next.net.store.store_files`; ``None`` there
+    means "re-wrap between twin syntaxes only".
+    """
 
     def targets(self, transfer_syntax: str) -> Sequence[str]:
         """Video syntaxes an object in ``transfer_syntax`` can be re-encoded to, best first."""
         ...
 
     def transcode(self, path: Path, transfer_syntax: str, out_dir: Path) -> Path:
-        """Write a new Part 10 file in ``transfer_syntax`` under ``out_dir`` (same SOP Instance UID rules as
-        the video module decides; it records the lossy re-encode) and return its path."""
+        """Write a new Part 10 file in ``transfer_syntax`` under ``out_dir`` (a new, DERIVED instance that
+        records the lossy re-encode) and return its path; MediaError when it cannot."""
         ...
 
 
-class _IodVideoFallback:
-    """Default hook: :func:`smartbox_next.iod.video.transcode_for` (MPEG-2 ↔ H.264 HP@L4.1 via PyAV).
-
-    The re-encoded object is a new, DERIVED instance (new SOP Instance UID, lossy methods listed), as the
-    video module decides; HEVC sources are not re-encoded.
-    """
-
-    _H264 = "1.2.840.10008.1.2.4.102"
-    _MPEG2 = ("1.2.840.10008.1.2.4.101", "1.2.840.10008.1.2.4.100")
-
-    def targets(self, transfer_syntax: str) -> Sequence[str]:
-        source = ALL_SYNTAXES.get(transfer_syntax)
-        if source is None or source.codec == "hevc":
-            return []
-        return list(self._MPEG2) if source.codec == "h264" else [self._H264]
-
-    def transcode(self, path: Path, transfer_syntax: str, out_dir: Path) -> Path:
-        from smartbox_next.iod.video import transcode_for
-
-        return transcode_for(path, transfer_syntax, out_dir)
-
-
-video_fallback: VideoFallback | None = _IodVideoFallback()
-"""The single hook for video re-encoding; ``None`` = only re-wrapping between twins."""
-
-
-def set_video_fallback(hook: VideoFallback | None) -> None:
-    """Install (or remove) the video re-encoding hook."""
-    global video_fallback
-    video_fallback = hook
-
-
-def conversions(transfer_syntax: str) -> list[str]:
+def conversions(transfer_syntax: str, transcoder: VideoTranscoder | None) -> list[str]:
     """Syntaxes an object in ``transfer_syntax`` can honestly be sent in besides its own, best first."""
-    if transfer_syntax in NATIVE:
-        return [ts for ts in NATIVE if ts != transfer_syntax]
-    if transfer_syntax in JPEG_DECODABLE:
-        return [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
-    video = ALL_SYNTAXES.get(transfer_syntax)
-    if video is None:
-        return []
-    out = [video.twin] if video.twin != transfer_syntax else []
-    if video_fallback is not None:
-        out += [ts for ts in video_fallback.targets(transfer_syntax) if ts != transfer_syntax]
-    return list(dict.fromkeys(out))
+    return ts_conversions(transfer_syntax, transcoder.targets if transcoder is not None else None)
 
 
-def prepare(obj: ObjectInfo, target: str, work_dir: Path) -> Payload:
+def prepare(obj: ObjectInfo, target: str, work_dir: Path, transcoder: VideoTranscoder | None) -> Payload:
     """The data set of ``obj`` encoded in ``target`` (see module docstring); MediaError if impossible."""
     own = obj.transfer_syntax
     if target == own:
         return Payload((FileRange(obj.path, obj.dataset_offset, obj.dataset_length),), own)
-    if own in NATIVE and target in NATIVE:
+    if own in CONVERTIBLE_NATIVE and target in CONVERTIBLE_NATIVE:
         return _native(obj, target)
-    if own in JPEG_DECODABLE and target in NATIVE:
+    if own in JPEG_DECODABLE and target in CONVERTIBLE_NATIVE:
         return _decode_jpeg(obj, target)
     src, dst = ALL_SYNTAXES.get(own), ALL_SYNTAXES.get(target)
     if src is not None and dst is not None:
         if src.twin == target:
             return _rewrap(obj, target, fragmentable=dst.fragmentable)
-        if video_fallback is not None and target in video_fallback.targets(own):
-            out = video_fallback.transcode(obj.path, target, Path(os.fspath(work_dir)))  # creates a lazy dir
+        if transcoder is not None and target in transcoder.targets(own):
+            out = transcoder.transcode(obj.path, target, Path(os.fspath(work_dir)))  # creates a lazy dir
             new = read_object_info(out)
             return Payload((FileRange(new.path, new.dataset_offset, new.dataset_length),), new.transfer_syntax,
                            conversion=f"video re-encoded to {target} as {new.sop_instance_uid}",

@@ -194,8 +194,13 @@ class _Batch:
 
 
 def store_files(config: Config, peer: Peer, paths: Sequence[Path], *,
-                progress: ProgressCallback | None = None) -> BatchResult:
-    """Send ``paths`` to ``peer`` once (no retries); one outcome per path, in order. Never raises for an object."""
+                progress: ProgressCallback | None = None,
+                transcoder: fallback.VideoTranscoder | None = None) -> BatchResult:
+    """Send ``paths`` to ``peer`` once (no retries); one outcome per path, in order. Never raises for an object.
+
+    ``transcoder`` re-encodes video for a PACS that accepts none of the object's own syntaxes (None: re-wrap
+    between twin syntaxes only).
+    """
     started = time.monotonic()
     results: dict[Path, FileResult] = {}
     objects: list[ObjectInfo] = []
@@ -206,16 +211,17 @@ def store_files(config: Config, peer: Peer, paths: Sequence[Path], *,
             results[Path(path)] = FileResult(Path(path), Outcome.FAILED, error=exc)
     index = {Path(p): i for i, p in enumerate(paths)}
     batch = _Batch(peer, objects, progress, index, len(paths))
-    for plan in plan_associations(objects):
-        for obj, result in _send_plan(config, peer, plan, batch):
+    targets = transcoder.targets if transcoder is not None else None
+    for plan in plan_associations(objects, targets):
+        for obj, result in _send_plan(config, peer, plan, batch, transcoder):
             results[obj.path] = result
             batch.done(obj, result)
     ordered = [results[Path(p)] for p in paths]
     return BatchResult(peer=peer, results=ordered, seconds=time.monotonic() - started)
 
 
-def _send_plan(config: Config, peer: Peer, plan: AssociationPlan,
-               batch: _Batch) -> list[tuple[ObjectInfo, FileResult]]:
+def _send_plan(config: Config, peer: Peer, plan: AssociationPlan, batch: _Batch,
+               transcoder: fallback.VideoTranscoder | None) -> list[tuple[ObjectInfo, FileResult]]:
     """Send one plan's objects, re-associating after a local read failure; yields results in order."""
     out: list[tuple[ObjectInfo, FileResult]] = []
     pending = list(plan.objects)
@@ -224,7 +230,7 @@ def _send_plan(config: Config, peer: Peer, plan: AssociationPlan,
             with open_session(config, peer, plan.contexts()) as session:
                 while pending:
                     obj = pending[0]
-                    result, reopen = _send_one(config, session, obj, batch)
+                    result, reopen = _send_one(config, session, obj, batch, transcoder)
                     out.append((obj, result))
                     pending.pop(0)
                     if result.outcome is Outcome.FAILED:
@@ -244,12 +250,13 @@ def _send_plan(config: Config, peer: Peer, plan: AssociationPlan,
     return out
 
 
-def _choose(session: Session, obj: ObjectInfo) -> tuple[int, str] | NoAcceptedContextError:
+def _choose(session: Session, obj: ObjectInfo,
+            transcoder: fallback.VideoTranscoder | None) -> tuple[int, str] | NoAcceptedContextError:
     """The context to send ``obj`` on: its own syntax if accepted, else the first accepted conversion."""
     accepted: dict[tuple[str, str], int] = {}
     for cx in session.accepted_contexts:
         accepted.setdefault((str(cx.abstract_syntax), str(cx.transfer_syntax[0])), int(cx.context_id or 0))
-    candidates = [obj.transfer_syntax, *fallback.conversions(obj.transfer_syntax)]
+    candidates = [obj.transfer_syntax, *fallback.conversions(obj.transfer_syntax, transcoder)]
     for ts in candidates:
         if (obj.sop_class_uid, ts) in accepted:
             return accepted[(obj.sop_class_uid, ts)], ts
@@ -283,17 +290,18 @@ class _LazyDir(os.PathLike[str]):
             shutil.rmtree(self._path, ignore_errors=True)
 
 
-def _send_one(config: Config, session: Session, obj: ObjectInfo, batch: _Batch) -> tuple[FileResult, bool]:
+def _send_one(config: Config, session: Session, obj: ObjectInfo, batch: _Batch,
+              transcoder: fallback.VideoTranscoder | None) -> tuple[FileResult, bool]:
     """Send one object; returns its result and whether the association must be replaced (local failure)."""
     result = FileResult(obj.path, Outcome.FAILED, obj.sop_instance_uid)
-    choice = _choose(session, obj)
+    choice = _choose(session, obj, transcoder)
     if isinstance(choice, NoAcceptedContextError):
         result.error = choice
         return result, False
     context_id, ts = choice
     with _LazyDir() as work:
         try:
-            payload: Payload = fallback.prepare(obj, ts, work)
+            payload: Payload = fallback.prepare(obj, ts, work, transcoder)
         except MediaError as exc:
             result.error = exc
             return result, False
