@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from smartbox_next.app.objects import write_object
 from smartbox_next.capture.image import load_still
 from smartbox_next.config import config_from_mapping
 from smartbox_next.dicom import sop as sops
 from smartbox_next.exam.model import Exam, Patient, Study
+from smartbox_next.iod.created import write_object
 from smartbox_next.iod.still import StillCapture, build_still
 
 

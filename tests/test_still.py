@@ -14,12 +14,12 @@ import pytest
 from PIL import Image
 from pydicom.encaps import generate_frames
 
-from smartbox_next.app.objects import write_object
 from smartbox_next.capture.image import frame_from_array, frame_from_raw, load_still
 from smartbox_next.config import Config, config_from_mapping
 from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import MediaError
 from smartbox_next.exam.model import Exam, Patient, Study
+from smartbox_next.iod.created import write_object
 from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.iod.validate import validate_file
 

@@ -13,7 +13,7 @@ from test_video_objects import check_object, stream_of
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.dicom import sop as sops
 from smartbox_next.exam.model import Exam, Patient, Study
-from smartbox_next.iod.multiframe import build_multiframe_from_stills
+from smartbox_next.iod.multiframe import build_multiframe_from_stills, build_multiframe_from_video
 from smartbox_next.iod.video import _fragments, build_video_objects
 
 P = "1.2.840.10008.1.2.4."
@@ -63,7 +63,7 @@ def test_fragmentable_mode_one_object(tmp_path: Path, exam: Exam) -> None:
 def test_multiframe_sc_from_video(tmp_path: Path, exam: Exam, encoding: str) -> None:
     src = mf.h264_mp4(tmp_path / "clip.mp4", frames=8)
     config = with_overrides(Config(), "video", multiframe_encoding=encoding)
-    [obj] = build_video_objects(config, exam, src, sops.MF_TRUE_COLOR_SC, tmp_path / "out")
+    obj = build_multiframe_from_video(config, exam, src, tmp_path / "out")
     ds = pydicom.dcmread(obj.path)
     assert ds.NumberOfFrames == 8 and ds.FrameTime == "40" and ds.SOPClassUID == sops.MF_TRUE_COLOR_SC.uid
     assert ds.PhotometricInterpretation == ("YBR_FULL_422" if encoding == "jpeg" else "RGB")

@@ -22,7 +22,8 @@ from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.errors import MediaError
 from smartbox_next.exam.model import Exam, Patient, Study
-from smartbox_next.iod.video import VideoObject, _fragments, build_video_objects, transcode_for
+from smartbox_next.iod.created import CreatedObject
+from smartbox_next.iod.video import _fragments, build_video_objects, transcode_for
 
 P = "1.2.840.10008.1.2.4."
 DCIODVFY_KNOWS = {P + s for s in ("100", "101", "102", "103", "104", "105", "106")}  # dicom3tools 2022-06
@@ -51,7 +52,7 @@ def stream_of(obj: Path, dest: Path) -> Path:
     return dest
 
 
-def check_object(obj: VideoObject, tmp: Path, source: Path | None = None) -> pydicom.Dataset:
+def check_object(obj: CreatedObject, tmp: Path, source: Path | None = None) -> pydicom.Dataset:
     """What dciodvfy does not see, plus dciodvfy itself and decoding back."""
     ds = pydicom.dcmread(obj.path)
     ts = str(ds.file_meta.TransferSyntaxUID)

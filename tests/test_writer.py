@@ -23,19 +23,20 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from smartbox_next.app.objects import write_object
 from smartbox_next.capture.image import frame_from_array, load_still
 from smartbox_next.capture.syntax import choose_syntax
 from smartbox_next.capture.video import probe
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.part10 import FileRange
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod import writer
 from smartbox_next.iod.common import finalize
+from smartbox_next.iod.created import write_object
 from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.iod.video import fragments_of, video_dataset
-from smartbox_next.iod.writer import FileSpan, write_dataset_file, write_encapsulated, write_native
+from smartbox_next.iod.writer import write_dataset_file, write_encapsulated, write_native
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def test_fragments_and_filled_offset_table(tmp_path: Path, exam: Exam) -> None:
     src.write_bytes(b"".join(frames))
     spans, pos = [], 0
     for f in frames:
-        spans.append(FileSpan(src, pos, len(f)))
+        spans.append(FileRange(src, pos, len(f)))
         pos += len(f)
     for offsets in (False, True):
         out = write_encapsulated(ds, spans, tmp_path / f"f{offsets}.dcm", offsets=offsets)
@@ -100,7 +101,7 @@ def test_elements_after_pixel_data(tmp_path: Path, exam: Exam) -> None:
     clip = mf.h264_mp4(tmp_path / "clip.mp4", frames=5)
     ds, _ = video_ds(Config(), exam, clip)
     ds.DataSetTrailingPadding = b"\x00" * 6  # (FFFC,FFFC) comes after Pixel Data
-    out = write_encapsulated(ds, [FileSpan(clip)], tmp_path / "t.dcm")
+    out = write_encapsulated(ds, [FileRange(clip)], tmp_path / "t.dcm")
     assert out.read_bytes() == pydicom_bytes(ds, encapsulate([clip.read_bytes()], has_bot=False))
     assert "DataSetTrailingPadding" in ds
 
@@ -117,7 +118,7 @@ def test_native(tmp_path: Path, exam: Exam, ts: str, size: int) -> None:
     assert from_bytes.read_bytes() == expected
     src = tmp_path / "px.bin"
     src.write_bytes(value)
-    from_file = write_native(ds, FileSpan(src), tmp_path / "f.dcm")
+    from_file = write_native(ds, FileRange(src), tmp_path / "f.dcm")
     assert from_file.read_bytes() == expected  # odd: padded, with the even length (PS3.5 §7.1.1)
     assert len(pydicom.dcmread(from_file).PixelData) == size + size % 2
 
@@ -158,11 +159,11 @@ def test_kernel_copy_falls_back(tmp_path: Path, exam: Exam, monkeypatch: pytest.
                                 broken: tuple[str, ...]) -> None:
     clip = mf.h264_mp4(tmp_path / "clip.mp4", frames=5)
     ds, _ = video_ds(Config(), exam, clip)
-    expected = write_encapsulated(ds, [FileSpan(clip)], tmp_path / "kernel.dcm").read_bytes()
+    expected = write_encapsulated(ds, [FileRange(clip)], tmp_path / "kernel.dcm").read_bytes()
     for name in broken:
         monkeypatch.setattr(writer, name, _failing(errno.EXDEV))
     monkeypatch.setattr(writer, "READ_CHUNK", 1000)
-    assert write_encapsulated(ds, [FileSpan(clip)], tmp_path / "fallback.dcm").read_bytes() == expected
+    assert write_encapsulated(ds, [FileRange(clip)], tmp_path / "fallback.dcm").read_bytes() == expected
 
 
 def test_failed_write_leaves_nothing(tmp_path: Path, exam: Exam, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +172,7 @@ def test_failed_write_leaves_nothing(tmp_path: Path, exam: Exam, monkeypatch: py
     out = tmp_path / "out"
     monkeypatch.setattr(writer, "_copy_file_range", _failing(errno.EIO))
     with pytest.raises(Exception):  # noqa: B017 - InputError (output unwritable) from spool.atomic_file
-        write_encapsulated(ds, [FileSpan(clip)], out / "x.dcm")
+        write_encapsulated(ds, [FileRange(clip)], out / "x.dcm")
     assert list(out.iterdir()) == []
     assert "PixelData" not in ds
 
@@ -179,7 +180,7 @@ def test_failed_write_leaves_nothing(tmp_path: Path, exam: Exam, monkeypatch: py
 def test_chunked_copy_with_writeback(tmp_path: Path, exam: Exam, monkeypatch: pytest.MonkeyPatch) -> None:
     clip = mf.h264_mp4(tmp_path / "clip.mp4", frames=5)
     ds, _ = video_ds(Config(), exam, clip)
-    expected = write_encapsulated(ds, [FileSpan(clip)], tmp_path / "one.dcm").read_bytes()
+    expected = write_encapsulated(ds, [FileRange(clip)], tmp_path / "one.dcm").read_bytes()
     calls: list[int] = []
     real = writer.start_writeback
 
@@ -189,7 +190,7 @@ def test_chunked_copy_with_writeback(tmp_path: Path, exam: Exam, monkeypatch: py
 
     monkeypatch.setattr(writer, "start_writeback", counting)
     monkeypatch.setattr(writer, "COPY_CHUNK", 1000)
-    assert write_encapsulated(ds, [FileSpan(clip)], tmp_path / "chunked.dcm").read_bytes() == expected
+    assert write_encapsulated(ds, [FileRange(clip)], tmp_path / "chunked.dcm").read_bytes() == expected
     assert len(calls) >= clip.stat().st_size // 1000
 
 

@@ -7,19 +7,16 @@ video goes to the video builder. Every object is written atomically; a failed in
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-
-from pydicom.dataset import Dataset
 
 from smartbox_next.capture.image import load_still
 from smartbox_next.config import Config
 from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import MediaError, OutboxError
 from smartbox_next.exam.model import Exam
+from smartbox_next.iod.created import CreatedObject, write_object
 from smartbox_next.iod.still import StillCapture, build_still, pass_through
-from smartbox_next.iod.writer import write_dataset_file
 from smartbox_next.spool.files import check_free_space
 from smartbox_next.spool.outbox import Outbox
 from smartbox_next.spool.paths import StationPaths
@@ -27,45 +24,6 @@ from smartbox_next.spool.paths import StationPaths
 LOG = logging.getLogger(__name__)
 
 _STILL_MAGIC = (b"\xff\xd8", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*", b"GIF8")
-
-
-@dataclass(frozen=True)
-class CreatedObject:
-    """What ``create`` reports per object."""
-
-    path: Path
-    sop_class_uid: str
-    sop_instance_uid: str
-    transfer_syntax_uid: str
-    source: Path | None = None
-    pass_through: bool | None = None
-    extra: Mapping[str, object] = field(default_factory=dict)  # builder-specific report (e.g. video frames)
-
-    def as_json(self) -> dict[str, object]:
-        return {**self.extra,
-            "path": str(self.path),
-            "sop_class_uid": self.sop_class_uid,
-            "sop_instance_uid": self.sop_instance_uid,
-            "transfer_syntax": self.transfer_syntax_uid,
-            "source": str(self.source) if self.source else None,
-            "pass_through": self.pass_through,
-        }
-
-
-def object_path(out_dir: Path, ds: Dataset) -> Path:
-    """Where an object goes: ``<out_dir>/<SOP Instance UID>.dcm`` (unique, idempotent)."""
-    return out_dir / f"{ds.SOPInstanceUID}.dcm"
-
-
-def write_object(ds: Dataset, out_dir: Path, source: Path | None = None,
-                 pass_through: bool | None = None) -> CreatedObject:
-    """Write ``ds`` atomically into ``out_dir`` (temp file, fsync, rename, fsync of the folder).
-
-    The Pixel Data bytes go out in one write after pydicom's header (``iod.writer``), same bytes as pydicom.
-    """
-    path = write_dataset_file(ds, object_path(out_dir, ds))
-    return CreatedObject(path, str(ds.SOPClassUID), str(ds.SOPInstanceUID),
-                         str(ds.file_meta.TransferSyntaxUID), source, pass_through)
 
 
 def is_still_image(path: Path) -> bool:
@@ -97,8 +55,11 @@ def create_objects(config: Config, exam: Exam, path: Path, out_dir: Path, sop_na
     sop = sops.BY_CLI_NAME.get(sop_name or "", sops.VIDEO_ENDOSCOPIC)
     if sop.kind is sops.SopKind.STILL:
         sop = sops.VIDEO_ENDOSCOPIC if sop.modality == "ES" else sops.VIDEO_PHOTOGRAPHIC
-    return [CreatedObject(v.path, v.sop_class_uid, v.sop_instance_uid, v.transfer_syntax_uid, path, v.pass_through,
-                          extra=v.as_json()) for v in build_video_objects(config, exam, path, sop, out_dir)]
+    if sop.kind is sops.SopKind.MULTIFRAME:
+        from smartbox_next.iod.multiframe import build_multiframe_from_video
+
+        return [build_multiframe_from_video(config, exam, path, out_dir)]
+    return build_video_objects(config, exam, path, sop, out_dir)
 
 
 # ------------------------------------------------------------------------------ store-and-forward

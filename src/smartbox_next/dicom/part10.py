@@ -6,12 +6,30 @@ the data set starts) comes from group 0002 alone, so none of them imports pydico
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from smartbox_next.dicom.vr import EXPLICIT_LONG_LENGTH_VRS
 from smartbox_next.errors import MediaError
+
+
+@dataclass(frozen=True)
+class FileRange:
+    """``length`` bytes of the file ``path`` from ``offset`` (a fragment, a data set, a native value): moved by
+    the kernel or in bounded blocks, never read whole. ``length`` -1 means "to the end of the file"."""
+
+    path: Path
+    offset: int = 0
+    length: int = -1
+
+    def resolved(self) -> FileRange:
+        """The range with its real length (``length`` -1 becomes the rest of the file)."""
+        if self.length >= 0:
+            return self
+        return FileRange(self.path, self.offset, os.stat(self.path).st_size - self.offset)
 
 
 @dataclass(frozen=True)
@@ -77,3 +95,59 @@ def read_object_info(path: Path) -> ObjectInfo:
     except KeyError:
         raise MediaError("send.not_dicom", path=str(path),
                          reason="file meta lacks SOP Class/Instance or Transfer Syntax UID") from None
+
+
+# ------------------------------------------------------------------------------ encapsulated Pixel Data items
+
+ITEM_TAG = 0xE000FFFE  # (FFFE,E000) read as one little-endian uint32
+SEQUENCE_DELIMITER_TAG = 0xE0DDFFFE  # (FFFE,E0DD)
+UNDEFINED_LENGTH = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of encapsulated Pixel Data: where its value starts in the file, and its length."""
+
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class ItemWalk:
+    """The items of an encapsulated Pixel Data value (PS3.5 §A.4), found by reading their headers only.
+
+    ``items`` holds the Basic Offset Table first, then the fragments. ``delimited``: the walk ended at a
+    Sequence Delimitation Item of length 0. ``problem``: why the structure is malformed (None if it is not;
+    a value that simply ends early is not delimited and has no problem). ``end``: the file offset after the
+    last header (and value) walked — after the delimiter when ``delimited``.
+    """
+
+    items: tuple[Item, ...]
+    delimited: bool
+    problem: str | None
+    end: int
+
+    @property
+    def fragments(self) -> tuple[Item, ...]:
+        return self.items[1:]
+
+
+def walk_items(fh: BinaryIO, end: int) -> ItemWalk:
+    """Walk item headers from the current position (the first byte after the Pixel Data element header) up to
+    ``end``, seeking over every value. The one walker of encapsulated Pixel Data (validation, the sender's
+    re-wrapping, the video fallback)."""
+    items: list[Item] = []
+    while fh.tell() + 8 <= end:
+        tag, length = struct.unpack("<II", fh.read(8))
+        if tag == SEQUENCE_DELIMITER_TAG:
+            if length:
+                return ItemWalk(tuple(items), False, "Sequence Delimitation Item has a non-zero length", fh.tell())
+            return ItemWalk(tuple(items), True, None, fh.tell())
+        if tag != ITEM_TAG:
+            return ItemWalk(tuple(items), False,
+                            f"unexpected tag ({tag & 0xFFFF:04X},{tag >> 16:04X}) instead of an item", fh.tell())
+        if length == UNDEFINED_LENGTH or fh.tell() + length > end:
+            return ItemWalk(tuple(items), False, "an item runs past the end of the file", fh.tell())
+        items.append(Item(fh.tell(), length))
+        fh.seek(length, os.SEEK_CUR)
+    return ItemWalk(tuple(items), False, None, fh.tell())

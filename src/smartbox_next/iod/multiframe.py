@@ -29,11 +29,13 @@ from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
 from smartbox_next.capture.video import VideoInfo, probe
 from smartbox_next.config import Config
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.part10 import FileRange
 from smartbox_next.errors import MediaError
 from smartbox_next.exam.model import Exam
+from smartbox_next.iod.cine import add_cine
 from smartbox_next.iod.common import add_lossy, finalize, new_dataset
-from smartbox_next.iod.video import VideoObject, add_cine
-from smartbox_next.iod.writer import FileSpan, write_encapsulated, write_native
+from smartbox_next.iod.created import CreatedObject
+from smartbox_next.iod.writer import write_encapsulated, write_native
 
 JPEG_METHOD = "ISO_10918_1"
 FRAME_LABEL_VECTOR = 0x00182002
@@ -90,7 +92,7 @@ def _spool_frames(frames: Iterable[Image.Image], work: Path, encoding: str, qual
 
 def _build(config: Config, exam: Exam, frames: Iterable[Image.Image], out_dir: Path, *, names: list[str],
            info: VideoInfo | None, frame_time_ms: float | None, derivation: str, source_method: str | None,
-           content_time: datetime | None, source: Path | None) -> VideoObject:
+           content_time: datetime | None, source: Path | None) -> CreatedObject:
     encoding = config.video.multiframe_encoding
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix=".mf-", dir=out_dir))
@@ -130,17 +132,17 @@ def _build(config: Config, exam: Exam, frames: Iterable[Image.Image], out_dir: P
         finalize(ds, config)
         target = out_dir / f"{ds.SOPInstanceUID}.dcm"
         if encoding == "jpeg":  # one frame per fragment, filled Basic Offset Table (PS3.5 §A.4)
-            write_encapsulated(ds, [FileSpan(work, off, length) for off, length in spans], target, offsets=True)
+            write_encapsulated(ds, [FileRange(work, off, length) for off, length in spans], target, offsets=True)
         else:  # native OB value (PS3.5 §8.1.1), copied from the work file by the kernel
-            write_native(ds, FileSpan(work), target, vr="OB")
-        return VideoObject(target, sop.uid, str(ds.SOPInstanceUID), ts, False, source, n, target.stat().st_size,
-                           reason=derivation)
+            write_native(ds, FileRange(work), target, vr="OB")
+        return CreatedObject(target, sop.uid, str(ds.SOPInstanceUID), ts, source=source, pass_through=False,
+                             frames=n, size=target.stat().st_size, reason=derivation)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def build_multiframe_from_video(config: Config, exam: Exam, path: Path, out_dir: Path, *,
-                                content_time: datetime | None = None) -> VideoObject:
+                                content_time: datetime | None = None) -> CreatedObject:
     """Every frame of the video ``path`` as one Multi-frame True Color SC object, with Cine timing."""
     info = probe(path)
     source_method = VIDEO_METHODS.get(info.codec)
@@ -153,7 +155,7 @@ def build_multiframe_from_video(config: Config, exam: Exam, path: Path, out_dir:
 
 def build_multiframe_from_stills(config: Config, exam: Exam, paths: list[Path], out_dir: Path, *,
                                  frame_time_ms: float | None = None,
-                                 content_time: datetime | None = None) -> VideoObject:
+                                 content_time: datetime | None = None) -> CreatedObject:
     """A burst of same-size stills as one Multi-frame True Color SC object (timed when ``frame_time_ms``)."""
     if not paths:
         raise MediaError("media.no_frames", path="")

@@ -12,11 +12,11 @@ import struct
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
+from smartbox_next.dicom.part10 import walk_items
 from smartbox_next.dicom.vr import EXPLICIT_LONG_LENGTH_VRS, EXPLICIT_SHORT_LENGTH_VRS
 
 __all__ = ["Fragment", "PixelLayout", "layout_from_bytes", "read_pixel_layout"]
 
-ITEM, SEQ_END = 0xE000FFFE, 0xE0DDFFFE  # (FFFE,E000) and (FFFE,E0DD) read as little-endian uint32
 
 
 @dataclass(frozen=True)
@@ -47,38 +47,24 @@ class PixelLayout:
 def _walk_items(fh: BinaryIO, end: int, first_frame_limit: int | None) -> PixelLayout:
     """Walk the items of an undefined-length OB Pixel Data starting at the current position."""
     start = fh.tell()
+    walk = walk_items(fh, end)
     bot: tuple[int, ...] | None = None
     bot_length = 0
     frags: list[Fragment] = []
-    problems: list[str] = []
-    delimited = False
     base = 0
-    while fh.tell() + 8 <= end:
-        tag, length = struct.unpack("<II", fh.read(8))
-        if tag == SEQ_END:
-            delimited = length == 0
-            if length:
-                problems.append("Sequence Delimitation Item has a non-zero length")
-            break
-        if tag != ITEM:
-            problems.append(f"unexpected tag ({tag & 0xFFFF:04X},{tag >> 16:04X}) instead of an item")
-            break
-        if length == 0xFFFFFFFF or fh.tell() + length > end:
-            problems.append("an item runs past the end of the file")
-            break
-        pos = fh.tell()
-        if bot is None:
-            bot_length = length
-            raw = fh.read(length) if length <= 1 << 20 else b""
-            bot = struct.unpack(f"<{len(raw) // 4}I", raw[: len(raw) // 4 * 4])
-            fh.seek(pos + length)
-            base = fh.tell()
-            continue
-        head = fh.read(min(length, 2))
-        fh.seek(pos + max(length - 3, 0))
-        tail = fh.read(min(length, 3))
-        frags.append(Fragment(offset=pos - 8 - base, length=length, head=head, tail=tail))
-        fh.seek(pos + length)
+    if walk.items:
+        table = walk.items[0]
+        bot_length = table.length
+        fh.seek(table.offset)
+        raw = fh.read(table.length) if table.length <= 1 << 20 else b""
+        bot = struct.unpack(f"<{len(raw) // 4}I", raw[: len(raw) // 4 * 4])
+        base = table.offset + table.length
+        for item in walk.fragments:
+            fh.seek(item.offset)
+            head = fh.read(min(item.length, 2))
+            fh.seek(item.offset + max(item.length - 3, 0))
+            tail = fh.read(min(item.length, 3))
+            frags.append(Fragment(offset=item.offset - 8 - base, length=item.length, head=head, tail=tail))
     first_frame = None
     if frags and first_frame_limit is not None:
         first = frags
@@ -86,13 +72,12 @@ def _walk_items(fh: BinaryIO, end: int, first_frame_limit: int | None) -> PixelL
             if frag.head == b"\xff\xd8":
                 first = frags[:i]
                 break
-        end_pos = fh.tell()
         if sum(f.length for f in first) <= first_frame_limit:
             first_frame = _read_fragments(fh, base, first)
-        fh.seek(end_pos)
-    return PixelLayout(undefined_length=True, vr="OB", length=fh.tell() - start, bot=bot,
-                       bot_length=bot_length, fragments=tuple(frags), delimited=delimited,
-                       problems=tuple(problems), first_frame=first_frame)
+    fh.seek(walk.end)
+    return PixelLayout(undefined_length=True, vr="OB", length=walk.end - start, bot=bot,
+                       bot_length=bot_length, fragments=tuple(frags), delimited=walk.delimited,
+                       problems=(walk.problem,) if walk.problem else (), first_frame=first_frame)
 
 
 def _read_fragments(fh: BinaryIO, base: int, frags: list[Fragment]) -> bytes:

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from smartbox_next.capture.transcode import EncoderSettings, split_stream, trans
 from smartbox_next.capture.video import VideoInfo, probe
 from smartbox_next.config import Config
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.part10 import FileRange, walk_items
 from smartbox_next.dicom.transfer_syntax import (
     ALL_SYNTAXES,
     H264_HP42_3D,
@@ -45,6 +44,7 @@ from smartbox_next.dicom.transfer_syntax import (
 from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import MediaError
 from smartbox_next.exam.model import Exam, Series
+from smartbox_next.iod.cine import add_cine, code_item
 from smartbox_next.iod.common import (
     add_acquisition_context,
     add_lossy,
@@ -53,36 +53,11 @@ from smartbox_next.iod.common import (
     new_dataset,
     series_for,
 )
-from smartbox_next.iod.writer import FileSpan, copy_span, fragment_spans, write_encapsulated
+from smartbox_next.iod.created import CreatedObject
+from smartbox_next.iod.writer import copy_span, fragment_spans, write_encapsulated
 
 log = logging.getLogger(__name__)
 
-FRAME_TIME_TAG = 0x00181063  # Frame Increment Pointer -> Frame Time (PS3.3 C.7.6.5.1.1)
-AUDIO_SOURCE = ("109112", "DCM", "Ambient room environment")  # CID 3000 Audio Channel Source
-
-
-@dataclass(frozen=True)
-class VideoObject:
-    """One created object (what ``smartbox create --json`` reports and the outbox needs)."""
-
-    path: Path
-    sop_class_uid: str
-    sop_instance_uid: str
-    transfer_syntax_uid: str
-    pass_through: bool  # the encapsulated stream is the input's encoded video, unchanged
-    source: Path | None = None
-    frames: int = 0
-    size: int = 0
-    part: int = 1  # 1-based part number when a long recording was split
-    parts: int = 1
-    reason: str = ""
-
-    def as_json(self) -> dict[str, object]:
-        return {"path": str(self.path), "sop_class_uid": self.sop_class_uid,
-                "sop_instance_uid": self.sop_instance_uid, "transfer_syntax": self.transfer_syntax_uid,
-                "source": str(self.source) if self.source else None, "pass_through": self.pass_through,
-                "frames": self.frames, "bytes": self.size, "part": self.part, "parts": self.parts,
-                "reason": self.reason}
 
 
 # --------------------------------------------------------------------------------------------- modules
@@ -98,42 +73,6 @@ def anatomic_region(config: Config, sop: sops.SopClass) -> Dataset:
     item.CodingSchemeDesignator = scheme.strip()
     item.CodeMeaning = meaning.strip()
     return item
-
-
-def _code(value: str, scheme: str, meaning: str) -> Dataset:
-    item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
-    return item
-
-
-def _frame_time(info: VideoInfo) -> str:
-    return f"{info.frame_time_ms:.4f}".rstrip("0").rstrip(".")[:16]
-
-
-def add_cine(ds: Dataset, info: VideoInfo) -> None:
-    """Cine (PS3.3 C.7.6.5) and Multi-frame (C.7.6.6) modules from the stream's real timing."""
-    ds.NumberOfFrames = info.frame_count
-    ds.FrameIncrementPointer = FRAME_TIME_TAG
-    ds.FrameTime = _frame_time(info)
-    rate = round(float(info.frame_rate))
-    ds.CineRate = rate
-    ds.RecommendedDisplayFrameRate = rate
-    ds.StartTrim = 1
-    ds.StopTrim = info.frame_count
-    ds.ActualFrameDuration = max(1, round(info.frame_time_ms))
-    ds.PreferredPlaybackSequencing = 0
-    if info.duration > 0:
-        ds.EffectiveDuration = f"{info.duration:.6g}"
-    if info.audio:
-        # Multiplexed Audio Channels Description Code Sequence (003A,0300) 2C: the stream carries audio
-        items = []
-        for n, audio in enumerate(info.audio[:9], start=1):
-            item = Dataset()
-            item.ChannelIdentificationCode = str(n)
-            item.ChannelMode = "STEREO" if audio.channels >= 2 else "MONO"
-            item.ChannelSourceSequence = DicomSequence([_code(*AUDIO_SOURCE)])
-            items.append(item)
-        ds.MultiplexedAudioChannelsDescriptionCodeSequence = DicomSequence(items)
 
 
 def add_video_pixel_module(ds: Dataset, info: VideoInfo, syntax: VideoSyntax) -> None:
@@ -170,7 +109,7 @@ def video_dataset(config: Config, exam: Exam, sop: sops.SopClass, info: VideoInf
     add_lossy(ds, syntax.lossy_method, uncompressed / max(1, info.size))
     if derivation:
         ds.DerivationDescription = derivation[:1024]
-        ds.DerivationCodeSequence = DicomSequence([_code("113040", "DCM", "Lossy Compression")])
+        ds.DerivationCodeSequence = DicomSequence([code_item("113040", "DCM", "Lossy Compression")])
     if sop.vl:
         add_acquisition_context(ds)
         ds.AnatomicRegionSequence = DicomSequence([anatomic_region(config, sop)])
@@ -182,7 +121,7 @@ def video_dataset(config: Config, exam: Exam, sop: sops.SopClass, info: VideoInf
 
 # ---------------------------------------------------------------------------------------------- writing
 
-def fragments_of(path: Path, syntax: VideoSyntax, limit: int) -> list[FileSpan]:
+def fragments_of(path: Path, syntax: VideoSyntax, limit: int) -> list[FileRange]:
     """One span for a non-fragmentable syntax; even-sized spans of ≤ ``limit`` bytes for fragmentable ones.
 
     PS3.5 §8.2.5–8.2.11: the non-fragmentable MPEG-2/H.264/HEVC syntaxes carry the whole stream in one
@@ -192,7 +131,7 @@ def fragments_of(path: Path, syntax: VideoSyntax, limit: int) -> list[FileSpan]:
     if not syntax.fragmentable or size <= limit:
         if size > MAX_FRAGMENT:
             raise ValueError("stream larger than one fragment under a non-fragmentable transfer syntax")
-        return [FileSpan(path, 0, size)]
+        return [FileRange(path, 0, size)]
     return fragment_spans(path, size, limit)
 
 
@@ -204,24 +143,20 @@ def _settings(config: Config) -> EncoderSettings:
 
 
 def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopClass, out_dir: Path, *,
-                        content_time: datetime | None = None) -> list[VideoObject]:
+                        content_time: datetime | None = None) -> list[CreatedObject]:
     """Probe, decide (``media.syntax``), transcode or split when needed, and write the object(s).
 
-    Returns one :class:`VideoObject` per written file. Bad input raises MediaError /
+    Returns one :class:`~smartbox_next.iod.created.CreatedObject` per written file. Bad input raises MediaError /
     UnsupportedMediaError before anything is written; a failure later removes the parts already written.
     """
     path = Path(path)
-    if sop.kind is sops.SopKind.MULTIFRAME:
-        from smartbox_next.iod.multiframe import build_multiframe_from_video
-
-        return [build_multiframe_from_video(config, exam, path, out_dir, content_time=content_time)]
     if sop.kind is not sops.SopKind.VIDEO:
         raise ValueError(f"{sop.name} is not a video SOP class")
     info = probe(path)
     decision = choose_syntax(info, config.video)
     out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".video-", dir=out_dir))
-    written: list[VideoObject] = []
+    written: list[CreatedObject] = []
     try:
         stream, syntax, derivation = info, decision.syntax, None
         if decision.plan is not None:
@@ -248,9 +183,10 @@ def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopCla
             finalize(ds, config)
             target = out_dir / f"{ds.SOPInstanceUID}.dcm"
             write_encapsulated(ds, fragments_of(part.path, syntax, limit), target)
-            written.append(VideoObject(target, str(ds.SOPClassUID), str(ds.SOPInstanceUID), syntax.uid,
-                                       decision.pass_through, path, part.frame_count, target.stat().st_size,
-                                       n, len(parts), decision.reason))
+            written.append(CreatedObject(target, str(ds.SOPClassUID), str(ds.SOPInstanceUID), syntax.uid,
+                                         source=path, pass_through=decision.pass_through, frames=part.frame_count,
+                                         size=target.stat().st_size, part=n, parts=len(parts),
+                                         reason=decision.reason))
             log.info("video object %s written (%s, %d frames, part %d/%d)", ds.SOPInstanceUID, syntax.name,
                      part.frame_count, n, len(parts))
     except BaseException:
@@ -269,8 +205,6 @@ def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopCla
 
 def _fragments(path: Path) -> tuple[Dataset, list[tuple[int, int]]]:
     """Header (without Pixel Data) and (offset, length) of every fragment after the BOT (PS3.5 §A.4)."""
-    import struct
-
     import pydicom
 
     with path.open("rb") as fh:
@@ -278,20 +212,10 @@ def _fragments(path: Path) -> tuple[Dataset, list[tuple[int, int]]]:
         head = fh.read(12)
         if len(head) < 12 or head[:4] != b"\xe0\x7f\x10\x00" or head[8:12] != b"\xff\xff\xff\xff":
             raise MediaError("media.not_video_object", path=str(path), detail="no encapsulated Pixel Data")
-        spans: list[tuple[int, int]] = []
-        first = True
-        while True:
-            item = fh.read(8)
-            if len(item) < 8:
-                raise MediaError("media.truncated", path=str(path), detail="Pixel Data ends early")
-            group, elem, length = struct.unpack("<HHI", item)
-            if (group, elem) == (0xFFFE, 0xE0DD):
-                break
-            if not first:
-                spans.append((fh.tell(), length))
-            first = False
-            fh.seek(length, os.SEEK_CUR)
-    return ds, spans
+        walk = walk_items(fh, path.stat().st_size)
+    if not walk.delimited:
+        raise MediaError("media.truncated", path=str(path), detail=walk.problem or "Pixel Data ends early")
+    return ds, [(item.offset, item.length) for item in walk.fragments]
 
 
 def transcode_for(path: Path, target_ts: str, out_dir: Path, config: Config) -> Path:
@@ -316,7 +240,7 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path, config: Config) -> 
         stream = work / "stream.bin"
         with stream.open("wb") as out:
             for off, length in spans:
-                copy_span(FileSpan(path, off, length), out.fileno())
+                copy_span(FileRange(path, off, length), out.fileno())
         info = probe(stream)
         derivation = str(src_ds.get("DerivationDescription", ""))
         methods = list(src_ds.get("LossyImageCompressionMethod", []) or [])

@@ -25,7 +25,6 @@ import io
 import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom.dataelem import DataElement
@@ -34,6 +33,7 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import dcmwrite, write_dataset
 
 from smartbox_next.atomic import atomic_file
+from smartbox_next.dicom.part10 import FileRange
 
 PIXEL_DATA = 0x7FE00010
 ITEM = b"\xfe\xff\x00\xe0"
@@ -44,32 +44,17 @@ COPY_CHUNK = 64 << 20  # bytes per copy_file_range/sendfile call; write-back of 
 READ_CHUNK = 8 << 20  # fallback read/write loop
 
 
-@dataclass(frozen=True)
-class FileSpan:
-    """``length`` bytes of the file ``path`` from ``offset``: one fragment (or the native value), never read whole."""
-
-    path: Path
-    offset: int = 0
-    length: int = -1  # -1: to the end of the file
-
-    def resolved(self) -> FileSpan:
-        """The span with its real length (``length`` -1 becomes the rest of the file)."""
-        if self.length >= 0:
-            return self
-        return FileSpan(self.path, self.offset, os.stat(self.path).st_size - self.offset)
-
-
-Source = bytes | bytearray | memoryview | FileSpan
+Source = bytes | bytearray | memoryview | FileRange
 
 
 def _length(src: Source) -> int:
-    return src.length if isinstance(src, FileSpan) else len(src)
+    return src.length if isinstance(src, FileRange) else len(src)
 
 
-def fragment_spans(path: Path, size: int, limit: int) -> list[FileSpan]:
+def fragment_spans(path: Path, size: int, limit: int) -> list[FileRange]:
     """The file cut into even-sized spans of at most ``limit`` bytes (the last may be odd)."""
     step = limit - (limit % 2)
-    return [FileSpan(path, off, min(step, size - off)) for off in range(0, size, step)] or [FileSpan(path, 0, 0)]
+    return [FileRange(path, off, min(step, size - off)) for off in range(0, size, step)] or [FileRange(path, 0, 0)]
 
 
 # ----------------------------------------------------------------------------------------- encoding
@@ -205,7 +190,7 @@ def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
         view = view[n:]
 
 
-def copy_span(span: FileSpan, out_fd: int) -> None:
+def copy_span(span: FileRange, out_fd: int) -> None:
     """Append the span to ``out_fd`` at its current position, in the kernel when the system allows."""
     remaining, pos = span.length, span.offset
     src = os.open(span.path, os.O_RDONLY)
@@ -273,11 +258,11 @@ def _sendfile(src: int, dst: int, pos: int, count: int) -> int:
     return os.sendfile(dst, src, pos, count)
 
 
-def _emit(fd: int, parts: Sequence[bytes | FileSpan]) -> None:
+def _emit(fd: int, parts: Sequence[bytes | FileRange]) -> None:
     """Write in-memory parts with as few system calls as possible; kernel-copy file spans."""
     pending: list[bytes] = []
     for part in parts:
-        if isinstance(part, FileSpan):
+        if isinstance(part, FileRange):
             if pending:
                 _write_all(fd, b"".join(pending))
                 pending = []
@@ -288,7 +273,7 @@ def _emit(fd: int, parts: Sequence[bytes | FileSpan]) -> None:
         _writev_safe(fd, pending)
 
 
-def _to_file(parts: Sequence[bytes | FileSpan], path: Path, durable: bool) -> Path:
+def _to_file(parts: Sequence[bytes | FileRange], path: Path, durable: bool) -> Path:
     with atomic_file(path, durable=durable) as fh:
         fh.flush()
         _emit(fh.fileno(), parts)
@@ -308,12 +293,12 @@ def _writev_safe(fd: int, parts: list[bytes]) -> None:
 # ---------------------------------------------------------------------------------------------- API
 
 
-def encapsulated_parts(ds: Dataset, fragments: Sequence[Source], *, offsets: bool = False) -> list[bytes | FileSpan]:
+def encapsulated_parts(ds: Dataset, fragments: Sequence[Source], *, offsets: bool = False) -> list[bytes | FileRange]:
     """The whole file as a list of byte strings and file spans: header, Pixel Data (PS3.5 §A.4), tail.
 
     ``ds`` must not hold Pixel Data; ``offsets`` fills the Basic Offset Table (one frame per fragment).
     """
-    frags = [f.resolved() if isinstance(f, FileSpan) else f for f in fragments]
+    frags = [f.resolved() if isinstance(f, FileRange) else f for f in fragments]
     lengths = [_length(f) for f in frags]
     if any(n > MAX_ITEM for n in lengths):
         raise ValueError("a fragment longer than 0xFFFFFFFE bytes cannot be encoded (PS3.5 §A.4)")
@@ -323,11 +308,11 @@ def encapsulated_parts(ds: Dataset, fragments: Sequence[Source], *, offsets: boo
     with _without_pixels(ds) as (_, tail):
         head = _header_bytes(ds)
         trailer = _tail_bytes(ds, tail)
-    parts: list[bytes | FileSpan] = [head, _pixel_element_header(ds, "OB", UNDEFINED, explicit=True),
+    parts: list[bytes | FileRange] = [head, _pixel_element_header(ds, "OB", UNDEFINED, explicit=True),
                                      basic_offset_table(lengths, offsets=offsets)]
     for frag, n in zip(frags, lengths, strict=True):
         parts.append(item_header(n))
-        parts.append(frag if isinstance(frag, FileSpan) else bytes(frag))
+        parts.append(frag if isinstance(frag, FileRange) else bytes(frag))
         if n % 2:
             parts.append(b"\x00")
     parts.append(SEQUENCE_DELIMITER)
@@ -347,7 +332,7 @@ def write_encapsulated(ds: Dataset, fragments: Sequence[Source], path: Path, *, 
 
 def write_native(ds: Dataset, value: Source, path: Path, *, vr: str = "OB", durable: bool = True) -> Path:
     """Write ``ds`` with native (uncompressed) Pixel Data ``value`` as one defined-length element (PS3.5 §8.1.1)."""
-    if isinstance(value, FileSpan):
+    if isinstance(value, FileRange):
         value = value.resolved()
     n = _length(value)
     implicit, little = _encoding(ds)
@@ -356,8 +341,8 @@ def write_native(ds: Dataset, value: Source, path: Path, *, vr: str = "OB", dura
     with _without_pixels(ds) as (_, tail):
         head = _header_bytes(ds)
         trailer = _tail_bytes(ds, tail)
-    parts: list[bytes | FileSpan] = [head, _pixel_element_header(ds, vr, n + n % 2, explicit=not implicit),
-                                     value if isinstance(value, FileSpan) else bytes(value),
+    parts: list[bytes | FileRange] = [head, _pixel_element_header(ds, vr, n + n % 2, explicit=not implicit),
+                                     value if isinstance(value, FileRange) else bytes(value),
                                      b"\x00" * (n % 2), trailer]
     return _to_file(parts, path, durable)
 

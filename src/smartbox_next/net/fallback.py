@@ -31,15 +31,21 @@ from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset
 from pydicom.uid import ImplicitVRLittleEndian
 
-from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
+from smartbox_next.dicom.part10 import (
+    ITEM_TAG,
+    SEQUENCE_DELIMITER_TAG,
+    FileRange,
+    ObjectInfo,
+    read_object_info,
+    walk_items,
+)
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES, CONVERTIBLE_NATIVE, JPEG_DECODABLE, MAX_FRAGMENT
 from smartbox_next.dicom.transfer_syntax import conversions as ts_conversions
 from smartbox_next.errors import MediaError
-from smartbox_next.net.stream import FileRange, Payload, Segment
+from smartbox_next.net.stream import Payload, Segment
 
 MAX_DECODED_BYTES = 512 * 1024 * 1024  # refuse to decode JPEG objects larger than this in memory
 PIXEL_DATA = 0x7FE00010
-_ITEM, _SEQ_DELIM = 0xE000FFFE, 0xE0DDFFFE  # (FFFE,E000) / (FFFE,E0DD) read as little-endian uint32
 
 
 class VideoTranscoder(Protocol):
@@ -168,24 +174,11 @@ def _rewrap(obj: ObjectInfo, target: str, *, fragmentable: bool) -> Payload:
         read_dataset(fh, False, True, stop_when=lambda tag, vr, length: tag == PIXEL_DATA)
         pixel_start = fh.tell()
         fh.seek(pixel_start + 12)
-        frags: list[tuple[int, int]] = []
-        first = True
-        while True:
-            hdr = fh.read(8)
-            if len(hdr) < 8:
-                raise MediaError("send.no_conversion", path=str(obj.path), source=obj.transfer_syntax,
-                                 target=target)
-            tag, length = struct.unpack("<II", hdr)
-            if tag == _SEQ_DELIM:
-                break
-            if tag != _ITEM:
-                raise MediaError("send.no_conversion", path=str(obj.path), source=obj.transfer_syntax,
-                                 target=target)
-            if not first:
-                frags.append((fh.tell(), length))
-            first = False
-            fh.seek(length, 1)
-        tail_start = fh.tell()
+        walk = walk_items(fh, obj.size)
+    if not walk.delimited:
+        raise MediaError("send.no_conversion", path=str(obj.path), source=obj.transfer_syntax, target=target)
+    frags = [(item.offset, item.length) for item in walk.fragments]
+    tail_start = walk.end
     if len(frags) <= 1:
         return whole
     total = sum(n for _, n in frags)
@@ -193,10 +186,10 @@ def _rewrap(obj: ObjectInfo, target: str, *, fragmentable: bool) -> Payload:
         raise MediaError("send.no_conversion", path=str(obj.path), source=obj.transfer_syntax, target=target)
     segments: list[Segment] = [
         FileRange(obj.path, obj.dataset_offset, pixel_start + 12 - obj.dataset_offset),
-        struct.pack("<II", _ITEM, 0),  # empty Basic Offset Table
-        struct.pack("<II", _ITEM, total),
+        struct.pack("<II", ITEM_TAG, 0),  # empty Basic Offset Table
+        struct.pack("<II", ITEM_TAG, total),
         *(FileRange(obj.path, off, n) for off, n in frags),
-        struct.pack("<II", _SEQ_DELIM, 0),
+        struct.pack("<II", SEQUENCE_DELIMITER_TAG, 0),
         FileRange(obj.path, tail_start, obj.size - tail_start),
     ]
     return Payload(tuple(segments), target, conversion=whole.conversion)

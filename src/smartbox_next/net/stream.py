@@ -27,9 +27,9 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from smartbox_next.dicom.part10 import FileRange
 from smartbox_next.errors import AssociationAbortedError, ResponseTimeoutError
 
 if TYPE_CHECKING:
@@ -44,15 +44,6 @@ _IOV_MAX = 1000
 SENDFILE_MIN_PDV = 64 * 1024  # kernel copy (sendfile) pays off from this PDV size; below, batched sendmsg wins
 
 ByteCallback = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class FileRange:
-    """``length`` bytes of ``path`` starting at ``offset``, sent without loading them."""
-
-    path: Path
-    offset: int
-    length: int
 
 
 Segment = bytes | FileRange
