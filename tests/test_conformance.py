@@ -22,6 +22,13 @@ from smartbox_next.net.contexts import needed_syntaxes
 UID_RE = re.compile(r"\b1\.2\.840\.10008(?:\.\d+)+\b")
 
 
+def _all_proposed_pairs() -> set[tuple[str, str]]:
+    """Every (abstract syntax, transfer syntax) the product can propose as association requestor."""
+    pairs = {(s, ts) for s in tables.creatable() for ts in tables.proposed_syntaxes(s)}
+    pairs |= {(a, ts) for a, _, tss in tables.other_contexts() for ts in tss}
+    return pairs
+
+
 @pytest.fixture(scope="module")
 def statement() -> str:
     return render_statement(Config(), "md", "en", defaults=True)
@@ -39,12 +46,12 @@ def test_every_proposed_pair_appears_in_the_contexts_table(statement: str) -> No
         cells = [c.strip() for c in row.strip("|").split("|")]
         for sop_uid in cells[1].split(", "):
             listed |= {(sop_uid, ts) for ts in re.findall(r"`([\d.]+)`", cells[2])}
-    assert listed == tables.all_proposed_pairs()
+    assert listed == _all_proposed_pairs()
 
 
 def test_statement_names_no_uid_the_product_does_not_use(statement: str) -> None:
     sop_uids = {s.uid for s in sops.ALL} | {sops.VERIFICATION, sops.MODALITY_WORKLIST_FIND}
-    proposed_ts = {ts for _, ts in tables.all_proposed_pairs()}
+    proposed_ts = {ts for _, ts in _all_proposed_pairs()}
     allowed = sop_uids | proposed_ts | {"1.2.840.10008.3.1.1.1", "1.2.840.10008.3.1.2.3.3"}  # app context, MPPS
     stray = {u for u in _uids(statement) if u not in allowed}
     assert not stray, f"UIDs in the statement that nothing proposes or creates: {sorted(stray)}"

@@ -9,10 +9,10 @@ from fault_scp import make_native, make_video
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartbox_next.delivery.retry import RetryPolicy, call_with_retry
+from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
 from smartbox_next.dicom.peer import Peer
-from smartbox_next.errors import AssociationRejectedError, ConnectError, StoreError
+from smartbox_next.errors import AssociationRejectedError, StoreError
 from smartbox_next.messages import CATALOGUE, placeholders
 from smartbox_next.net.contexts import pairs_for, plan_associations
 from smartbox_next.net.fallback import conversions, prepare
@@ -52,21 +52,6 @@ def test_retry_decides_from_retryable_only() -> None:
     assert policy.next_delay(ValueError("x"), 1, 0.0) is None
     rejected = AssociationRejectedError("net.rejected.calling_ae", retryable=False)
     assert policy.next_delay(rejected, 1, 0.0) is None
-
-
-def test_call_with_retry_uses_injected_sleep() -> None:
-    calls: list[int] = []
-    waits: list[float] = []
-
-    def flaky() -> str:
-        calls.append(1)
-        if len(calls) < 3:
-            raise ConnectError("net.connect_failed", peer="P", host="h", port=1)
-        return "ok"
-
-    policy = RetryPolicy(max_attempts=5, initial_delay=0.5, jitter=0.0)
-    assert call_with_retry(flaky, policy, sleep=waits.append) == "ok"
-    assert waits == [0.5, 1.0]
 
 
 @pytest.mark.parametrize(("status", "outcome", "key", "retryable"), [

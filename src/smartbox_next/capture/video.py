@@ -83,14 +83,6 @@ class VideoInfo:
         """Nominal Frame Time (0018,1063) in ms (33.367 for 29.97 fps)."""
         return 1000.0 / float(self.frame_rate)
 
-    @property
-    def bit_depth(self) -> int:
-        """Luma bit depth from the pixel format (8 unless the format names 9–16 bits)."""
-        for bits in (16, 14, 12, 10, 9):
-            if f"p{bits}" in self.pix_fmt:
-                return bits
-        return 8
-
     def describe(self) -> str:
         """One line for logs and messages (no patient data)."""
         rate = f"{float(self.frame_rate):.3f}".rstrip("0").rstrip(".")

@@ -66,13 +66,6 @@ def other_contexts() -> list[tuple[str, str, list[str]]]:
     ]
 
 
-def all_proposed_pairs() -> set[tuple[str, str]]:
-    """Every (abstract syntax, transfer syntax) the product can propose as association requestor."""
-    pairs = {(s, ts) for s in creatable() for ts in proposed_syntaxes(s)}
-    pairs |= {(a, ts) for a, _, tss in other_contexts() for ts in tss}
-    return pairs
-
-
 @dataclass(frozen=True)
 class Conversion:
     source: str

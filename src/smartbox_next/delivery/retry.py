@@ -13,7 +13,6 @@ source are injectable so tests never wait.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -75,23 +74,3 @@ class RetryPolicy:
         if elapsed + wait > self.max_total:
             return None
         return wait
-
-
-def call_with_retry(fn: Callable[[], T], policy: RetryPolicy, *,
-                    sleep: Callable[[float], None] = time.sleep,
-                    clock: Callable[[], float] = time.monotonic,
-                    on_retry: Callable[[BaseException, int, float], None] | None = None) -> T:
-    """Call ``fn`` until it returns, retrying retryable exceptions per ``policy``; re-raise the last one."""
-    start = clock()
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return fn()
-        except Exception as exc:
-            wait = policy.next_delay(exc, attempt, clock() - start)
-            if wait is None:
-                raise
-            if on_retry is not None:
-                on_retry(exc, attempt, wait)
-            sleep(wait)

@@ -206,11 +206,6 @@ class WorklistItem:
     def first_step(self) -> ScheduledStep:
         return self.steps[0] if self.steps else ScheduledStep()
 
-    def same_procedure(self, other: WorklistItem) -> bool:
-        """Both answers belong to one Requested Procedure (same patient, study and procedure ID)."""
-        return (self.patient_id, self.study_instance_uid, self.requested_procedure_id) == (
-            other.patient_id, other.study_instance_uid, other.requested_procedure_id)
-
     # -------------------------------------------------------------------------- serialisation
 
     def to_json(self) -> dict[str, Any]:
