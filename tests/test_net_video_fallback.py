@@ -30,10 +30,10 @@ MPEG2_ML = "1.2.840.10008.1.2.4.100"
 HEVC = "1.2.840.10008.1.2.4.107"
 
 
-def _video_object(tmp_path: Path) -> Path:
+def _video_object(tmp_path: Path, width: int = 320, height: int = 240, frames: int = 25) -> Path:
     config = config_from_mapping({})
     exam = Exam(Patient("Müller^Jürgen", "P-V"), Study.new())
-    clip = h264_mp4(tmp_path / "clip.mp4", width=320, height=240, frames=25)
+    clip = h264_mp4(tmp_path / "clip.mp4", width=width, height=height, frames=frames)
     [created] = create_objects(config, exam, clip, tmp_path / "objects", "video-endoscopic")
     assert created.transfer_syntax_uid == H264
     return created.path
@@ -96,12 +96,7 @@ def test_outbox_reencode_uses_the_configured_uid_root(tmp_path: Path) -> None:
 
 
 def _hd_object(tmp_path: Path) -> Path:
-    config = config_from_mapping({})
-    exam = Exam(Patient("Müller^Jürgen", "P-HD"), Study.new())
-    clip = h264_mp4(tmp_path / "hd.mp4", width=1920, height=1080, frames=5)
-    [created] = create_objects(config, exam, clip, tmp_path / "objects", "video-endoscopic")
-    assert created.transfer_syntax_uid == H264
-    return created.path
+    return _video_object(tmp_path, width=1920, height=1080, frames=5)
 
 
 def test_hd_h264_to_a_main_level_only_pacs_is_downscaled(tmp_path: Path, dciodvfy_tool: str) -> None:
