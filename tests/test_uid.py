@@ -19,6 +19,7 @@ from smartbox_next.dicom.uid import (
     is_valid_uid,
 )
 from smartbox_next.errors import ConfigError
+from smartbox_next.messages import printable
 
 ROOTS = ["", "1", "0", "1.2", "1.2.276.0.7230010.3", "2.16.840.1.113883", "1.2." + "3" * 36]
 
@@ -47,7 +48,8 @@ def test_bad_roots(root: str) -> None:
     with pytest.raises(ConfigError) as info:
         check_root(root)
     assert info.value.key == "uid.bad_root"
-    assert root in info.value.text("en") and root in info.value.text("de")
+    shown = printable(root)  # control characters are escaped in every message
+    assert shown in info.value.text("en") and shown in info.value.text("de")
     with pytest.raises(ConfigError):
         generate_uid(root)
 

@@ -19,7 +19,7 @@ from smartbox_next.iod.created import CreatedObject, write_object
 from smartbox_next.iod.still import StillCapture, build_still, pass_through
 from smartbox_next.spool.files import check_free_space
 from smartbox_next.spool.outbox import Outbox
-from smartbox_next.spool.paths import StationPaths
+from smartbox_next.spool.paths import StationPaths, study_folder
 
 LOG = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def export_objects(config: Config, outbox: Outbox, exam: Exam, path: Path, desti
     if not destinations:
         raise OutboxError("outbox.no_destinations")
     spool = StationPaths.of(config.station).spool
-    folder = spool / exam.study.study_instance_uid
+    folder = study_folder(spool, exam.study.study_instance_uid)
     try:
         size = path.stat().st_size
     except OSError:

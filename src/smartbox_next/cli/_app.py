@@ -7,6 +7,7 @@ import importlib.util
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,7 +151,16 @@ def cli(ctx: click.Context, config_path: Path | None, lang: str | None, verbose:
     """SmartBox Next — DICOM capture station."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_libraries()
     ctx.obj = AppState(config_path=config_path, lang_override=lang)
+
+
+def quiet_libraries() -> None:
+    """pydicom warns about invalid values with the value itself (a patient name from the RIS, a hostile UID):
+    such text must reach neither the log nor the terminal. Our own checks report every such value in the
+    operator's language, escaped; pydicom's warnings are therefore silenced (its errors still show)."""
+    logging.getLogger("pydicom").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?$")
 
 
 pass_state = click.make_pass_decorator(AppState)

@@ -13,7 +13,7 @@ import click
 from smartbox_next.app.station import worklist_cache
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.errors import SmartboxError
-from smartbox_next.messages import render, render_hint
+from smartbox_next.messages import printable, render, render_hint
 from smartbox_next.worklist.item import WorklistItem, WorklistResult, age_text
 from smartbox_next.worklist.query import WorklistQuery
 from smartbox_next.worklist.service import query_worklist, resolve_peer
@@ -83,7 +83,7 @@ def rows(items: tuple[WorklistItem, ...] | list[WorklistItem]) -> list[dict[str,
 
 def format_table(items: tuple[WorklistItem, ...] | list[WorklistItem], lang: str) -> str:
     """A plain-text table (umlauts kept as they are; no truncation of names)."""
-    data = rows(items)
+    data = [{k: printable(v) for k, v in row.items()} for row in rows(items)]  # RIS text: escape controls
     heads = {k: (en if lang == "en" else de) for k, (en, de) in _COLUMNS.items()}
     widths = {k: max([len(heads[k]), *(len(r[k]) for r in data)]) for k in _COLUMNS}
     lines = ["  ".join(heads[k].ljust(widths[k]) for k in _COLUMNS).rstrip(),

@@ -4,12 +4,18 @@ Captures of one exam may be created by several ``smartbox create``/``export`` ru
 They must agree on Study Date/Time and the performed procedure step values (PS3.17 J.2: the same values
 in every image of a step), continue series and instance numbering (PS3.3 C.7.3.1, C.7.6.1), and never
 put a second patient on a study. The file is read and rewritten under an exclusive ``flock``.
+
+The file is named by a hash of the (validated) Study Instance UID, never by the UID itself: the UID may
+come from a worklist server, and a value from a peer never becomes a path (issue 17). A file that is not
+a journal (garbage, empty, wrong types) is refused with a message naming it; other studies are unaffected.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -20,6 +26,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from smartbox_next.atomic import atomic_file
+from smartbox_next.dicom.uid import is_valid_uid
 from smartbox_next.errors import InputError
 from smartbox_next.exam.model import Exam, Study
 
@@ -40,7 +47,7 @@ class FileJournal:
         with lock_path.open("a+b") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                state: dict[str, Any] = json.loads(self.path.read_text("utf-8")) if self.path.exists() else {}
+                state = self._read()
                 before = json.dumps(state, sort_keys=True)
                 yield state
                 text = json.dumps(state, sort_keys=True, ensure_ascii=False)
@@ -51,8 +58,62 @@ class FileJournal:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+    def _read(self) -> dict[str, Any]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise InputError("exam.journal_damaged", path=str(self.path), detail=exc.strerror or str(exc)) from None
+        try:
+            state = json.loads(raw.decode("utf-8"))
+            problem = _problem(state)
+        except (UnicodeDecodeError, ValueError) as exc:
+            problem = f"not JSON ({type(exc).__name__})" if raw.strip() else "empty file"
+            state = {}
+        if problem:
+            raise InputError("exam.journal_damaged", path=str(self.path), detail=problem)
+        return dict(state)
+
+
+_STUDY_TEXT = ("patient_id", "issuer", "study_date", "study_time", "study_id", "pps_uid")
+_SERIES_TEXT = ("series_instance_uid", "modality", "series_description")
+
+
+def _problem(state: Any) -> str:
+    """What makes ``state`` not a journal ("" when it is one)."""
+    if not isinstance(state, dict):
+        return "not a JSON object"
+    study = state.get("study", {})
+    if not isinstance(study, dict) or any(not isinstance(study.get(k, ""), str) for k in _STUDY_TEXT):
+        return "'study' is not a table of texts"
+    if not isinstance(study.get("attributes", {}), dict):
+        return "'study.attributes' is not a table"
+    series = state.get("series", {})
+    if not isinstance(series, dict) or any(
+            not isinstance(s, dict) or set(s) != {*_SERIES_TEXT, "series_number"}
+            or any(not isinstance(s[k], str) for k in _SERIES_TEXT) or type(s["series_number"]) is not int
+            for s in series.values()):
+        return "'series' is not a table of series"
+    instances = state.get("instances", {})
+    if not isinstance(instances, dict) or any(type(n) is not int for n in instances.values()):
+        return "'instances' is not a table of numbers"
+    return ""
+
+
 def journal_path(exams_dir: Path, study_instance_uid: str) -> Path:
-    return exams_dir / f"{study_instance_uid}.json"
+    """``<exams_dir>/<hash of the UID>.json``; refuses a value that is not a UID (PS3.5 §9.1).
+
+    A journal of an earlier version (named by the UID itself) is renamed to the hashed name once.
+    """
+    if not is_valid_uid(study_instance_uid):
+        raise InputError("exam.bad_study_uid", value=study_instance_uid)
+    path = exams_dir / f"{hashlib.sha256(study_instance_uid.encode('ascii')).hexdigest()[:40]}.json"
+    legacy = exams_dir / f"{study_instance_uid}.json"
+    if not path.exists() and legacy.is_file() and not legacy.is_symlink():
+        os.replace(legacy, path)
+        Path(f"{legacy}.lock".replace(".json.lock", ".lock")).unlink(missing_ok=True)
+    return path
 
 
 def resume_exam(exams_dir: Path, exam: Exam, uid_root: str) -> Exam:

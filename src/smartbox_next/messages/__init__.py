@@ -15,6 +15,7 @@ from typing import Any
 
 from smartbox_next.messages import core, image, media, net, outbox, worklist
 from smartbox_next.messages._types import Bilingual, Message, Text
+from smartbox_next.messages.printable import printable
 from smartbox_next.messages.texts import TEXTS
 
 LANGUAGES = ("de", "en")
@@ -41,7 +42,8 @@ class _Lenient(dict[str, Any]):
 
 
 def _fmt(template: str, params: Mapping[str, Any], lang: str = "en") -> str:
-    localized = {k: (v.de if lang == "de" else v.en) if isinstance(v, Bilingual) else v for k, v in params.items()}
+    localized = {k: (v.de if lang == "de" else v.en) if isinstance(v, Bilingual)
+                 else printable(v) if isinstance(v, str) else v for k, v in params.items()}
     return string.Formatter().vformat(template, (), _Lenient(localized))
 
 
@@ -78,5 +80,5 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-__all__ = ["CATALOGUE", "LANGUAGES", "TEXTS", "Bilingual", "Message", "Text", "placeholders", "render",
+__all__ = ["CATALOGUE", "LANGUAGES", "TEXTS", "Bilingual", "Message", "Text", "placeholders", "printable", "render",
            "render_hint", "say"]

@@ -144,4 +144,21 @@ MESSAGES: dict[str, Message] = {
         hint_en="Check the patient and the worklist entry; never join a study of another patient.",
         hint_de="Bitte Patient und Worklist-Eintrag prüfen; niemals einer Studie eines anderen Patienten beitreten.",
     ),
+    "exam.bad_study_uid": Message(
+        en="'{value}' is not a Study Instance UID (digits and dots, at most 64 characters); nothing was created.",
+        de="'{value}' ist keine Study Instance UID (Ziffern und Punkte, höchstens 64 Zeichen); es wurde nichts erzeugt.",
+        hint_en="Check where the study came from (worklist entry or --study-uid) and correct it there.",
+        hint_de="Bitte prüfen, woher die Studie stammt (Worklist-Eintrag oder --study-uid), und dort korrigieren.",
+    ),
+    "exam.journal_damaged": Message(
+        en="The exam journal {path} is damaged ({detail}); no capture was added to this study. Other exams are "
+           "not affected.",
+        de="Das Untersuchungsprotokoll {path} ist beschädigt ({detail}); dieser Studie wurde keine Aufnahme "
+           "hinzugefügt. Andere Untersuchungen sind nicht betroffen.",
+        hint_en="Ask IT to move the file aside (it holds only this study's series numbering and start time): the "
+                "next capture then starts the journal anew. Captures already made are safe in the spool.",
+        hint_de="Bitte die IT bitten, die Datei beiseitezulegen (sie enthält nur Serien-Nummerierung und "
+                "Startzeit dieser Studie): Die nächste Aufnahme legt das Protokoll neu an. Bereits erstellte "
+                "Aufnahmen sind im Zwischenspeicher sicher.",
+    ),
 }

@@ -71,6 +71,15 @@ MESSAGES: dict[str, Message] = {
         hint_en="Choose one entry with --worklist-item ID (IDs are shown by 'smartbox worklist').",
         hint_de="Bitte einen Eintrag mit --worklist-item ID wählen (die IDs zeigt 'smartbox worklist').",
     ),
+    "worklist.bad_uid": Message(
+        en="Worklist entry {item} has an invalid {attribute}: '{value}' is not a UID; the entry is not used.",
+        de="Der Worklist-Eintrag {item} hat eine ungültige {attribute}: '{value}' ist keine UID; der Eintrag "
+        "wird nicht verwendet.",
+        hint_en="Ask the RIS administrator to correct the entry (a UID has only digits and dots, at most 64 "
+        "characters); meanwhile use --patient-id and --patient-name.",
+        hint_de="Bitte den RIS-Administrator bitten, den Eintrag zu korrigieren (eine UID besteht nur aus Ziffern "
+        "und Punkten, höchstens 64 Zeichen); bis dahin bitte --patient-id und --patient-name verwenden.",
+    ),
     "worklist.no_study_uid": Message(
         en="Worklist entry {item} has no Study Instance UID; a scheduled exam must not get a new one.",
         de="Der Worklist-Eintrag {item} hat keine Study Instance UID; eine geplante Untersuchung darf keine "

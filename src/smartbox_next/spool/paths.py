@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartbox_next.config import StationConfig
+from smartbox_next.dicom.uid import is_valid_uid
+from smartbox_next.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,10 @@ class StationPaths:
     @property
     def worklist_cache(self) -> Path:
         return self.root / "worklist-cache.json"
+
+
+def study_folder(spool: Path, study_instance_uid: str) -> Path:
+    """``<spool>/<Study Instance UID>``: the UID is checked first, so a value from a peer never becomes a path."""
+    if not is_valid_uid(study_instance_uid):
+        raise InputError("exam.bad_study_uid", value=study_instance_uid)
+    return spool / study_instance_uid

@@ -147,14 +147,18 @@ class WorklistItem:
     def from_dataset(cls, ds: Dataset, fallback_character_set: str = LATIN1) -> WorklistItem:
         """Decode one C-FIND identifier with its own (0008,0005), else ``fallback_character_set``."""
         charsets = _declared_charsets(ds)
-        if charsets:
-            if charsets[0] == "" and len(charsets) > 1:  # PS3.3 C.12.1.1.2: empty value 1 = default repertoire
-                charsets[0] = "ISO 2022 IR 6"
+        if charsets and charsets[0] == "" and len(charsets) > 1:  # PS3.3 C.12.1.1.2: empty value 1 = default
+            charsets[0] = "ISO 2022 IR 6"
+        unknown = [term for term in charsets if term not in python_encoding]
+        if charsets and not unknown:
             used = "\\".join(charsets)
             is_declared = True
         else:
+            # none declared, or a term nobody knows (e.g. "ISO_IR 999"): read as the configured fallback, and
+            # only if the text decodes cleanly with it (never pydicom's silent default)
+            declared_text = "\\".join(charsets)
             charsets = [fallback_character_set]
-            used = fallback_character_set
+            used = f"{fallback_character_set} (declared: {declared_text})" if unknown else fallback_character_set
             is_declared = False
             ds.set_original_encoding(ds.original_encoding[0] if ds.original_encoding[0] is not None else True,
                                      ds.original_encoding[1] if ds.original_encoding[1] is not None else True,

@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
 from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP
-from smartbox_next.dicom.uid import generate_uid
+from smartbox_next.dicom.uid import generate_uid, is_valid_uid
 from smartbox_next.errors import WorklistError
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.worklist.item import ReferencedStudy, ScheduledStep, WorklistItem
@@ -37,6 +37,7 @@ def to_exam(item: WorklistItem, *, uid_root: str, now: datetime | None = None) -
                             item=item.item_id)
     if not item.study_instance_uid:
         raise WorklistError("worklist.no_study_uid", item=item.item_id)
+    check_uids(item)
     now = now or datetime.now()
     patient = Patient(
         patient_name=item.patient_name,
@@ -79,6 +80,19 @@ def to_exam(item: WorklistItem, *, uid_root: str, now: datetime | None = None) -
         now=now,
     )
     return Exam(patient, study, uid_root=uid_root)
+
+def check_uids(item: WorklistItem) -> None:
+    """Refuse an item whose UIDs are not UIDs (PS3.5 §9.1) before any of them reaches a file name or an object.
+
+    A broken or hostile RIS could send ``../../etc`` as Study Instance UID; it would name the exam journal.
+    """
+    uids = [("Study Instance UID (0020,000D)", item.study_instance_uid)]
+    uids += [("Referenced SOP Instance UID (0008,1155)", r.sop_instance_uid) for r in item.referenced_studies]
+    uids += [("Referenced SOP Class UID (0008,1150)", r.sop_class_uid) for r in item.referenced_studies]
+    for attribute, value in uids:
+        if value and not is_valid_uid(value):
+            raise WorklistError("worklist.bad_uid", item=item.item_id, attribute=attribute, value=value)
+
 
 def _request_attributes(item: WorklistItem, step: ScheduledStep) -> Dataset:
     """One Request Attributes Sequence item (PS3.3 Table 10-9) for a fulfilled SPS."""
