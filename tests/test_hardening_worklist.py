@@ -96,3 +96,16 @@ def test_control_characters_from_the_ris_are_escaped_on_the_terminal(tmp_path: P
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout
     assert "Evil" in result.stdout and "\\x1b" in result.stdout
+
+
+@pytest.mark.parametrize("extra", [["--patient-id", "P-1"], ["--patient-name", "Muster^Max"],
+                                   ["--birth-date", "19700101"], ["--sex", "F"]])
+def test_emergency_together_with_a_patient_is_refused(tmp_path: Path, extra: list[str]) -> None:
+    """Item 10: --emergency with --patient-id silently dropped the given patient."""
+    for lang, word in (("en", "emergency"), ("de", "Notfall")):
+        env = station_env(tmp_path / "data", lang=lang)
+        result = run_smartbox("create", str(_jpeg(tmp_path / "s.jpg")), "--out", str(tmp_path / "out"),
+                              "--emergency", *extra, env=env)
+        assert result.returncode == 2, result.stdout
+        assert word in result.stderr and extra[0] in result.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.dcm"))

@@ -10,7 +10,7 @@ import pytest
 
 from smartbox_next import errors
 from smartbox_next.errors import ConfigError, SmartboxError
-from smartbox_next.messages import CATALOGUE, Bilingual, placeholders, render, render_hint
+from smartbox_next.messages import CATALOGUE, TEXTS, Bilingual, placeholders, render, render_hint, say
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "smartbox_next"
 ERROR_CLASSES = {name for name, obj in vars(errors).items()
@@ -153,3 +153,32 @@ def _is_setting_name(text: str) -> bool:
 
     section, _, name = text.partition(".")
     return section in SECTIONS and name in {f for f in SECTIONS[section].__dataclass_fields__}
+
+
+# --- status lines and labels (messages.TEXTS) --------------------------------------------------------------
+
+TEXT_KEYS = sorted(TEXTS)
+
+
+@pytest.mark.parametrize("key", TEXT_KEYS)
+def test_texts_have_both_languages_with_the_same_placeholders(key: str) -> None:
+    text = TEXTS[key]
+    assert text.en.strip() and text.de.strip(), key
+    assert placeholders(text.en) == placeholders(text.de), key
+    assert text.en != text.de, f"{key}: German is a copy of the English text"
+    assert re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", key), key
+    assert key not in CATALOGUE, f"{key} is both an error and a text"
+
+
+@pytest.mark.parametrize("key", TEXT_KEYS)
+def test_texts_render_and_german_is_formal(key: str) -> None:
+    params = {name: f"<{name}>" for name in placeholders(TEXTS[key].en)}
+    for lang in ("en", "de"):
+        out = say(key, lang, params)
+        assert "{" not in out and all(f"<{name}>" in out for name in params)
+    assert not re.search(r"\b(du|dich|dir|dein\w*)\b", TEXTS[key].de.lower()), key
+
+
+def test_parameters_from_outside_are_escaped() -> None:
+    out = render("worklist.bad_uid", "en", {"item": "X", "attribute": "Study Instance UID", "value": "a\x1b[2Jb\n"})
+    assert "\x1b" not in out and "\\x1b[2Jb\\x0a" in out

@@ -13,6 +13,7 @@ from smartbox_next.app.objects import create_objects
 from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
 from smartbox_next.dicom import sop as sops
 from smartbox_next.exam.model import Exam
+from smartbox_next.messages import say
 
 SOP_CHOICES = [s.cli_name for s in sops.ALL]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,8 +46,11 @@ def exam_from_options(state: AppState, **options: Any) -> Exam:
     """
     identity = Identity(**{k: options[k] for k in _IDENTITY_FIELDS if k in options})
     if identity.worklist_item and identity.by_hand:
-        raise click.UsageError("--worklist-item takes patient and study from the worklist: "
-                               "omit --patient-name/--patient-id/--study-uid/--emergency")
+        raise click.UsageError(say("usage.worklist_item_with_patient", state.lang))
+    given = [f"--{name.replace('_', '-')}" for name in ("patient_id", "patient_name", "birth_date", "sex")
+             if options.get(name)]
+    if identity.emergency and given:
+        raise click.UsageError(say("usage.emergency_with_patient", state.lang, {"options": ", ".join(given)}))
     chosen = exam_for(state.config, identity)
     if chosen.worklist is not None:
         from smartbox_next.cli.worklist_cmd import report_result

@@ -9,6 +9,17 @@ from __future__ import annotations
 from smartbox_next.messages._types import Text
 
 TEXTS: dict[str, Text] = {
+    # usage errors of the identity options (create, export)
+    "usage.worklist_item_with_patient": Text(
+        en="--worklist-item takes patient and study from the worklist: omit --patient-name, --patient-id, "
+           "--study-uid and --emergency.",
+        de="--worklist-item übernimmt Patient und Studie aus der Arbeitsliste: Bitte --patient-name, --patient-id, "
+           "--study-uid und --emergency weglassen."),
+    "usage.emergency_with_patient": Text(
+        en="--emergency creates a generated, clearly marked identity; it cannot be combined with {options}. "
+           "Give either the patient or --emergency.",
+        de="--emergency erzeugt eine generierte, deutlich gekennzeichnete Notfall-Identität und lässt sich nicht mit "
+           "{options} kombinieren. Bitte entweder den Patienten oder --emergency angeben."),
     # smartbox demo
     "demo.loopback": Text(en="Loopback PACS {pacs}, worklist {worklist}",
                           de="Loopback-PACS {pacs}, Arbeitsliste {worklist}"),
