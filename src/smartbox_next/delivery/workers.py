@@ -58,17 +58,21 @@ class SenderService:
     def run_until_idle(self, timeout: float = 60.0) -> None:
         """Send until no job of these destinations is due or waiting (tests and one-shot delivery)."""
         deadline = time.monotonic() + timeout
-        names = {d.name for d in self.dests}
         self.start()
         try:
             while time.monotonic() < deadline:
-                pending = sum(s.pending for s in self.outbox.stats() if s.destination in names)
-                if pending == 0:
+                if self.pending() == 0:
                     break
                 time.sleep(0.05)
         finally:
             self.stop.set()
             self.join()
+
+    def pending(self) -> int:
+        """Jobs of these destinations still queued, sending or waiting (jobs of other destinations do not count:
+        a peer that lost its storage role must not keep ``serve --until-idle`` running)."""
+        names = {d.name for d in self.dests}
+        return sum(s.pending for s in self.outbox.stats() if s.destination in names)
 
     # ---------------------------------------------------------------- worker
 
