@@ -111,6 +111,13 @@ def operations_md() -> str:
         "objects in flight are finished, the rest stays queued.",
         "`smartbox queue` shows what is pending per destination; every failed job carries its message key and "
         "parameters, shown in the operator's language.",
+        "`smartbox queue retry` / `smartbox queue cancel` act on the jobs named: job numbers, `--to DESTINATION`, "
+        "or `--all` — without any of them they refuse (exit code 2), and an unknown job number is an error that "
+        "changes nothing.",
+        "`smartbox queue purge [--older-than-days N]` deletes the spool files every destination has (default age: "
+        "`outbox.retention_days`). A capture some destination does not have — a job queued, sending, waiting, "
+        "failed or cancelled — is kept, whatever its age; `--force --confirm N` deletes those too, N being their "
+        "number as the command reports it (a different number deletes nothing).",
         "`smartbox echo PEER` checks that a PACS answers (C-ECHO) and how fast.",
         "Outbox job states: " + ", ".join(f"`{s.value}`" for s in JobState) + ". Retryable failures wait in "
         "`retry_wait` and are retried automatically (exponential back-off, see `[retry]` in configuration.md); "
