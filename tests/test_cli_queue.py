@@ -1,4 +1,5 @@
-"""``smartbox queue``: no command empties the queue by accident; texts in German and English from the catalogue."""
+"""``smartbox queue``: no command empties the queue by accident; texts in German and English from the catalogue;
+``smartbox export`` queues for storage peers only."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from smartbox_next.cli import main
 from smartbox_next.errors import StoreError
@@ -237,3 +239,23 @@ def test_german_queue_texts_carry_no_english_words() -> None:
         words = re.sub(r"\{[^}]*\}", "", text.de)  # placeholders are names, not words
         assert not english.search(words), (key, text.de)
         assert text.de != text.en, key
+
+
+# --- only storage peers are queued for ----------------------------------------------------------------------
+
+
+def test_export_queues_only_for_storage_peers_and_the_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                             outbox: Outbox) -> None:
+    config = tmp_path / "sb.toml"
+    config.write_text(f'[outbox]\nfolder = "{tmp_path / "share"}"\nmin_free_mb = 0\n'
+                      '[worklist]\npeer = "ris"\n'
+                      '[peers]\nris = "RIS@127.0.0.1:1"\nlegacy = "OLD@127.0.0.1:2"\n'
+                      '[peers.pacs]\naddress = "PACS@127.0.0.1:3"\nroles = ["storage", "commitment"]\n'
+                      '[peers.mpps]\naddress = "MPPS@127.0.0.1:4"\nroles = ["mpps"]\n'
+                      '[peers.commit]\naddress = "SC@127.0.0.1:5"\nroles = ["commitment"]\n', encoding="utf-8")
+    image = tmp_path / "still.jpg"
+    Image.new("RGB", (64, 48), (120, 80, 40)).save(image, quality=90)
+    code, _, err = run(capsys, "--config", str(config), "export", str(image), "--patient-name", "Muster^Max",
+                       "--patient-id", "P-1")
+    assert code == 0, err
+    assert sorted(j.destination for j in outbox.jobs()) == ["folder", "legacy", "pacs"]

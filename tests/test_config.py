@@ -18,6 +18,7 @@ from smartbox_next.config import (
 )
 from smartbox_next.dicom.peer import Peer, PeerRole
 from smartbox_next.errors import ConfigError
+from smartbox_next.worklist.service import resolve_peer
 
 STORAGE = frozenset({PeerRole.STORAGE})
 WORKLIST = frozenset({PeerRole.WORKLIST})
@@ -300,6 +301,16 @@ def test_legacy_worklist_peer_as_address_leaves_every_peer_storage() -> None:
 def test_no_worklist_peer_and_no_worklist_role_means_no_worklist() -> None:
     cfg = config_from_mapping({"peers": {"pacs": "PACS@10.1.2.3:104"}})
     assert cfg.worklist_source() == ""
+    with pytest.raises(ConfigError) as info:
+        resolve_peer(cfg)
+    assert info.value.key == "worklist.no_peer"
+
+
+def test_the_worklist_query_asks_the_one_worklist_peer() -> None:
+    cfg = config_from_mapping({"peers": {"pacs": {"address": "PACS@10.1.2.3:104", "roles": ["storage"]},
+                                         "ris": {"address": "RIS@10.1.2.9:104", "roles": ["worklist", "mpps"]}}})
+    assert resolve_peer(cfg) is cfg.peers["ris"]
+    assert resolve_peer(cfg, "pacs") is cfg.peers["pacs"]  # --from still names any peer
 
 
 def test_legacy_env_peers() -> None:
