@@ -46,8 +46,39 @@ def test_show_json_with_file_and_env(capsys: pytest.CaptureFixture[str], tmp_pat
     assert data["station"]["ae_title"] == "ENDO1"
     assert data["station"]["institution_name"] == "Klinikum Süd"
     assert data["objects"]["jpeg_quality"] == 77
-    assert data["peers"] == {"pacs": {"address": "PACS@10.0.0.5:104", "tls": False},
-                             "mwl": {"address": "RIS@ris.local:107", "tls": False}}
+    assert data["peers"] == {"pacs": {"address": "PACS@10.0.0.5:104", "tls": False, "roles": ["storage"]},
+                             "mwl": {"address": "RIS@ris.local:107", "tls": False, "roles": ["storage"]}}
+
+
+def test_show_roles(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "sb.toml"
+    path.write_text('[worklist]\npeer = "ris"\n[peers]\nris = "RIS@10.1.2.9:104"\n'
+                    '[peers.pacs]\naddress = "PACS@10.1.2.3:104"\nroles = ["commitment", "storage"]\n'
+                    '[peers."old archive"]\naddress = "ARCH@10.1.2.4:104"\n', encoding="utf-8")
+    code, out, err = run(capsys, "--config", str(path), "config", "show")
+    assert code == 0, err
+    assert ('[peers.ris]\naddress = "RIS@10.1.2.9:104"\ntls = false\nroles = ["worklist"]\n' in out)
+    assert '[peers.pacs]\naddress = "PACS@10.1.2.3:104"\ntls = false\nroles = ["storage", "commitment"]\n' in out
+    assert '[peers."old archive"]\naddress = "ARCH@10.1.2.4:104"\ntls = false\nroles = ["storage"]\n' in out
+    code, out, err = run(capsys, "--config", str(path), "config", "show", "--json")
+    assert code == 0, err
+    assert {name: p["roles"] for name, p in json.loads(out)["peers"].items()} == {
+        "ris": ["worklist"], "pacs": ["storage", "commitment"], "old archive": ["storage"]}
+
+
+@pytest.mark.parametrize(("lang", "fragment"), [
+    ("en", "Error: worklist.peer names the peer 'pacs', but its roles (storage) do not include worklist."),
+    ("de", "Fehler: worklist.peer nennt die Gegenstelle 'pacs', deren Rollen (storage) aber worklist nicht enthalten."),
+])
+def test_contradictory_roles_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: Path, lang: str,
+                                    fragment: str) -> None:
+    path = tmp_path / "sb.toml"
+    path.write_text('[worklist]\npeer = "pacs"\n[peers.pacs]\naddress = "PACS@10.1.2.3:104"\nroles = ["storage"]\n',
+                    encoding="utf-8")
+    code, out, err = run(capsys, "--lang", lang, "--config", str(path), "config", "show")
+    assert code == 1 and out == ""
+    assert err.startswith(fragment), err
+    assert "peers.pacs.roles" in err
 
 
 def test_bad_env_value_german(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,8 +16,12 @@ from smartbox_next.config import (
     load_config,
     with_overrides,
 )
-from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.peer import Peer, PeerRole
 from smartbox_next.errors import ConfigError
+from smartbox_next.worklist.service import resolve_peer
+
+STORAGE = frozenset({PeerRole.STORAGE})
+WORKLIST = frozenset({PeerRole.WORKLIST})
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -181,10 +185,23 @@ def test_as_toml_dict_round_trips() -> None:
     cfg = config_from_mapping({"station": {"ae_title": "X1"}, "peers": {"pacs": "PACS@10.0.0.5:104"}})
     data = as_toml_dict(cfg)
     assert set(data) == {*SECTIONS, "peers"}
-    assert data["peers"] == {"pacs": {"address": "PACS@10.0.0.5:104", "tls": False}}
-    peers = {name: p["address"] for name, p in data.pop("peers").items()}
-    again = config_from_mapping({**data, "peers": peers})
-    assert again == cfg
+    assert data["peers"] == {"pacs": {"address": "PACS@10.0.0.5:104", "tls": False, "roles": ["storage"]}}
+    peers = {name: p["address"] for name, p in data["peers"].items()}
+    assert config_from_mapping({**data, "peers": peers}) == cfg
+    assert config_from_mapping(data) == cfg  # the shown tables, roles included, read back as they are
+
+
+def test_as_toml_dict_round_trips_roles() -> None:
+    cfg = config_from_mapping({"worklist": {"peer": "ris"}, "peers": {
+        "ris": "RIS@10.0.0.9:104",
+        "pacs": {"address": "PACS@10.0.0.5:104", "roles": ["commitment", "storage"], "tls": True},
+        "manual": {"address": "M@10.0.0.7:104", "roles": []},
+    }})
+    data = as_toml_dict(cfg)
+    assert data["peers"] == {"ris": {"address": "RIS@10.0.0.9:104", "tls": False, "roles": ["worklist"]},
+                             "pacs": {"address": "PACS@10.0.0.5:104", "tls": True, "roles": ["storage", "commitment"]},
+                             "manual": {"address": "M@10.0.0.7:104", "tls": False, "roles": []}}
+    assert config_from_mapping(data) == cfg
 
 
 # --- peers ----------------------------------------------------------------------------------------------
@@ -197,8 +214,8 @@ def test_peers_as_strings_and_tables() -> None:
         "old": {"address": "OLD@old:104", "enabled": False},
         "v6": "V6@[::1]:4242",
     }})
-    assert cfg.peers["pacs"] == Peer("PACS", "10.0.0.5", 104, False, "pacs")
-    assert cfg.peers["archive"] == Peer("ARCH", "archive.local", 11112, True, "archive")
+    assert cfg.peers["pacs"] == Peer("PACS", "10.0.0.5", 104, False, "pacs", frozenset({PeerRole.STORAGE}))
+    assert cfg.peers["archive"] == Peer("ARCH", "archive.local", 11112, True, "archive", frozenset({PeerRole.STORAGE}))
     assert "old" not in cfg.peers
     assert cfg.peers["v6"].host == "::1" and str(cfg.peers["v6"]) == "V6@[::1]:4242"
     assert cfg.peer("pacs") is cfg.peers["pacs"]
@@ -211,8 +228,8 @@ def test_peers_as_strings_and_tables() -> None:
 def test_peers_from_env() -> None:
     cfg = config_from_mapping({"peers": {"pacs": "PACS@10.0.0.5:104"}},
                               {"SMARTBOX_PEERS_PACS": "NEWPACS@10.0.0.9:11112", "SMARTBOX_PEERS_MWL": "WL@ris:107"})
-    assert cfg.peers["pacs"] == Peer("NEWPACS", "10.0.0.9", 11112, name="pacs")
-    assert cfg.peers["mwl"] == Peer("WL", "ris", 107, name="mwl")
+    assert cfg.peers["pacs"] == Peer("NEWPACS", "10.0.0.9", 11112, name="pacs", roles=STORAGE)
+    assert cfg.peers["mwl"] == Peer("WL", "ris", 107, name="mwl", roles=STORAGE)
 
 
 @pytest.mark.parametrize("spec", ["PACS", "PACS@host", "PACS@host:0", "PACS@host:65536", "@host:104",
@@ -236,6 +253,158 @@ def test_bad_peer_tables() -> None:
     assert exc.key == "config.unknown_setting" and "peers.pacs.port" in exc.text("de")
     assert_names(refused({"peers": {"pacs": 104}}), "peers.pacs", "AET@host:port")
     assert_names(refused({"peers": "x"}), "peers", "a table")
+
+
+# --- peer roles -----------------------------------------------------------------------------------------
+
+
+def roles_of(cfg: Config) -> dict[str, set[str]]:
+    return {name: {r.value for r in p.roles} for name, p in cfg.peers.items()}
+
+
+def test_roles_as_written() -> None:
+    cfg = config_from_mapping({"peers": {
+        "pacs": {"address": "PACS@10.1.2.3:104", "roles": ["storage", "commitment"]},
+        "ris": {"address": "RIS@10.1.2.9:104", "roles": ["worklist", "mpps"]},
+        "manual": {"address": "TEST@10.1.2.8:104", "roles": []},
+    }})
+    assert roles_of(cfg) == {"pacs": {"storage", "commitment"}, "ris": {"worklist", "mpps"}, "manual": set()}
+    assert list(cfg.storage_peers()) == ["pacs"]  # MPPS, worklist and manual-only peers receive no C-STORE
+    assert cfg.worklist_source() == "ris"  # worklist.peer empty: the one peer with role worklist
+    assert cfg.peer("manual").roles == frozenset()  # still usable by name (send --to, echo)
+
+
+def test_legacy_string_and_table_forms_keep_the_old_rule() -> None:
+    """Files from before roles: every peer is a destination except the one worklist.peer names."""
+    cfg = config_from_mapping({"worklist": {"peer": "ris"}, "peers": {
+        "pacs": "PACS@10.1.2.3:104",
+        "ris": "RIS@10.1.2.9:104",
+        "archive": {"address": "ARCH@10.1.2.4:2762", "tls": True},
+    }})
+    assert roles_of(cfg) == {"pacs": {"storage"}, "ris": {"worklist"}, "archive": {"storage"}}
+    assert list(cfg.storage_peers()) == ["pacs", "archive"]
+    assert cfg.worklist_source() == "ris"
+
+
+def test_legacy_table_named_by_worklist_peer_is_worklist_only() -> None:
+    cfg = config_from_mapping({"worklist": {"peer": "ris"},
+                               "peers": {"ris": {"address": "RIS@10.1.2.9:104"}, "pacs": "PACS@10.1.2.3:104"}})
+    assert roles_of(cfg) == {"ris": {"worklist"}, "pacs": {"storage"}}
+
+
+def test_legacy_worklist_peer_as_address_leaves_every_peer_storage() -> None:
+    cfg = config_from_mapping({"worklist": {"peer": "RIS@10.1.2.9:104"}, "peers": {"pacs": "PACS@10.1.2.3:104"}})
+    assert roles_of(cfg) == {"pacs": {"storage"}}
+    assert cfg.worklist_source() == "RIS@10.1.2.9:104"
+
+
+def test_no_worklist_peer_and_no_worklist_role_means_no_worklist() -> None:
+    cfg = config_from_mapping({"peers": {"pacs": "PACS@10.1.2.3:104"}})
+    assert cfg.worklist_source() == ""
+    with pytest.raises(ConfigError) as info:
+        resolve_peer(cfg)
+    assert info.value.key == "worklist.no_peer"
+
+
+def test_the_worklist_query_asks_the_one_worklist_peer() -> None:
+    cfg = config_from_mapping({"peers": {"pacs": {"address": "PACS@10.1.2.3:104", "roles": ["storage"]},
+                                         "ris": {"address": "RIS@10.1.2.9:104", "roles": ["worklist", "mpps"]}}})
+    assert resolve_peer(cfg) is cfg.peers["ris"]
+    assert resolve_peer(cfg, "pacs") is cfg.peers["pacs"]  # --from still names any peer
+
+
+def test_legacy_env_peers() -> None:
+    env = {"SMARTBOX_PEERS_PACS": "PACS@10.1.2.3:104", "SMARTBOX_PEERS_RIS": "RIS@10.1.2.9:104",
+           "SMARTBOX_WORKLIST_PEER": "ris"}
+    cfg = config_from_mapping({}, env)
+    assert roles_of(cfg) == {"pacs": {"storage"}, "ris": {"worklist"}}
+
+
+def test_env_address_keeps_roles_and_tls_of_the_file() -> None:
+    cfg = config_from_mapping(
+        {"peers": {"pacs": {"address": "PACS@10.1.2.3:104", "tls": True, "roles": ["commitment"]}}},
+        {"SMARTBOX_PEERS_PACS": "NEW@10.9.9.9:11112"})
+    assert cfg.peers["pacs"] == Peer("NEW", "10.9.9.9", 11112, True, "pacs", frozenset({PeerRole.COMMITMENT}))
+    assert cfg.storage_peers() == {}
+
+
+def test_explicit_roles_ignore_the_legacy_rule() -> None:
+    # named by worklist.peer and stating both roles: a destination and the worklist SCP
+    cfg = config_from_mapping({"worklist": {"peer": "pacs"},
+                               "peers": {"pacs": {"address": "PACS@10.1.2.3:104", "roles": ["storage", "worklist"]}}})
+    assert roles_of(cfg) == {"pacs": {"storage", "worklist"}}
+    assert list(cfg.storage_peers()) == ["pacs"] and cfg.worklist_source() == "pacs"
+
+
+def test_worklist_peer_naming_a_peer_without_the_role_is_refused() -> None:
+    exc = refused({"worklist": {"peer": "pacs"},
+                   "peers": {"pacs": {"address": "PACS@10.1.2.3:104", "roles": ["storage", "commitment"]}}})
+    assert exc.key == "config.worklist_peer_role"
+    en, de = exc.text("en"), exc.text("de")
+    assert en == "worklist.peer names the peer 'pacs', but its roles (storage, commitment) do not include worklist."
+    assert "Gegenstelle 'pacs'" in de and "(storage, commitment)" in de
+    assert 'peers.pacs.roles' in exc.hint("en") and exc.hint("de").startswith("Bitte")
+
+
+def test_worklist_peer_naming_a_peer_without_any_role_says_none() -> None:
+    exc = refused({"worklist": {"peer": "x"}, "peers": {"x": {"address": "X@h:104", "roles": []}}})
+    assert "(none)" in exc.text("en") and "(keine)" in exc.text("de") and "none" not in exc.text("de")
+
+
+def test_several_worklist_roles_without_worklist_peer_are_refused() -> None:
+    exc = refused({"peers": {"ris": {"address": "RIS@h:104", "roles": ["worklist"]},
+                             "ris2": {"address": "RIS2@h:104", "roles": ["worklist", "mpps"]}}})
+    assert exc.key == "config.worklist_ambiguous"
+    assert "ris, ris2" in exc.text("en") and "ris, ris2" in exc.text("de")
+    assert "worklist.peer" in exc.hint("en") and exc.hint("de").startswith("Bitte")
+
+
+def test_several_worklist_roles_with_worklist_peer_are_fine() -> None:
+    cfg = config_from_mapping({"worklist": {"peer": "ris2"},
+                               "peers": {"ris": {"address": "RIS@h:104", "roles": ["worklist"]},
+                                         "ris2": {"address": "RIS2@h:104", "roles": ["worklist"]}}})
+    assert cfg.worklist_source() == "ris2"
+
+
+def test_worklist_source_checks_a_config_changed_later() -> None:
+    cfg = config_from_mapping({"peers": {"pacs": {"address": "PACS@h:104", "roles": ["storage"]}}})
+    changed = with_overrides(cfg, "worklist", peer="pacs")
+    with pytest.raises(ConfigError) as info:
+        changed.worklist_source()
+    assert info.value.key == "config.worklist_peer_role"
+
+
+@pytest.mark.parametrize("role", ["storag", "Storage", "mwl", ""])
+def test_unknown_role_is_refused(role: str) -> None:
+    exc = refused({"peers": {"pacs": {"address": "PACS@h:104", "roles": ["storage", role]}}})
+    assert exc.key == "config.unknown_role"
+    en, de = exc.text("en"), exc.text("de")
+    assert f"'{role}'" in en and f"'{role}'" in de and "peers.pacs.roles" in en and "peers.pacs.roles" in de
+    assert "storage, worklist, mpps, commitment" in en and "unbekannte Rolle" in de
+    assert exc.hint("de").startswith("Bitte")
+
+
+@pytest.mark.parametrize("roles", ["storage", 1, [1], {"storage": True}])
+def test_roles_must_be_a_list_of_names(roles: object) -> None:
+    exc = refused({"peers": {"pacs": {"address": "PACS@h:104", "roles": roles}}})
+    assert_names(exc, "peers.pacs.roles", "a list of roles")
+    assert "eine Liste von Rollen" in exc.text("de") and "a list" not in exc.text("de")
+
+
+def test_roles_of_a_disabled_peer_do_not_count() -> None:
+    cfg = config_from_mapping({"peers": {
+        "ris": {"address": "RIS@h:104", "roles": ["worklist"]},
+        "old": {"address": "OLD@h:104", "roles": ["worklist"], "enabled": False},
+    }})
+    assert list(cfg.peers) == ["ris"] and cfg.worklist_source() == "ris"
+
+
+def test_roles_from_a_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[worklist]\npeer = ""\n\n[peers.pacs]\naddress = "PACS@10.1.2.3:104"\n'
+                           'roles = ["storage", "commitment"]\n\n[peers.ris]\naddress = "RIS@10.1.2.9:104"\n'
+                           'roles = ["worklist", "mpps"]\n')
+    cfg = load_config(path, env={})
+    assert roles_of(cfg) == {"pacs": {"storage", "commitment"}, "ris": {"worklist", "mpps"}}
 
 
 # --- bad values -----------------------------------------------------------------------------------------

@@ -68,6 +68,24 @@ def test_german_is_formal(key: str) -> None:
         assert not re.search(r"\b(Du|Dich|Dir|Dein\w*)\b", text), (key, text)
 
 
+@pytest.mark.parametrize("key", sorted(TEXTS))
+def test_status_texts_are_complete_consistent_and_formal(key: str) -> None:
+    text = TEXTS[key]
+    assert text.en.strip() and text.de.strip(), key
+    assert placeholders(text.en) == placeholders(text.de), key
+    params = {name: f"<{name}>" for name in placeholders(text.en) if name not in _NUMERIC_TEXT_PARAMS}
+    params |= {name: 1 for name in placeholders(text.en) if name in _NUMERIC_TEXT_PARAMS}
+    for lang in ("en", "de"):
+        rendered = say(key, lang, params)
+        assert "{" not in rendered and "}" not in rendered, rendered
+    lowered = text.de.lower()
+    informal = [w for w in _INFORMAL.findall(lowered) if not (w.startswith("ihr") or w.startswith("eu"))]
+    assert not informal, (key, text.de)
+
+
+_NUMERIC_TEXT_PARAMS = {"job", "attempts", "mb"}  # formatted with a number format in a template
+
+
 def test_german_hints_ask_formally() -> None:
     # The operator is addressed with "Bitte …" or "Sie"; a hint that neither asks nor addresses is an exception.
     hints = [msg.hint_de for msg in CATALOGUE.values() if msg.hint_de]

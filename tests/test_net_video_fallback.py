@@ -15,8 +15,9 @@ from media_factory import h264_mp4
 from smartbox_next.app.objects import create_objects
 from smartbox_next.app.station import open_outbox
 from smartbox_next.config import config_from_mapping
+from smartbox_next.delivery.destination import destinations
 from smartbox_next.delivery.video import Reencoder
-from smartbox_next.delivery.workers import SenderService, destinations
+from smartbox_next.delivery.workers import SenderService
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.part10 import read_object_info
 from smartbox_next.dicom.peer import Peer

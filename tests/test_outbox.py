@@ -114,14 +114,147 @@ def test_purge_frees_a_file_only_when_every_destination_has_it(tmp_path: Path, o
     a, b = outbox.enqueue(f, "1.2.3", "1.2", ["pacs", "archive"])
     outbox.claim("pacs")
     outbox.mark_sent(a)
-    assert outbox.purge(0) == []
+    assert outbox.purge(0).paths == []
     outbox.claim("archive")
     outbox.mark_failed(b, NetworkError("net.timeout", peer="x", operation="C-STORE"), POLICY)
-    assert outbox.purge(0) == []  # archive still waits
+    assert outbox.purge(0).paths == []  # archive still waits
     outbox.retry([b])
     outbox.claim("archive")
     outbox.mark_sent(b)
-    assert outbox.purge(0) == [f]
+    assert outbox.purge(0).paths == [f]
+    assert outbox.jobs() == []
+
+
+# --- operator selection: never "everything" by accident -------------------------------------------------
+
+
+def _three(tmp_path: Path, outbox: Outbox) -> list[int]:
+    ids = outbox.enqueue(_file(tmp_path, "a.dcm"), "1.2.3", "1.2", ["pacs", "archive"])
+    return ids + outbox.enqueue(_file(tmp_path, "b.dcm"), "1.2.4", "1.2", ["pacs"])
+
+
+@pytest.mark.parametrize("operation", ["cancel", "retry"])
+def test_nothing_selected_is_refused_not_everything(tmp_path: Path, outbox: Outbox, operation: str) -> None:
+    _three(tmp_path, outbox)
+    with pytest.raises(ValueError, match="no job selected"):
+        getattr(outbox, operation)()
+    with pytest.raises(ValueError, match="no job selected"):
+        getattr(outbox, operation)((), "")
+    with pytest.raises(ValueError, match="takes no job ids"):
+        getattr(outbox, operation)([1], everything=True)
+    assert {j.state for j in outbox.jobs()} == {JobState.QUEUED}
+
+
+def test_cancel_everything_only_when_asked(tmp_path: Path, outbox: Outbox) -> None:
+    _three(tmp_path, outbox)
+    assert outbox.cancel(everything=True) == 3
+    assert {j.state for j in outbox.jobs()} == {JobState.CANCELLED}
+    assert outbox.retry(everything=True) == 3
+    assert {j.state for j in outbox.jobs()} == {JobState.QUEUED}
+
+
+def test_job_ids_and_destination_select_together(tmp_path: Path, outbox: Outbox) -> None:
+    a_pacs, a_archive, b_pacs = _three(tmp_path, outbox)
+    assert outbox.cancel([a_pacs, a_archive], "archive") == 1
+    assert [j.id for j in outbox.jobs(states=[JobState.CANCELLED])] == [a_archive]
+    assert outbox.cancel((), "pacs") == 2
+    assert outbox.retry([b_pacs]) == 1
+    assert {j.id: j.state for j in outbox.jobs()} == {a_pacs: JobState.CANCELLED, a_archive: JobState.CANCELLED,
+                                                     b_pacs: JobState.QUEUED}
+
+
+@pytest.mark.parametrize("operation", ["cancel", "retry"])
+def test_unknown_job_is_an_error_and_changes_nothing(tmp_path: Path, outbox: Outbox, operation: str) -> None:
+    first, *_ = _three(tmp_path, outbox)
+    if operation == "retry":
+        outbox.cancel([first])  # something retry could act on
+    before = outbox.jobs()
+    with pytest.raises(OutboxError) as info:
+        getattr(outbox, operation)([first, 998, 999])
+    assert info.value.key == "outbox.unknown_job"
+    assert info.value.text("en") == "There is no job 998, 999."
+    assert info.value.text("de") == "Es gibt keinen Auftrag 998, 999."
+    assert outbox.jobs() == before
+
+
+# --- purge: a capture not delivered everywhere is never deleted unless forced with its count -------------
+
+
+def _capture_in(tmp_path: Path, outbox: Outbox, state: JobState, name: str = "open.dcm") -> Path:
+    """A capture sent to pacs and in ``state`` for archive."""
+    f = _file(tmp_path, name)
+    pacs, archive = outbox.enqueue(f, f"1.2.{name}", "1.2", ["pacs", "archive"])
+    outbox.claim("pacs")
+    outbox.mark_sent(pacs)
+    if state is JobState.QUEUED:
+        return f
+    outbox.claim("archive")
+    if state is JobState.SENDING:
+        return f
+    if state is JobState.RETRY_WAIT:
+        outbox.mark_failed(archive, NetworkError("net.timeout", peer="x", operation="C-STORE"), POLICY)
+    elif state is JobState.FAILED:
+        outbox.fail(archive, StoreError("store.failed", status=0xC000, comment="bad", peer="P", sop_instance_uid="x"))
+    elif state is JobState.CANCELLED:
+        outbox.release([archive])
+        outbox.cancel([archive])
+    assert [j.state for j in outbox.jobs("archive") if j.id == archive] == [state]
+    return f
+
+
+UNDELIVERED = [JobState.QUEUED, JobState.SENDING, JobState.RETRY_WAIT, JobState.FAILED, JobState.CANCELLED]
+
+
+@pytest.mark.parametrize("state", UNDELIVERED)
+def test_purge_never_deletes_an_undelivered_capture(tmp_path: Path, outbox: Outbox, clock: Clock,
+                                                    state: JobState) -> None:
+    _capture_in(tmp_path, outbox, state)
+    clock.now += 10 * 365 * 86400  # whatever its age
+    rows = outbox.jobs()
+    assert outbox.purge(0).paths == []
+    assert outbox.jobs() == rows  # the sent row of the other destination stays as well
+    assert outbox.count_undelivered(0) == 1
+
+
+def test_purge_honours_the_age_of_delivered_captures(tmp_path: Path, outbox: Outbox, clock: Clock) -> None:
+    f = _file(tmp_path)
+    [job] = outbox.enqueue(f, "1.2.3", "1.2", ["pacs"])
+    outbox.claim("pacs")
+    outbox.mark_sent(job)
+    clock.now += 86400
+    assert outbox.purge(2 * 86400).paths == []
+    clock.now += 86400
+    assert outbox.purge(2 * 86400).paths == [f]
+
+
+def test_forced_purge_needs_the_exact_count(tmp_path: Path, outbox: Outbox, clock: Clock) -> None:
+    open_a = _capture_in(tmp_path, outbox, JobState.CANCELLED, "a.dcm")
+    open_b = _capture_in(tmp_path, outbox, JobState.FAILED, "b.dcm")
+    done = _file(tmp_path, "done.dcm")
+    [job] = outbox.enqueue(done, "1.2.9", "1.2", ["pacs"])
+    outbox.claim("pacs")
+    outbox.mark_sent(job)
+    assert outbox.count_undelivered(0) == 2
+    before = outbox.jobs()
+    for wrong in (0, 1, 3):
+        with pytest.raises(OutboxError) as info:
+            outbox.purge(0, undelivered=wrong)
+        assert info.value.key == "outbox.purge_count_mismatch"
+        assert info.value.params == {"count": 2, "given": wrong}
+        assert "2" in info.value.text("de") and "nichts gelöscht" in info.value.text("de")
+        assert outbox.jobs() == before
+    purged = outbox.purge(0, undelivered=2)
+    assert purged.delivered == [done] and purged.undelivered == [open_a, open_b]
+    assert outbox.jobs() == []
+
+
+def test_forced_purge_keeps_younger_captures(tmp_path: Path, outbox: Outbox, clock: Clock) -> None:
+    _capture_in(tmp_path, outbox, JobState.CANCELLED, "old.dcm")
+    clock.now += 3 * 86400
+    young = _capture_in(tmp_path, outbox, JobState.CANCELLED, "young.dcm")
+    assert outbox.count_undelivered(86400) == 1
+    assert [p.name for p in outbox.purge(86400, undelivered=1).undelivered] == ["old.dcm"]
+    assert {j.path for j in outbox.jobs()} == {young}
 
 
 def test_damaged_database_is_refused_not_replaced(tmp_path: Path) -> None:

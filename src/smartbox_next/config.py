@@ -3,7 +3,11 @@
 Every section is a frozen dataclass; every field has a default, so the product runs with no file at all.
 A bad value raises :class:`ConfigError` naming the setting (``section.key``) and the expected form.
 Peers are written ``AET@host:port`` (``[peers] pacs = "PACS@10.0.0.5:104"``) or as a table
-(``[peers.pacs] address = "…", tls = true, enabled = true``); ``SMARTBOX_PEERS_<NAME>=AET@host:port``.
+(``[peers.pacs] address = "…", tls = true, enabled = true, roles = ["storage", "commitment"]``);
+``SMARTBOX_PEERS_<NAME>=AET@host:port``. Roles (:class:`~smartbox_next.dicom.peer.PeerRole`) say what a peer is
+for; only ``storage`` peers receive C-STOREs. A peer written without ``roles`` (every configuration from before
+roles existed) gets the legacy rule: the peer named by ``worklist.peer`` is the worklist SCP only, every other
+one a storage destination.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from smartbox_next import __version__
-from smartbox_next.dicom.peer import Peer, check_ae_title
+from smartbox_next.dicom.peer import Peer, PeerRole, check_ae_title, sorted_roles
 from smartbox_next.errors import ConfigError
 from smartbox_next.messages import Bilingual
 
@@ -25,6 +29,7 @@ ENV_PREFIX = "SMARTBOX_"
 CONFIG_ENV = "SMARTBOX_CONFIG"
 
 Check = Callable[[Any, str], Any]
+ROLE_NAMES = tuple(r.value for r in PeerRole)
 
 
 def _choice(*allowed: str) -> Check:
@@ -193,7 +198,8 @@ class RetryConfig:
 class WorklistConfig:
     """Modality Worklist query defaults."""
 
-    peer: str = field(default="", metadata=_doc("Worklist SCP: a peer name or AET@host:port."))
+    peer: str = field(default="", metadata=_doc("Worklist SCP: a peer name or AET@host:port; empty = the one peer "
+                                                "with role worklist, if any."))
     modality: str = field(default="ES", metadata=_doc("Modality matching key.", _max_len(16)))
     station_ae_title: str = field(default="", metadata=_doc("Scheduled Station AE Title; empty = own AE."))
     fallback_character_set: str = field(
@@ -300,6 +306,28 @@ class Config:
             return Peer.parse(name_or_address, setting="peer")
         raise ConfigError("config.unknown_peer", name=name_or_address)
 
+    def storage_peers(self) -> dict[str, Peer]:
+        """The peers with role ``storage``, by name: the PACS destinations of the outbox."""
+        return {name: p for name, p in self.peers.items() if PeerRole.STORAGE in p.roles}
+
+    def worklist_source(self) -> str:
+        """The worklist SCP to ask: ``worklist.peer`` (a peer name or AET@host:port), else the name of the one
+        peer with role ``worklist``, else ``""`` (none configured).
+
+        Raises ConfigError when ``worklist.peer`` names a peer without role ``worklist``, or when it is empty
+        and several peers have that role.
+        """
+        spec = self.worklist.peer
+        if spec:
+            named = self.peers.get(spec)
+            if named is not None and PeerRole.WORKLIST not in named.roles:
+                raise ConfigError("config.worklist_peer_role", peer=spec, roles=_roles_text(named.roles))
+            return spec
+        candidates = [name for name, p in self.peers.items() if PeerRole.WORKLIST in p.roles]
+        if len(candidates) > 1:
+            raise ConfigError("config.worklist_ambiguous", peers=", ".join(candidates))
+        return candidates[0] if candidates else ""
+
     @property
     def data_dir(self) -> Path:
         return self.station.data_dir.expanduser()
@@ -385,30 +413,72 @@ def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Map
     return cls(**values)
 
 
-def _peers(table: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Peer]:
-    peers: dict[str, Peer] = {}
+ROLES_FORM = Bilingual(
+    "a list of roles out of " + ", ".join(ROLE_NAMES) + ', e.g. ["storage", "commitment"]',
+    "eine Liste von Rollen aus " + ", ".join(ROLE_NAMES) + ', z. B. ["storage", "commitment"]')
+_NO_ROLES = Bilingual("none", "keine")
+
+
+def _roles_text(roles: frozenset[PeerRole]) -> str | Bilingual:
+    return ", ".join(sorted_roles(roles)) if roles else _NO_ROLES
+
+
+def _roles(raw: Any, setting: str) -> frozenset[PeerRole]:
+    """``roles = ["storage", …]`` of a peer table; an unknown role is refused, naming it."""
+    if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+        written = f'"{raw}"' if isinstance(raw, str) else raw  # as in TOML: a string is not a list
+        raise ConfigError("config.invalid_value", setting=setting, value=written, expected=ROLES_FORM)
+    for role in raw:
+        if role not in ROLE_NAMES:
+            raise ConfigError("config.unknown_role", setting=setting, role=role, allowed=", ".join(ROLE_NAMES))
+    return frozenset(PeerRole(r) for r in raw)
+
+
+def legacy_roles(name: str, worklist_peer: str) -> frozenset[PeerRole]:
+    """Roles of a peer written without ``roles``: the one named by ``worklist.peer`` is the worklist SCP only,
+    every other peer a storage destination (the rule of configurations from before roles existed)."""
+    return frozenset({PeerRole.WORKLIST}) if name == worklist_peer else frozenset({PeerRole.STORAGE})
+
+
+@dataclass(frozen=True)
+class _PeerSpec:
+    """A peer as written, before its roles are settled (``roles`` None: not written -> :func:`legacy_roles`)."""
+
+    address: str
+    setting: str
+    tls: bool
+    roles: frozenset[PeerRole] | None
+
+
+def _peers(table: Mapping[str, Any], env: Mapping[str, str], worklist_peer: str) -> dict[str, Peer]:
+    specs: dict[str, _PeerSpec] = {}
     for name, spec in table.items():
         setting = f"peers.{name}"
         if isinstance(spec, str):
-            peers[name] = Peer.parse(spec, setting=setting, name=name)
+            specs[name] = _PeerSpec(spec, setting, tls=False, roles=None)
         elif isinstance(spec, Mapping):
-            unknown = set(spec) - {"address", "tls", "enabled"}
+            unknown = set(spec) - {"address", "tls", "enabled", "roles"}
             if unknown:
                 raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
                                   source=_FILE)
             if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
                 continue
             tls = _coerce(spec.get("tls", False), bool, f"{setting}.tls")
-            peers[name] = Peer.parse(str(spec.get("address", "")), setting=f"{setting}.address", name=name,
-                                     tls=tls)
+            roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
+            specs[name] = _PeerSpec(str(spec.get("address", "")), f"{setting}.address", tls=tls, roles=roles)
         else:
             raise ConfigError("config.invalid_value", setting=setting, value=spec, expected="AET@host:port")
     for key, value in env.items():
         if key.startswith(f"{ENV_PREFIX}PEERS_"):
             name = key[len(ENV_PREFIX) + 6:].lower()
             if name:
-                peers[name] = Peer.parse(value, setting=f"peers.{name}", name=name)
-    return peers
+                # the variable gives the address; TLS and roles of the file's peer of that name stay
+                written = specs.get(name)
+                specs[name] = _PeerSpec(value, f"peers.{name}", tls=written.tls if written else False,
+                                        roles=written.roles if written else None)
+    return {name: Peer.parse(s.address, setting=s.setting, name=name, tls=s.tls,
+                             roles=legacy_roles(name, worklist_peer) if s.roles is None else s.roles)
+            for name, s in specs.items()}
 
 
 def default_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -447,7 +517,9 @@ def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None =
     sections = {
         name: _build_section(name, cls, _table(data, name), env) for name, cls in SECTIONS.items()
     }
-    return Config(**sections, peers=_peers(_table(data, "peers"), env))
+    config = Config(**sections, peers=_peers(_table(data, "peers"), env, sections["worklist"].peer))
+    config.worklist_source()  # refuses contradictory worklist roles now, not at the first query
+    return config
 
 
 def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -477,7 +549,8 @@ def as_toml_dict(config: Config) -> dict[str, Any]:
     for name in SECTIONS:
         section = getattr(config, name)
         out[name] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
-    out["peers"] = {name: {"address": str(p), "tls": p.tls} for name, p in config.peers.items()}
+    out["peers"] = {name: {"address": str(p), "tls": p.tls, "roles": [r.value for r in sorted_roles(p.roles)]}
+                    for name, p in config.peers.items()}
     return out
 
 

@@ -24,8 +24,9 @@ from smartbox_next.app.loopback import start_loopback
 from smartbox_next.app.objects import Exported, export_objects
 from smartbox_next.app.station import continue_exam, open_outbox
 from smartbox_next.config import Config, with_overrides
-from smartbox_next.delivery.workers import SenderService, destinations
-from smartbox_next.dicom.peer import Peer
+from smartbox_next.delivery.destination import destination_names, destinations
+from smartbox_next.delivery.workers import SenderService
+from smartbox_next.dicom.peer import Peer, PeerRole
 from smartbox_next.iod.validate import Report, validate_file
 from smartbox_next.spool.outbox import JobState
 from smartbox_next.worklist.mapping import to_exam
@@ -64,7 +65,8 @@ def demo_config(config: Config, work: Path, pacs: str, worklist: str) -> Config:
     config = with_overrides(config, "station", data_dir=str(work / "station"))
     config = with_overrides(config, "worklist", peer="demo-mwl")
     config = with_overrides(config, "outbox", folder="", min_free_mb=50)
-    peers = {"demo-pacs": Peer.parse(pacs, name="demo-pacs"), "demo-mwl": Peer.parse(worklist, name="demo-mwl")}
+    peers = {"demo-pacs": Peer.parse(pacs, name="demo-pacs", roles=frozenset({PeerRole.STORAGE})),
+             "demo-mwl": Peer.parse(worklist, name="demo-mwl", roles=frozenset({PeerRole.WORKLIST}))}
     return replace(config, peers=MappingProxyType(peers))
 
 
@@ -96,7 +98,7 @@ def run_demo(config: Config, work: Path, on_step: Step) -> DemoResult:
                                 "accession": exam.study.accession_number})
         outbox = open_outbox(config)
         try:
-            dests = [d.name for d in destinations(config)]
+            dests = destination_names(config)
             video = make_demo_video(work / "capture.mp4")
             exported = [*export_objects(config, outbox, exam, sample_path(), dests, "vl-endoscopic"),
                         *export_objects(config, outbox, exam, video, dests, "video-endoscopic")]

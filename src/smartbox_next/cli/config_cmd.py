@@ -1,13 +1,19 @@
-"""``smartbox config show``: the effective configuration."""
+"""``smartbox config show``: the effective configuration (TOML-like text, peers with their roles, or JSON)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import click
 
 from smartbox_next.cli._app import AppState, cli, pass_state, reporting
 from smartbox_next.config import as_toml_dict
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare when it may be, else quoted."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name, ensure_ascii=False)
 
 
 @cli.group("config")
@@ -27,6 +33,13 @@ def show(state: AppState, as_json: bool) -> None:
         return
     for section, values in data.items():
         click.echo(f"[{section}]")
+        tables = {key: value for key, value in values.items() if isinstance(value, dict)}
         for key, value in values.items():
-            click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+            if key not in tables:
+                click.echo(f"{key} = {json.dumps(value, ensure_ascii=False)}")
         click.echo("")
+        for key, table in tables.items():  # a peer: address, tls, roles
+            click.echo(f"[{section}.{_key(key)}]")
+            for name, value in table.items():
+                click.echo(f"{name} = {json.dumps(value, ensure_ascii=False)}")
+            click.echo("")

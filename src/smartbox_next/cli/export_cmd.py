@@ -12,7 +12,7 @@ from smartbox_next.app.objects import export_objects
 from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
 from smartbox_next.cli.create_cmd import SOP_CHOICES, exam_from_options, identity_options
-from smartbox_next.delivery.workers import destinations
+from smartbox_next.delivery.destination import destination_names
 
 
 @cli.command("export")
@@ -27,7 +27,7 @@ def export(state: AppState, /, inputs: tuple[Path, ...], sop: str | None, as_jso
     with reporting(state):
         exam = exam_from_options(state, **identity)
         outbox = open_outbox(config)
-    names = [d.name for d in destinations(config)]
+    names = destination_names(config)
 
     def produce(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
         for item in export_objects(config, outbox, exam, path, names, sop):

@@ -1,12 +1,18 @@
-"""``smartbox queue list|show|retry|cancel|purge``: what waits, what failed and why, in the operator's language."""
+"""``smartbox queue list|show|retry|cancel|purge``: what waits, what failed and why, in the operator's language.
+
+Nothing empties the queue by accident: ``retry`` and ``cancel`` act on the jobs named (job numbers and/or
+``--to``) or, only when asked, on ``--all``; ``purge`` deletes only captures every destination has, unless
+``--force --confirm N`` names the number of undelivered captures it would delete.
+"""
 
 from __future__ import annotations
 
 import click
 
 from smartbox_next.app.station import open_outbox
-from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
-from smartbox_next.errors import OutboxError
+from smartbox_next.cli._app import AppState, HandledError, cli, emit_json, pass_state, reporting, show_error
+from smartbox_next.errors import OutboxError, SmartboxError
+from smartbox_next.messages import say
 from smartbox_next.spool.outbox import PENDING, JobState, Outbox
 
 _STATES = [s.value for s in JobState]
@@ -15,6 +21,20 @@ _STATES = [s.value for s in JobState]
 def _outbox(state: AppState) -> Outbox:
     with reporting(state):
         return open_outbox(state.config)
+
+
+def _usage_error(state: AppState, exc: SmartboxError) -> HandledError:
+    """Show a usage error in the operator's language, with what to do (exit code 2)."""
+    show_error(exc, state.lang)
+    return HandledError(2)
+
+
+def _check_selection(state: AppState, command: str, job_ids: tuple[int, ...], destination: str | None,
+                     everything: bool) -> None:
+    if everything and (job_ids or destination):
+        raise _usage_error(state, SmartboxError("queue.all_and_selection"))
+    if not (everything or job_ids or destination):
+        raise _usage_error(state, SmartboxError("queue.no_selection", command=command))
 
 
 @cli.group("queue")
@@ -30,7 +50,7 @@ def queue_group() -> None:
 def list_jobs(state: AppState, states: tuple[str, ...], destination: str | None, as_json: bool) -> None:
     """Jobs with state and error, plus pending count and MB per destination."""
     outbox = _outbox(state)
-    de = state.lang == "de"
+    lang = state.lang
     for s in outbox.stats():
         if destination and s.destination != destination:
             continue
@@ -39,17 +59,18 @@ def list_jobs(state: AppState, states: tuple[str, ...], destination: str | None,
         if as_json:
             emit_json({"summary": row})
         else:
-            label = "wartend" if de else "pending"
-            click.echo(f"{s.destination}: {s.pending} {label} ({row['pending_mb']} MB), "
-                       f"{s.sent} {'gesendet' if de else 'sent'}, {s.failed} {'fehlgeschlagen' if de else 'failed'}")
+            click.echo(say("queue.summary", lang, {"destination": s.destination, "pending": s.pending,
+                                                   "mb": row["pending_mb"], "sent": s.sent, "failed": s.failed}))
     for job in outbox.jobs(destination, [JobState(x) for x in states]):
         if as_json:
             emit_json(job.as_json())
             continue
         err = job.error()
-        reason = f"  {err.text(state.lang)}" if err and job.state not in (JobState.SENT,) else ""
-        click.echo(f"#{job.id:<6} {job.destination:<12} {job.state.value:<10} {job.attempts:>3}× "
-                   f"{job.size / 1e6:8.1f} MB  {job.path.name}{reason}")
+        reason = f"  {err.text(lang)}" if err and job.state not in (JobState.SENT,) else ""
+        click.echo(say("queue.job", lang, {"job": job.id, "destination": job.destination,
+                                           "state": say(f"queue.state_{job.state.value}", lang),
+                                           "attempts": job.attempts, "mb": job.size / 1e6, "file": job.path.name,
+                                           "reason": reason}))
 
 
 @queue_group.command("show")
@@ -70,34 +91,55 @@ def show(state: AppState, job_id: int) -> None:
 
 @queue_group.command("retry")
 @click.argument("job_ids", nargs=-1, type=int)
-@click.option("--to", "destination", default=None, help="All failed/waiting jobs of this destination.")
+@click.option("--to", "destination", default=None, help="The failed/waiting/cancelled jobs of this destination.")
+@click.option("--all", "everything", is_flag=True, help="Every failed, waiting or cancelled job.")
 @pass_state
-def retry(state: AppState, job_ids: tuple[int, ...], destination: str | None) -> None:
-    """Queue failed (or waiting) jobs again, now."""
-    n = _outbox(state).retry(job_ids, destination)
-    click.echo(f"{n} {'Aufträge erneut eingereiht' if state.lang == 'de' else 'jobs queued again'}")
+def retry(state: AppState, job_ids: tuple[int, ...], destination: str | None, everything: bool) -> None:
+    """Queue failed (or waiting, or cancelled) jobs again, now: JOB_IDS, --to DESTINATION, or --all."""
+    _check_selection(state, "retry", job_ids, destination, everything)
+    outbox = _outbox(state)
+    with reporting(state):
+        n = outbox.retry(job_ids, destination, everything=everything)
+    click.echo(say("queue.retried", state.lang, {"count": n}))
 
 
 @queue_group.command("cancel")
 @click.argument("job_ids", nargs=-1, type=int)
-@click.option("--to", "destination", default=None)
+@click.option("--to", "destination", default=None, help="The unsent jobs of this destination.")
+@click.option("--all", "everything", is_flag=True, help="Every job not sent yet.")
 @pass_state
-def cancel(state: AppState, job_ids: tuple[int, ...], destination: str | None) -> None:
-    """Cancel jobs that have not been sent (the spool file stays until purge)."""
-    n = _outbox(state).cancel(job_ids, destination)
-    click.echo(f"{n} {'Aufträge abgebrochen' if state.lang == 'de' else 'jobs cancelled'}")
+def cancel(state: AppState, job_ids: tuple[int, ...], destination: str | None, everything: bool) -> None:
+    """Cancel jobs that have not been sent: JOB_IDS, --to DESTINATION, or --all (the spool file stays)."""
+    _check_selection(state, "cancel", job_ids, destination, everything)
+    outbox = _outbox(state)
+    with reporting(state):
+        n = outbox.cancel(job_ids, destination, everything=everything)
+    click.echo(say("queue.cancelled", state.lang, {"count": n}))
 
 
 @queue_group.command("purge")
 @click.option("--older-than-days", type=float, default=None, help="Default: outbox.retention_days.")
+@click.option("--force", is_flag=True,
+              help="Also delete captures that have not reached every destination (needs --confirm).")
+@click.option("--confirm", "confirm", type=int, default=None,
+              help="With --force: the number of such captures, as the command reports it.")
 @pass_state
-def purge(state: AppState, older_than_days: float | None) -> None:
+def purge(state: AppState, older_than_days: float | None, force: bool, confirm: int | None) -> None:
     """Remove finished jobs and delete spool files that every destination has."""
+    if confirm is not None and not force:
+        raise _usage_error(state, SmartboxError("queue.confirm_without_force"))
     days = state.config.outbox.retention_days if older_than_days is None else older_than_days
     outbox = _outbox(state)
-    freed = outbox.purge(days * 86400)
-    for path in freed:
+    with reporting(state):
+        if force and confirm is None:
+            raise OutboxError("outbox.purge_unconfirmed", count=outbox.count_undelivered(days * 86400))
+        purged = outbox.purge(days * 86400, undelivered=confirm if force else None)
+    for path in purged.paths:
         path.unlink(missing_ok=True)
     pending = sum(1 for _ in outbox.jobs(states=PENDING))
-    click.echo(f"{len(freed)} {'Dateien entfernt' if state.lang == 'de' else 'files removed'}, "
-               f"{pending} {'wartend' if state.lang == 'de' else 'pending'}")
+    click.echo(say("queue.purged", state.lang, {"removed": len(purged.paths), "pending": pending}))
+    if purged.undelivered:
+        click.echo(say("queue.purge_forced", state.lang, {"forced": len(purged.undelivered)}))
+    kept = outbox.count_undelivered(0)
+    if kept:
+        click.echo(say("queue.purge_kept", state.lang, {"kept": kept}))

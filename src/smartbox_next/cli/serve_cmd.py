@@ -11,7 +11,8 @@ import click
 
 from smartbox_next.app.station import open_outbox, reconcile_station
 from smartbox_next.cli._app import AppState, cli, pass_state, reporting
-from smartbox_next.delivery.workers import SenderService, destinations
+from smartbox_next.delivery.destination import destinations
+from smartbox_next.delivery.workers import SenderService
 from smartbox_next.messages import say
 from smartbox_next.spool.outbox import Job
 

@@ -12,8 +12,18 @@ from typing import Any
 
 from smartbox_next.config import CONFIG_ENV, ENV_PREFIX, SECTIONS
 from smartbox_next.conformance.doc import Document, to_markdown
+from smartbox_next.dicom.peer import PeerRole
 from smartbox_next.messages import CATALOGUE
 from smartbox_next.spool.outbox import JobState
+
+_ROLES = {
+    PeerRole.STORAGE: ("Storage SCP (PACS, archive): receives C-STORE",
+                       "a sending destination: every capture is queued for it"),
+    PeerRole.WORKLIST: ("Modality Worklist SCP (RIS): answers C-FIND", "the worklist query (`worklist.peer`)"),
+    PeerRole.MPPS: ("Modality Performed Procedure Step SCP: N-CREATE/N-SET", "exam progress (next stage)"),
+    PeerRole.COMMITMENT: ("Storage Commitment SCP: N-ACTION, N-EVENT-REPORT",
+                          "confirming that stored objects are safe (next stage)"),
+}
 
 
 def default_text(value: Any) -> str:
@@ -56,11 +66,34 @@ def configuration_md() -> str:
                 if s.startswith(section + ".")]
         doc.table(["Setting", "Type", "Default", "Meaning", "Environment"], rows)
     doc.h(1, "[peers]")
-    doc.p("Destinations and the worklist SCP, by name: `name = \"AET@host:port\"`, or a table "
-          "`[peers.name]` with `address = \"AET@host:port\"`, `tls = true|false` (default false) and "
-          "`enabled = true|false` (default true). Environment: `SMARTBOX_PEERS_<NAME>=AET@host:port`. "
-          "Every enabled peer except the one named in `worklist.peer` is a sending destination. Default: none.")
-    doc.code('[peers]\npacs = "PACS@10.1.2.3:104"\n\n[peers.archive]\naddress = "ARCH@10.1.2.4:2762"\ntls = true')
+    doc.p("The DICOM peers, by name: `name = \"AET@host:port\"`, or a table `[peers.name]` with "
+          "`address = \"AET@host:port\"`, `tls = true|false` (default false), `enabled = true|false` (default true) "
+          "and `roles = [...]` (what the peer is for, see below). Environment: `SMARTBOX_PEERS_<NAME>=AET@host:port` "
+          "adds a peer, or replaces the address of the file's peer of that name (its `tls` and `roles` stay). "
+          "Default: none.")
+    doc.table(["Role", "The peer", "Used for"], [[f"`{role.value}`", *_ROLES[role]] for role in PeerRole])
+    doc.p("A peer may have several roles (`roles = [\"storage\", \"commitment\"]`); `roles = []` keeps a peer for "
+          "commands that name it (`smartbox send --to NAME`, `smartbox echo NAME`) without any automatic use. "
+          "Only peers with role `storage` are sending destinations of the outbox. `worklist.peer` names the "
+          "worklist SCP; it may stay empty when exactly one peer has role `worklist` (then that one is asked).")
+    doc.code('[worklist]\npeer = ""            # the one peer with role worklist\n\n'
+             '[peers.pacs]\naddress = "PACS@10.1.2.3:104"\nroles = ["storage", "commitment"]\n\n'
+             '[peers.ris]\naddress = "RIS@10.1.2.9:104"\nroles = ["worklist", "mpps"]\n\n'
+             '[peers.archive]\naddress = "ARCH@10.1.2.4:2762"\ntls = true\nroles = ["storage"]')
+    doc.h(2, "Configurations without roles")
+    doc.p("A peer written without `roles` — the string form `pacs = \"AET@host:port\"`, a table without `roles`, "
+          "or a `SMARTBOX_PEERS_<NAME>` variable for a peer the file does not have — gets the rule of "
+          "configurations from before roles existed: the peer named by `worklist.peer` has role `worklist` only, "
+          "every other peer role `storage`. Such files keep working unchanged; `smartbox config show` prints the "
+          "roles each peer got. To migrate, write each peer as a table with its `roles`. Before:")
+    doc.code('[worklist]\npeer = "ris"\n\n[peers]\npacs = "PACS@10.1.2.3:104"\nris = "RIS@10.1.2.9:104"')
+    doc.p("After (the same roles, now written; `worklist.peer` may then stay empty, `ris` being the only peer "
+          "with role `worklist`):")
+    doc.code('[worklist]\npeer = "ris"\n\n[peers.pacs]\naddress = "PACS@10.1.2.3:104"\nroles = ["storage"]\n\n'
+             '[peers.ris]\naddress = "RIS@10.1.2.9:104"\nroles = ["worklist"]')
+    doc.p("Refused with a message naming the setting: an unknown role (`config.unknown_role`); `worklist.peer` "
+          "naming a peer whose `roles` lack `worklist` (`config.worklist_peer_role`); `worklist.peer` empty while "
+          "several peers have role `worklist` (`config.worklist_ambiguous`).")
     return to_markdown(doc)
 
 
@@ -78,6 +111,13 @@ def operations_md() -> str:
         "objects in flight are finished, the rest stays queued.",
         "`smartbox queue` shows what is pending per destination; every failed job carries its message key and "
         "parameters, shown in the operator's language.",
+        "`smartbox queue retry` / `smartbox queue cancel` act on the jobs named: job numbers, `--to DESTINATION`, "
+        "or `--all` — without any of them they refuse (exit code 2), and an unknown job number is an error that "
+        "changes nothing.",
+        "`smartbox queue purge [--older-than-days N]` deletes the spool files every destination has (default age: "
+        "`outbox.retention_days`). A capture some destination does not have — a job queued, sending, waiting, "
+        "failed or cancelled — is kept, whatever its age; `--force --confirm N` deletes those too, N being their "
+        "number as the command reports it (a different number deletes nothing).",
         "`smartbox echo PEER` checks that a PACS answers (C-ECHO) and how fast.",
         "Outbox job states: " + ", ".join(f"`{s.value}`" for s in JobState) + ". Retryable failures wait in "
         "`retry_wait` and are retried automatically (exponential back-off, see `[retry]` in configuration.md); "

@@ -14,8 +14,9 @@ from pynetdicom import _globals
 from smartbox_next.config import Config
 from smartbox_next.conformance import tables
 from smartbox_next.conformance.doc import Document, t
-from smartbox_next.delivery.workers import destinations
+from smartbox_next.delivery.destination import destination_names
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.peer import sorted_roles
 from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from smartbox_next.messages import render_hint
 
@@ -42,8 +43,10 @@ def _configuration(doc: Document, config: Config, lang: str) -> None:
             ["`network.dimse_timeout`", f"{n.dimse_timeout:g} s"],
             ["`network.network_timeout`", f"{n.network_timeout:g} s"],
             ["`network.max_pdu`", str(n.max_pdu)],
-            ["`worklist.peer`", config.worklist.peer or "—"]]
-    rows += [[f"`peers.{name}`", f"{p}{' (TLS)' if p.tls else ''}"] for name, p in sorted(config.peers.items())]
+            ["`worklist.peer`", config.worklist_source() or "—"]]
+    rows += [[f"`peers.{name}`", f"{p}{' (TLS)' if p.tls else ''}; {t(lang, 'roles', 'Rollen')}: "
+                                 f"{', '.join(sorted_roles(p.roles)) or t(lang, 'none', 'keine')}"]
+             for name, p in sorted(config.peers.items())]
     if not config.peers:
         rows.append(["`peers.*`", t(lang, "none configured", "keine konfiguriert")])
     doc.table([t(lang, "Setting", "Einstellung"), t(lang, "Value", "Wert")], rows)
@@ -53,7 +56,7 @@ def _network(doc: Document, config: Config, lang: str) -> None:
     """PS3.2 N.7: Table N.7-1, association policies, presentation contexts, status behaviour."""
     doc.h(1, t(lang, "7 Network and Media Communication Details", "7 Netzwerk- und Datenträgerkommunikation"))
     n = config.network
-    dests = len(destinations(config))
+    dests = len(destination_names(config))
     doc.table([t(lang, "Parameter", "Parameter"), t(lang, "Value", "Wert")], [
         ["Application Context Name", str(_globals.APPLICATION_CONTEXT_NAME)],
         ["Implementation Class UID", IMPLEMENTATION_CLASS_UID],

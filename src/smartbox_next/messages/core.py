@@ -29,6 +29,26 @@ MESSAGES: dict[str, Message] = {
         hint_en="Add it under [peers] in the configuration or write it as AET@host:port.",
         hint_de="Bitte unter [peers] in der Konfiguration eintragen oder als AET@host:port angeben.",
     ),
+    "config.unknown_role": Message(
+        en="Setting '{setting}' names the unknown role '{role}'; known roles: {allowed}.",
+        de="Die Einstellung '{setting}' nennt die unbekannte Rolle '{role}'; bekannte Rollen: {allowed}.",
+        hint_en="Correct '{setting}' in the configuration file: every role is one of {allowed}.",
+        hint_de="Bitte '{setting}' in der Konfigurationsdatei korrigieren: Jede Rolle ist eine von {allowed}.",
+    ),
+    "config.worklist_peer_role": Message(
+        en="worklist.peer names the peer '{peer}', but its roles ({roles}) do not include worklist.",
+        de="worklist.peer nennt die Gegenstelle '{peer}', deren Rollen ({roles}) aber worklist nicht enthalten.",
+        hint_en="Add \"worklist\" to peers.{peer}.roles, or set worklist.peer to the worklist server.",
+        hint_de="Bitte \"worklist\" in peers.{peer}.roles ergänzen oder worklist.peer auf den Worklist-Server "
+        "setzen.",
+    ),
+    "config.worklist_ambiguous": Message(
+        en="Several peers have the role worklist ({peers}), and worklist.peer does not say which one to ask.",
+        de="Mehrere Gegenstellen haben die Rolle worklist ({peers}), und worklist.peer legt nicht fest, welche "
+        "gefragt wird.",
+        hint_en="Set worklist.peer to one of them, or remove the role worklist from the others.",
+        hint_de="Bitte worklist.peer auf eine von ihnen setzen oder den anderen die Rolle worklist entfernen.",
+    ),
     "uid.bad_root": Message(
         en="The UID root '{root}' is not valid: {reason}.",
         de="Der UID-Stamm '{root}' ist ungültig: {reason}.",

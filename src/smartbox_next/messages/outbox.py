@@ -35,6 +35,48 @@ MESSAGES: dict[str, Message] = {
         hint_en="Check that the share is mounted and writable; copying is retried automatically.",
         hint_de="Bitte prüfen, ob die Freigabe eingebunden und beschreibbar ist; das Kopieren wird automatisch wiederholt.",
     ),
+    "outbox.purge_unconfirmed": Message(
+        en="{count} captures have not reached every destination (a job still queued, sending, waiting, failed or "
+        "cancelled); --force deletes them only with --confirm {count}. Nothing was deleted.",
+        de="{count} Aufnahmen sind noch nicht bei jedem Ziel angekommen (ein Auftrag noch wartend, im Versand, in "
+        "Wiederholung, fehlgeschlagen oder abgebrochen); --force löscht sie nur zusammen mit --confirm {count}. Es "
+        "wurde nichts gelöscht.",
+        hint_en="Check them with 'smartbox queue list' first: deleted, they are lost for those destinations. To "
+        "delete them anyway, repeat with --force --confirm {count}.",
+        hint_de="Bitte zuerst mit 'smartbox queue list' prüfen: Gelöscht sind sie für diese Ziele verloren. Um sie "
+        "dennoch zu löschen, wiederholen Sie den Befehl mit --force --confirm {count}.",
+    ),
+    "outbox.purge_count_mismatch": Message(
+        en="--confirm {given} does not match: {count} captures have not reached every destination (a job still "
+        "queued, sending, waiting, failed or cancelled) and would be deleted. Nothing was deleted.",
+        de="--confirm {given} stimmt nicht: {count} Aufnahmen sind noch nicht bei jedem Ziel angekommen (ein Auftrag "
+        "noch wartend, im Versand, in Wiederholung, fehlgeschlagen oder abgebrochen) und würden gelöscht. Es wurde "
+        "nichts gelöscht.",
+        hint_en="Check them with 'smartbox queue list' first: deleted, they are lost for those destinations. To "
+        "delete them anyway, repeat with --force --confirm {count}.",
+        hint_de="Bitte zuerst mit 'smartbox queue list' prüfen: Gelöscht sind sie für diese Ziele verloren. Um sie "
+        "dennoch zu löschen, wiederholen Sie den Befehl mit --force --confirm {count}.",
+    ),
+    "queue.no_selection": Message(
+        en="Nothing selected: 'smartbox queue {command}' needs job numbers, --to DESTINATION or --all.",
+        de="Nichts ausgewählt: 'smartbox queue {command}' braucht Auftragsnummern, --to ZIEL oder --all.",
+        hint_en="Name the jobs (see 'smartbox queue list') or a destination; --all says that every job is meant.",
+        hint_de="Bitte die Aufträge (siehe 'smartbox queue list') oder ein Ziel angeben; --all wählt ausdrücklich "
+        "alle Aufträge.",
+    ),
+    "queue.all_and_selection": Message(
+        en="--all selects every job and cannot be combined with job numbers or --to.",
+        de="--all wählt alle Aufträge und lässt sich nicht mit Auftragsnummern oder --to verbinden.",
+        hint_en="Give either --all, or job numbers and/or --to.",
+        hint_de="Bitte entweder --all angeben oder Auftragsnummern und/oder --to.",
+    ),
+    "queue.confirm_without_force": Message(
+        en="--confirm only confirms --force.",
+        de="--confirm bestätigt nur --force.",
+        hint_en="Add --force to delete captures that have not reached every destination, or leave out --confirm.",
+        hint_de="Bitte --force ergänzen, um Aufnahmen zu löschen, die noch nicht bei jedem Ziel angekommen sind, "
+        "oder --confirm weglassen.",
+    ),
     "outbox.unknown_job": Message(
         en="There is no job {job}.",
         de="Es gibt keinen Auftrag {job}.",

@@ -44,4 +44,25 @@ TEXTS: dict[str, Text] = {
     "serve.job_sent": Text(en="{destination}: #{job} sent", de="{destination}: #{job} gesendet"),
     "serve.job_retry_wait": Text(en="{destination}: #{job} will be retried", de="{destination}: #{job} wird wiederholt"),
     "serve.job_failed": Text(en="{destination}: #{job} failed", de="{destination}: #{job} fehlgeschlagen"),
+    # smartbox queue
+    "queue.summary": Text(en="{destination}: {pending} pending ({mb} MB), {sent} sent, {failed} failed",
+                          de="{destination}: {pending} wartend ({mb} MB), {sent} gesendet, {failed} fehlgeschlagen"),
+    "queue.job": Text(en="#{job:<6} {destination:<12} {state:<10} {attempts:>3}× {mb:8.1f} MB  {file}{reason}",
+                      de="#{job:<6} {destination:<12} {state:<14} {attempts:>3}× {mb:8.1f} MB  {file}{reason}"),
+    # job states as listed (English: the value --state takes)
+    "queue.state_queued": Text(en="queued", de="eingereiht"),
+    "queue.state_sending": Text(en="sending", de="wird gesendet"),
+    "queue.state_sent": Text(en="sent", de="gesendet"),
+    "queue.state_retry_wait": Text(en="retry_wait", de="Wiederholung"),
+    "queue.state_failed": Text(en="failed", de="fehlgeschlagen"),
+    "queue.state_cancelled": Text(en="cancelled", de="abgebrochen"),
+    "queue.retried": Text(en="{count} jobs queued again", de="{count} Aufträge erneut eingereiht"),
+    "queue.cancelled": Text(en="{count} jobs cancelled", de="{count} Aufträge abgebrochen"),
+    "queue.purged": Text(en="{removed} files removed, {pending} pending", de="{removed} Dateien entfernt, {pending} wartend"),
+    "queue.purge_kept": Text(
+        en="{kept} captures have not reached every destination and were kept (see 'smartbox queue list').",
+        de="{kept} Aufnahmen sind noch nicht bei jedem Ziel angekommen und wurden behalten (siehe 'smartbox queue "
+           "list')."),
+    "queue.purge_forced": Text(en="{forced} of them had not reached every destination.",
+                               de="Davon waren {forced} noch nicht bei jedem Ziel angekommen."),
 }

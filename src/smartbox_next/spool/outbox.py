@@ -2,7 +2,8 @@
 
 States: ``queued`` → ``sending`` → ``sent``; a retryable failure → ``retry_wait`` with the persisted
 next attempt time; a permanent failure (or retries exhausted) → ``failed`` with the error key and its
-parameters, so the UI can show it in either language; ``cancelled`` by the operator. At start-up rows
+parameters, so the UI can show it in either language; ``cancelled`` by the operator (the capture is kept: a
+purge deletes only captures every destination has, unless forced with a confirmed count). At start-up rows
 left in ``sending`` (a crash) return to ``queued``. Knows nothing of DICOM objects: jobs hold paths,
 UIDs and destinations (DESIGN: dependency direction). A damaged database refuses to open — it is never
 silently replaced by an empty one.
@@ -113,6 +114,18 @@ class Job:
                 "next_attempt": self.next_attempt, "error_key": self.error_key,
                 "error_en": err.text("en") if err else None, "error_de": err.text("de") if err else None,
                 "warning": self.warning}
+
+
+@dataclass(frozen=True)
+class Purged:
+    """The spool files a purge released: those every destination has, and (forced only) those it had not."""
+
+    delivered: list[Path]
+    undelivered: list[Path]
+
+    @property
+    def paths(self) -> list[Path]:
+        return [*self.delivered, *self.undelivered]
 
 
 @dataclass(frozen=True)
@@ -253,43 +266,83 @@ class Outbox:
             conn.executemany("UPDATE jobs SET state='queued', updated=? WHERE id=? AND state='sending'",
                              [(self._clock(), i) for i in job_ids])
 
-    def retry(self, job_ids: Sequence[int] = (), destination: str | None = None) -> int:
-        """Operator: failed / retry_wait / cancelled jobs back to ``queued`` now, attempts reset."""
-        where, args = self._select(job_ids, destination)
+    def retry(self, job_ids: Sequence[int] = (), destination: str | None = None, *, everything: bool = False) -> int:
+        """Operator: failed / retry_wait / cancelled jobs back to ``queued`` now, attempts reset.
+
+        Selects ``job_ids`` (all of them must exist), the jobs of ``destination``, both (``AND``), or — only when
+        asked with ``everything`` — every job; selecting nothing is refused, never taken as "all".
+        """
         with self._tx() as conn:
+            where, args = self._select(conn, job_ids, destination, everything)
             cur = conn.execute(
                 f"UPDATE jobs SET state='queued', attempts=0, next_attempt=0, first_failure=NULL, updated=? WHERE"
                 f" state IN ('failed','retry_wait','cancelled') AND {where}", (self._clock(), *args))
             return cur.rowcount
 
-    def cancel(self, job_ids: Sequence[int] = (), destination: str | None = None) -> int:
-        where, args = self._select(job_ids, destination)
+    def cancel(self, job_ids: Sequence[int] = (), destination: str | None = None, *, everything: bool = False) -> int:
+        """Operator: jobs not sent yet (queued, retry_wait, failed) -> ``cancelled``; selection as :meth:`retry`.
+
+        The spool file stays: :meth:`purge` never deletes a capture with a cancelled job unless forced.
+        """
         with self._tx() as conn:
+            where, args = self._select(conn, job_ids, destination, everything)
             cur = conn.execute(f"UPDATE jobs SET state='cancelled', updated=? WHERE state IN "
                                f"('queued','retry_wait','failed') AND {where}", (self._clock(), *args))
             return cur.rowcount
 
     @staticmethod
-    def _select(job_ids: Sequence[int], destination: str | None) -> tuple[str, tuple[Any, ...]]:
+    def _select(conn: sqlite3.Connection, job_ids: Sequence[int], destination: str | None,
+                everything: bool) -> tuple[str, tuple[Any, ...]]:
+        if everything:
+            if job_ids or destination:
+                raise ValueError("everything=True selects every job; it takes no job ids or destination")
+            return "1=1", ()
+        if not job_ids and not destination:
+            raise ValueError("no job selected: pass job ids, a destination, or everything=True")
+        clauses: list[str] = []
+        args: list[Any] = []
         if job_ids:
-            return f"id IN ({','.join('?' * len(job_ids))})", tuple(job_ids)
+            marks = ",".join("?" * len(job_ids))
+            known = {r[0] for r in conn.execute(f"SELECT id FROM jobs WHERE id IN ({marks})", tuple(job_ids))}
+            unknown = [str(i) for i in dict.fromkeys(job_ids) if i not in known]
+            if unknown:
+                raise OutboxError("outbox.unknown_job", job=", ".join(unknown))
+            clauses.append(f"id IN ({marks})")
+            args.extend(job_ids)
         if destination:
-            return "destination=?", (destination,)
-        return "1=1", ()
+            clauses.append("destination=?")
+            args.append(destination)
+        return " AND ".join(clauses), tuple(args)
 
-    def purge(self, older_than: float) -> list[Path]:
-        """Delete finished rows (sent/cancelled) older than ``older_than`` seconds; return spool files now unused.
+    _CAPTURES = ("SELECT path, SUM(state != 'sent') AS open FROM jobs GROUP BY path HAVING MAX(updated) <= ?"
+                 " ORDER BY MIN(id)")
 
-        A file is returned only when no row of any destination still needs it (DESIGN principle 4).
+    def count_undelivered(self, older_than: float) -> int:
+        """Captures (spool files) some destination does not have yet — a job queued, sending, retry_wait, failed
+        or cancelled — whose last change is at least ``older_than`` seconds ago."""
+        cutoff = self._clock() - older_than
+        return sum(1 for row in self._conn().execute(self._CAPTURES, (cutoff,)) if row["open"])
+
+    def purge(self, older_than: float, *, undelivered: int | None = None) -> Purged:
+        """Forget captures whose jobs are all ``sent`` and unchanged for ``older_than`` seconds; return their spool
+        files (the caller deletes them).
+
+        A capture some destination does not have yet (see :meth:`count_undelivered`) is never purged — whatever
+        ``older_than`` — unless ``undelivered`` is given and equals the number of such captures the purge would
+        take (the operator's confirmation); a different number raises ``outbox.purge_count_mismatch`` and
+        nothing is deleted. DESIGN principle 4: nothing is lost by accident.
         """
         cutoff = self._clock() - older_than
         with self._tx() as conn:
-            candidates = [r["path"] for r in conn.execute(
-                "SELECT DISTINCT path FROM jobs WHERE state IN ('sent','cancelled') AND updated<=?", (cutoff,))]
-            conn.execute("DELETE FROM jobs WHERE state IN ('sent','cancelled') AND updated<=?", (cutoff,))
-            free = [Path(p) for p in candidates
-                    if conn.execute("SELECT 1 FROM jobs WHERE path=? LIMIT 1", (p,)).fetchone() is None]
-        return free
+            rows = conn.execute(self._CAPTURES, (cutoff,)).fetchall()
+            delivered = [r["path"] for r in rows if not r["open"]]
+            open_ = [r["path"] for r in rows if r["open"]]
+            if undelivered is not None and undelivered != len(open_):
+                raise OutboxError("outbox.purge_count_mismatch", count=len(open_), given=undelivered)
+            gone = delivered + (open_ if undelivered is not None else [])
+            conn.executemany("DELETE FROM jobs WHERE path=?", [(p,) for p in gone])
+        return Purged(delivered=[Path(p) for p in delivered],
+                      undelivered=[Path(p) for p in open_] if undelivered is not None else [])
 
     # ---------------------------------------------------------------- reading
 

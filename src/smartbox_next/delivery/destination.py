@@ -1,0 +1,143 @@
+"""Where outbox jobs go: the :class:`Destination` protocol and its implementations.
+
+A destination takes a claimed batch of jobs and reports one :class:`JobOutcome` per job it attempted, as it
+goes. The sending service (:mod:`smartbox_next.delivery.workers`) records each outcome in the outbox and
+returns every job without an outcome to the queue — so a destination may stop early (``stop`` set, e.g.
+SIGTERM) or fail unexpectedly without losing a job. Implementations:
+
+- :class:`DimseDestination`: a PACS peer with role ``storage``; the batch goes over one association
+  (``net.store.store_files``: streamed C-STORE, transfer-syntax fallback, video re-encoding when required).
+- :class:`FolderDestination`: an atomic copy into a folder (a file share), ``outbox.folder``.
+
+Next: DICOMweb STOW-RS. :func:`destinations` builds the configured ones: every peer with role ``storage``
+(``Config.storage_peers``) and the folder, if set and enabled.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from smartbox_next.atomic import write_with
+from smartbox_next.config import Config
+from smartbox_next.delivery.video import Reencoder
+from smartbox_next.dicom.peer import Peer
+from smartbox_next.errors import NetworkError, OutboxError, SmartboxError
+from smartbox_next.net.store import FileResult, store_files
+from smartbox_next.spool.outbox import Job
+
+FOLDER_DESTINATION = "folder"
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What became of one job at one destination: delivered (``error`` None, maybe with a warning) or failed."""
+
+    job: Job
+    error: SmartboxError | None = None
+    warning: str | None = None  # English text of a delivery warning, stored with the job
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Destination(Protocol):
+    """A place jobs are delivered to (see the module docstring for the contract)."""
+
+    @property
+    def name(self) -> str:
+        """The outbox destination name of its jobs."""
+        ...
+
+    def send(self, jobs: Sequence[Job], stop: threading.Event) -> Iterator[JobOutcome]:
+        """Deliver ``jobs`` (their files exist), yielding one outcome per attempted job, in any order.
+
+        Stops early once ``stop`` is set (the jobs not reported go back to the queue). A failure of one
+        object is an outcome, not an exception.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release what the destination holds (called once, by the worker that used it)."""
+        ...
+
+
+class DimseDestination:
+    """A Storage SCP: each batch over one association (PS3.4 Annex B; ``net.store.store_files``)."""
+
+    def __init__(self, config: Config, name: str, peer: Peer, transcoder: Reencoder) -> None:
+        self.config = config
+        self.name = name
+        self.peer = peer
+        self.transcoder = transcoder
+
+    def send(self, jobs: Sequence[Job], stop: threading.Event) -> Iterator[JobOutcome]:
+        if stop.is_set():
+            return
+        result = store_files(self.config, self.peer, [j.path for j in jobs], transcoder=self.transcoder)
+        for job, res in zip(jobs, result.results, strict=True):
+            yield self._outcome(job, res)
+
+    def _outcome(self, job: Job, res: FileResult) -> JobOutcome:
+        if res.ok:
+            return JobOutcome(job, warning=res.warning.text("en") if res.warning is not None else None)
+        return JobOutcome(job, error=res.error or NetworkError("net.timeout", peer=self.name, operation="C-STORE"))
+
+    def close(self) -> None:
+        """Nothing held: an association lives for one batch."""
+
+
+class FolderDestination:
+    """A folder (file share): each object copied atomically under its spool file name."""
+
+    def __init__(self, folder: Path, name: str = FOLDER_DESTINATION) -> None:
+        self.folder = folder
+        self.name = name
+
+    def send(self, jobs: Sequence[Job], stop: threading.Event) -> Iterator[JobOutcome]:
+        for job in jobs:
+            if stop.is_set():
+                return
+            yield self._copy(job)
+
+    def _copy(self, job: Job) -> JobOutcome:
+        target = self.folder / job.path.name
+        try:
+            with job.path.open("rb") as src:
+                write_with(lambda fh: shutil.copyfileobj(src, fh, 1024 * 1024), target)
+        except (OSError, SmartboxError) as exc:
+            detail = exc.text("en") if isinstance(exc, SmartboxError) else str(exc)
+            return JobOutcome(job, error=OutboxError("outbox.folder_failed", retryable=True, folder=str(self.folder),
+                                                     detail=detail))
+        return JobOutcome(job)
+
+    def close(self) -> None:
+        """Nothing held."""
+
+
+def _folder(config: Config) -> Path | None:
+    if config.outbox.folder and config.outbox.folder_enabled:
+        return Path(config.outbox.folder).expanduser()
+    return None
+
+
+def destination_names(config: Config) -> list[str]:
+    """The names of :func:`destinations` (what ``export`` queues for), without building them."""
+    names = list(config.storage_peers())
+    return [*names, FOLDER_DESTINATION] if _folder(config) is not None else names
+
+
+def destinations(config: Config) -> list[Destination]:
+    """Every enabled destination: the peers with role ``storage`` and the folder, if set and enabled."""
+    transcoder = Reencoder(config)
+    out: list[Destination] = [DimseDestination(config, name, peer, transcoder)
+                              for name, peer in config.storage_peers().items()]
+    folder = _folder(config)
+    if folder is not None:
+        out.append(FolderDestination(folder))
+    return out
