@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -190,10 +191,11 @@ def test_texts_have_both_languages_with_the_same_placeholders(key: str) -> None:
 
 @pytest.mark.parametrize("key", TEXT_KEYS)
 def test_texts_render_and_german_is_formal(key: str) -> None:
-    params = {name: f"<{name}>" for name in placeholders(TEXTS[key].en)}
+    numeric = {name for _, name, spec, _ in string.Formatter().parse(TEXTS[key].en) if name and spec}
+    params: dict[str, object] = {name: 7 if name in numeric else f"<{name}>" for name in placeholders(TEXTS[key].en)}
     for lang in ("en", "de"):
         out = say(key, lang, params)
-        assert "{" not in out and all(f"<{name}>" in out for name in params)
+        assert "{" not in out and all(f"<{name}>" in out for name in params if name not in numeric)
     assert not re.search(r"\b(du|dich|dir|dein\w*)\b", TEXTS[key].de.lower()), key
 
 
