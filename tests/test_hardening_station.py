@@ -52,7 +52,7 @@ def test_serve_never_removes_the_temporary_file_of_a_live_export(tmp_path: Path)
     spool.mkdir(parents=True)
     env = station_env(data, {"pacs": "PACS@127.0.0.1:9"})
     writer = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from smartbox_next.atomic import atomic_file\n"
+        [sys.executable, "-c", "import sys; from pathlib import Path; from smartbox_next.atomic import atomic_file\n"
          f"with atomic_file(Path({str(spool / 'x.dcm')!r})) as fh:\n"
          "    fh.write(b'half'); fh.flush(); print('writing', flush=True); sys.stdin.readline(); fh.write(b'done')\n"
          "print('written', flush=True)"],
@@ -130,7 +130,8 @@ def test_a_lost_database_is_refused_not_taken_for_a_first_start(tmp_path: Path) 
             db.unlink()
         else:
             db.write_bytes(b"")
-        for command in (["serve", "--until-idle"], ["queue", "list"], ["export", str(jpegs(tmp_path / lost / "more", 1)[0]), "--patient-id", "P1"]):
+        more = str(jpegs(tmp_path / lost / "more", 1)[0])
+        for command in (["serve", "--until-idle"], ["queue", "list"], ["export", more, "--patient-id", "P1"]):
             result = run_smartbox(*command, env=env)
             assert result.returncode == 1, (command, result.stdout, result.stderr)
             assert "queue rebuild" in result.stderr and "2" in result.stderr, result.stderr
