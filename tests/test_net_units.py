@@ -14,9 +14,10 @@ from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import AssociationRejectedError, StoreError
 from smartbox_next.messages import CATALOGUE, placeholders
+from smartbox_next.net.adapter import store_command
 from smartbox_next.net.contexts import pairs_for, plan_associations
 from smartbox_next.net.fallback import conversions, prepare
-from smartbox_next.net.store import Outcome, classify_status, store_command
+from smartbox_next.net.store import Outcome, classify_status
 
 PEER = Peer.parse("PACS@127.0.0.1:104")
 EXPLICIT, IMPLICIT, JPEG = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.50"
