@@ -207,7 +207,7 @@ _ABORT_PROVIDER = 2  # A-P-ABORT is issued by the UL service provider (PS3.8 §7
 class _Watch:
     """Event handlers of one association attempt; they run in pynetdicom's DUL thread."""
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, lock: wire.WriteLock) -> None:
         self.attempt = Attempt()
         self.lock = lock
         self.problem: PynetdicomContractError | None = None
@@ -244,7 +244,7 @@ def _quick_ack_handler(event: evt.Event) -> None:
         wire.quick_ack(asock.socket)
 
 
-def _guard_writes(asock: AssociationSocket, lock: threading.Lock) -> None:
+def _guard_writes(asock: AssociationSocket, lock: wire.WriteLock) -> None:
     """Make the DUL's writes take ``lock``; its close waits for a PDU in flight (after waking a blocked one)."""
     send, close = asock.send, asock.close
 
@@ -465,7 +465,7 @@ def associate(settings: LinkSettings, peer: Peer, contexts: Sequence[Context], *
         raise ValueError("at most 128 presentation contexts per association (PS3.8 9.3.2.2)")
     apply_privacy()
     ae = _make_ae(settings)
-    watch = _Watch(threading.Lock())
+    watch = _Watch(wire.new_write_lock())
     handlers: list[Any] = [(evt.EVT_CONN_OPEN, watch.on_conn_open), (evt.EVT_ACSE_RECV, watch.on_acse_recv)]
     if ack_every_pdu:
         handlers += [(evt.EVT_PDU_SENT, _quick_ack_handler), (evt.EVT_PDU_RECV, _quick_ack_handler)]

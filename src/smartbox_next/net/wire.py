@@ -7,8 +7,8 @@
 * :class:`PduSocket` writes whole P-DATA-TF PDUs (PS3.8 §9.3.5) under the association's **write lock** — the
   same lock the adapter makes pynetdicom's DUL thread take for its own writes (A-ASSOCIATE, A-RELEASE,
   A-ABORT, queued P-DATA; :mod:`smartbox_next.net.adapter`). So bytes of two PDUs never interleave on the wire,
-  and the lock is held for one write of whole PDUs, never for a whole object: a DUL write waits at most for
-  the PDUs in flight.
+  and the lock is held for one write of whole PDUs, never for a whole object. It is a :class:`HandoffLock`:
+  released, it goes to the thread waiting longest, so a DUL write waits at most for the PDU in flight.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ import os
 import socket
 import struct
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from types import TracebackType
+from typing import Protocol
 
 TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only; None elsewhere (no equivalent)
 IOV_MAX = 1000  # iovec entries per sendmsg (Linux allows 1024)
@@ -47,6 +50,55 @@ def set_send_timeout(sock: socket.socket, seconds: float) -> None:
 Buffer = bytes | memoryview
 
 
+class WriteLock(Protocol):
+    """The association's write lock (a ``threading.Lock``; tests substitute one that records contention)."""
+
+    def __enter__(self) -> object: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None, /) -> None: ...
+
+
+class HandoffLock:
+    """A lock handed to the longest waiter on release (FIFO), so a thread that writes PDU after PDU cannot
+    starve another writer: a plain ``threading.Lock`` lets the releasing thread take it straight back, and the
+    DUL's A-ABORT could wait for the rest of a 4 GB object.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def __enter__(self) -> HandoffLock:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return self
+            gate = threading.Lock()
+            gate.acquire()
+            self._waiters.append(gate)
+        gate.acquire()  # released by __exit__ of the holder: the lock is ours, still marked held
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None, /) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # hand over; no one can barge in between
+            else:
+                self._held = False
+
+
+def new_write_lock() -> WriteLock:
+    """A fresh write lock for one association."""
+    return HandoffLock()
+
+
 class PduSocket:
     """A plain TCP association socket written one run of whole PDUs at a time under the write lock.
 
@@ -54,7 +106,7 @@ class PduSocket:
     ``OSError`` when the connection broke. The caller maps them (outside the lock).
     """
 
-    def __init__(self, sock: socket.socket, lock: threading.Lock) -> None:
+    def __init__(self, sock: socket.socket, lock: WriteLock) -> None:
         self.sock = sock
         self.lock = lock
 
