@@ -10,7 +10,8 @@ memory (PEERS.md: 130-410 MB). Here the sender owns the flow:
   back-pressure: when the peer is slow the send waits, so memory stays flat (one buffer, ``BLOCK`` bytes)
   whatever the object size. Every write holds the association's write lock (:class:`~.wire.PduSocket`), which
   pynetdicom's DUL thread takes too for its own writes (A-RELEASE, A-ABORT), so PDUs never interleave; the
-  lock is held for one write of at most ``PDUS_PER_WRITE`` whole PDUs, never for a whole object.
+  lock is held for one PDU, or for as few whole PDUs as make ``LOCKED_WRITE`` bytes when they are small (one
+  ``sendmsg`` per 16 KiB PDU costs ~60 % more sender CPU than per 64 KiB; measured), never for a whole object.
 - **TLS**: an ``SSLSocket`` must not be written by two threads, so PDUs go through the DUL queue, but at most
   ``QUEUE_DEPTH`` at a time (bounded, waiting for the DUL to drain).
 
@@ -41,7 +42,7 @@ UNLIMITED_PDV = 1024 * 1024  # our largest PDV: when the peer announces Maximum 
 QUEUE_DEPTH = 4  # TLS path: at most this many PDUs waiting in the DUL queue
 _HDR = struct.Struct(">BBIIBB")  # PDU type, reserved, PDU length, PDV item length, context ID, control header
 _CMD_LAST, _CMD_MORE, _DATA_LAST, _DATA_MORE = 0x03, 0x01, 0x02, 0x00
-PDUS_PER_WRITE = 1  # whole PDUs per locked write on the sendmsg path
+LOCKED_WRITE = 64 * 1024  # sendmsg path: whole PDUs per locked write, until they reach this many bytes
 SENDFILE_MIN_PDV = 64 * 1024  # kernel copy (sendfile) pays off from this PDV size; below, batched sendmsg wins
 
 ByteCallback = Callable[[int], None]
@@ -91,11 +92,14 @@ class _Sink:
             raise session.broken("C-STORE", exc) from None
 
     def write(self, parts: list[Buffer]) -> None:
-        """Send ``parts`` (header, data, header, data, …), ``PDUS_PER_WRITE`` PDUs per locked write."""
+        """Send ``parts`` (header, data, header, data, …): whole PDUs, about ``LOCKED_WRITE`` bytes per locked write."""
         if self.sock is not None:
-            step = 2 * PDUS_PER_WRITE
-            for i in range(0, len(parts), step):
-                self._send(self.sock, parts[i: i + step])
+            start, size = 0, 0
+            for i in range(0, len(parts), 2):
+                size += len(parts[i]) + len(parts[i + 1])
+                if size >= LOCKED_WRITE or i + 2 == len(parts):
+                    self._send(self.sock, parts[start: i + 2])
+                    start, size = i + 2, 0
         else:
             self._queue(parts)
         self.session.link.touch()
