@@ -398,8 +398,9 @@ class Association:
                 continue
             if rsp is None:  # pynetdicom's end-of-association marker (aborted, connection closed)
                 return NoResponse.ENDED
-            # a peer's message of any kind may arrive; only a response to our request counts
-            if getattr(rsp, "MessageIDBeingRespondedTo", None) != message_id:
+            # a peer's message of any kind may arrive (every DIMSE primitive has the field, None in requests);
+            # only a response to our request counts
+            if rsp.MessageIDBeingRespondedTo != message_id:
                 LOG.warning("ignoring unexpected DIMSE message %s", type(rsp).__name__)
                 continue
             status: Dataset = self._assoc._check_received_status(rsp)
