@@ -9,13 +9,11 @@ from __future__ import annotations
 import hashlib
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import peers
-import pytest
 from fault_scp import fault_scp
-from processes import jpegs, run_smartbox, smartbox_argv, station_env, wait_for
+from processes import jpegs, processes, run_smartbox, smartbox_argv, station_env, wait_for
 from pydicom import dcmread
 
 from smartbox_next.app.objects import export_objects
@@ -35,14 +33,7 @@ def _pixel_hash(path: Path) -> tuple[str, str]:
     return str(ds.SOPInstanceUID), hashlib.sha256(ds.PixelData).hexdigest()
 
 
-@pytest.fixture
-def serve_process() -> Iterator[list[subprocess.Popen[str]]]:
-    procs: list[subprocess.Popen[str]] = []
-    yield procs
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-        p.wait(10)
+serve_process = processes  # the fixture of tests/processes.py: every process started is killed at the end
 
 
 def _start_serve(env: dict[str, str], procs: list[subprocess.Popen[str]]) -> subprocess.Popen[str]:

@@ -22,9 +22,6 @@ class EchoResult:
     association_ms: float
     echo_ms: float
 
-    @property
-    def total_ms(self) -> float:
-        return self.association_ms + self.echo_ms
 
 
 def echo_context() -> Context:
