@@ -185,7 +185,8 @@ def test_locked_writes_carry_whole_pdus_of_bounded_size() -> None:
 
     writes: list[list[bytes]] = []
     sock = SimpleNamespace(send=lambda parts, between=None: writes.append([bytes(p) for p in parts]))
-    session = SimpleNamespace(link=SimpleNamespace(pdu_socket=lambda: sock, touch=lambda: None))
+    session = SimpleNamespace(link=SimpleNamespace(pdu_socket=lambda check=None: sock, touch=lambda: None),
+                              check_stop=lambda: None)
     sink = stream._Sink(session, 1.0)  # type: ignore[arg-type]
     parts: list[bytes | memoryview] = []
     for _ in range(10):

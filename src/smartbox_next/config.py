@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from smartbox_next import __version__
-from smartbox_next.dicom.peer import Peer, PeerRole, check_ae_title, sorted_roles
+from smartbox_next.dicom.peer import Peer, PeerRole, check_ae_title, check_tls_name, sorted_roles
 from smartbox_next.errors import ConfigError
 from smartbox_next.messages import Bilingual
 
 ENV_PREFIX = "SMARTBOX_"
 CONFIG_ENV = "SMARTBOX_CONFIG"
+MAX_RECEIVE_PDU = 16 * 1024 * 1024
+"""The largest PDU the station reads (bytes): a PDU is held in memory whole, so ``network.max_pdu`` ≤ this."""
 
 Check = Callable[[Any, str], Any]
 ROLE_NAMES = tuple(r.value for r in PeerRole)
@@ -174,11 +176,15 @@ class NetworkConfig:
                                                              _range(0.1, 3600)))
     dimse_timeout: float = field(default=600.0, metadata=_doc("Wait for a DIMSE response.", _range(0.1, 86400)))
     network_timeout: float = field(default=600.0, metadata=_doc("Idle network timeout.", _range(0.1, 86400)))
-    max_pdu: int = field(default=131072, metadata=_doc("Maximum PDU we receive (0 = unlimited).",
-                                                       _range(0, 2**32 - 1)))
+    max_pdu: int = field(default=131072, metadata=_doc(
+        "Maximum PDU we receive, announced to the peer; a longer PDU aborts the association (0 = no limit "
+        "announced, PDUs over 16 MiB are refused all the same).", _range(0, MAX_RECEIVE_PDU)))
     tls_certificate: str = field(default="", metadata=_doc("PEM certificate for DICOM TLS."))
     tls_private_key: str = field(default="", metadata=_doc("PEM private key for DICOM TLS."))
-    tls_ca_certificates: str = field(default="", metadata=_doc("PEM CA bundle to verify peers."))
+    tls_ca_certificates: str = field(default="", metadata=_doc(
+        "PEM CA bundle to verify TLS peers (required for a peer with tls = true, unless tls_system_ca)."))
+    tls_system_ca: bool = field(default=False, metadata=_doc(
+        "Also trust the operating system's CA store for TLS peers (off: only tls_ca_certificates)."))
 
 
 @dataclass(frozen=True)
@@ -448,6 +454,7 @@ class _PeerSpec:
     setting: str
     tls: bool
     roles: frozenset[PeerRole] | None
+    tls_name: str = ""
 
 
 def _peers(table: Mapping[str, Any], env: Mapping[str, str], worklist_peer: str) -> dict[str, Peer]:
@@ -457,7 +464,7 @@ def _peers(table: Mapping[str, Any], env: Mapping[str, str], worklist_peer: str)
         if isinstance(spec, str):
             specs[name] = _PeerSpec(spec, setting, tls=False, roles=None)
         elif isinstance(spec, Mapping):
-            unknown = set(spec) - {"address", "tls", "enabled", "roles"}
+            unknown = set(spec) - {"address", "tls", "tls_name", "enabled", "roles"}
             if unknown:
                 raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
                                   source=_FILE)
@@ -465,18 +472,22 @@ def _peers(table: Mapping[str, Any], env: Mapping[str, str], worklist_peer: str)
                 continue
             tls = _coerce(spec.get("tls", False), bool, f"{setting}.tls")
             roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
-            specs[name] = _PeerSpec(str(spec.get("address", "")), f"{setting}.address", tls=tls, roles=roles)
+            tls_name = check_tls_name(_coerce(spec.get("tls_name", ""), str, f"{setting}.tls_name"),
+                                      f"{setting}.tls_name")
+            specs[name] = _PeerSpec(str(spec.get("address", "")), f"{setting}.address", tls=tls, roles=roles,
+                                    tls_name=tls_name)
         else:
             raise ConfigError("config.invalid_value", setting=setting, value=spec, expected="AET@host:port")
     for key, value in env.items():
         if key.startswith(f"{ENV_PREFIX}PEERS_"):
             name = key[len(ENV_PREFIX) + 6:].lower()
             if name:
-                # the variable gives the address; TLS and roles of the file's peer of that name stay
+                # the variable gives the address; TLS, TLS name and roles of the file's peer of that name stay
                 written = specs.get(name)
                 specs[name] = _PeerSpec(value, f"peers.{name}", tls=written.tls if written else False,
-                                        roles=written.roles if written else None)
-    return {name: Peer.parse(s.address, setting=s.setting, name=name, tls=s.tls,
+                                        roles=written.roles if written else None,
+                                        tls_name=written.tls_name if written else "")
+    return {name: Peer.parse(s.address, setting=s.setting, name=name, tls=s.tls, tls_name=s.tls_name,
                              roles=legacy_roles(name, worklist_peer) if s.roles is None else s.roles)
             for name, s in specs.items()}
 
@@ -549,7 +560,8 @@ def as_toml_dict(config: Config) -> dict[str, Any]:
     for name in SECTIONS:
         section = getattr(config, name)
         out[name] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
-    out["peers"] = {name: {"address": str(p), "tls": p.tls, "roles": [r.value for r in sorted_roles(p.roles)]}
+    out["peers"] = {name: {"address": str(p), "tls": p.tls, **({"tls_name": p.tls_name} if p.tls_name else {}),
+                           "roles": [r.value for r in sorted_roles(p.roles)]}
                     for name, p in config.peers.items()}
     return out
 

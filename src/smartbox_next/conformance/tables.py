@@ -7,7 +7,7 @@
 * C-STORE statuses: :func:`smartbox_next.net.store.classify_status` over representative codes of every
   PS3.7 Annex C class (Table N.7-42); worklist statuses: :func:`smartbox_next.net.worklist.status_error`;
 * association rejections: the (source, reason) table of :mod:`smartbox_next.net.session`;
-* retry: :class:`smartbox_next.delivery.retry.RetryPolicy`; TLS: :func:`smartbox_next.net.link.tls_context`;
+* retry: :class:`smartbox_next.delivery.retry.RetryPolicy`; TLS: :func:`smartbox_next.net.tls.facts`;
 * identifier logging: what :mod:`smartbox_next.net.adapter` applies to every association;
 * worklist keys: the identifier :func:`smartbox_next.worklist.query.build_identifier` sends for a probe query.
 """
@@ -29,10 +29,10 @@ from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.dicom.transfer_syntax import conversions as ts_conversions
-from smartbox_next.net import adapter
+from smartbox_next.net import adapter, tls
 from smartbox_next.net.contexts import needed_syntaxes
 from smartbox_next.net.echo import echo_context
-from smartbox_next.net.link import MAX_CONTEXTS, LinkSettings, tls_context
+from smartbox_next.net.link import MAX_CONTEXTS
 from smartbox_next.net.session import REJECT_REASONS
 from smartbox_next.net.store import Outcome, classify_status
 from smartbox_next.net.worklist import status_error, worklist_context
@@ -146,9 +146,7 @@ def retry_delays(config: Config, count: int = 12) -> list[float]:
 
 def tls_facts(config: Config) -> dict[str, str]:
     """Minimum protocol version, peer verification and host-name check of the client TLS context."""
-    ctx = tls_context(LinkSettings.of(config.station, config.network))
-    return {"minimum_version": ctx.minimum_version.name.replace("TLSv", "TLS ").replace("_", "."),
-            "verify_mode": ctx.verify_mode.name, "check_hostname": str(ctx.check_hostname).lower()}
+    return tls.facts()
 
 
 def pynetdicom_logs_identifiers() -> bool:

@@ -6,7 +6,10 @@ returns every job without an outcome to the queue — so a destination may stop 
 SIGTERM) or fail unexpectedly without losing a job. Implementations:
 
 - :class:`DimseDestination`: a PACS peer with role ``storage``; the batch goes over one association
-  (``net.store.store_files``: streamed C-STORE, transfer-syntax fallback, video re-encoding when required).
+  (``net.store.store_each``: streamed C-STORE, transfer-syntax fallback, video re-encoding when required).
+  Each object's outcome is yielded as soon as its C-STORE response arrives, so the outbox marks it at once:
+  after a crash (kill -9) at most the object in flight goes again. ``stop`` reaches the association: it is
+  aborted and the object in flight gets no outcome (it goes back to the queue, no attempt counted).
 - :class:`FolderDestination`: an atomic copy into a folder (a file share), ``outbox.folder``.
 
 Next: DICOMweb STOW-RS. :func:`destinations` builds the configured ones: every peer with role ``storage``
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +32,7 @@ from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError, OutboxError, SmartboxError
 from smartbox_next.net.link import LinkSettings
-from smartbox_next.net.store import FileResult, store_files
+from smartbox_next.net.store import FileResult, store_each
 from smartbox_next.spool.outbox import Job
 
 FOLDER_DESTINATION = "folder"
@@ -69,7 +73,7 @@ class Destination(Protocol):
 
 
 class DimseDestination:
-    """A Storage SCP: each batch over one association (PS3.4 Annex B; ``net.store.store_files``)."""
+    """A Storage SCP: each batch over one association (PS3.4 Annex B; ``net.store.store_each``)."""
 
     def __init__(self, config: Config, name: str, peer: Peer, transcoder: Reencoder) -> None:
         self.config = config
@@ -80,10 +84,12 @@ class DimseDestination:
     def send(self, jobs: Sequence[Job], stop: threading.Event) -> Iterator[JobOutcome]:
         if stop.is_set():
             return
-        result = store_files(LinkSettings.of(self.config.station, self.config.network), self.peer,
-                             [j.path for j in jobs], transcoder=self.transcoder)
-        for job, res in zip(jobs, result.results, strict=True):
-            yield self._outcome(job, res)
+        waiting: dict[Path, list[Job]] = defaultdict(list)
+        for job in jobs:
+            waiting[job.path].append(job)
+        for res in store_each(LinkSettings.of(self.config.station, self.config.network), self.peer,
+                              [j.path for j in jobs], transcoder=self.transcoder, stop=stop.is_set):
+            yield self._outcome(waiting[res.path].pop(0), res)
 
     def _outcome(self, job: Job, res: FileResult) -> JobOutcome:
         if res.ok:

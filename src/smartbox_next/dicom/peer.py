@@ -12,6 +12,11 @@ from smartbox_next.messages import Bilingual
 _PEER_RE = re.compile(r"^(?P<aet>[^@]{1,16})@(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-_]+):(?P<port>\d{1,5})$")
 PEER_FORM = Bilingual("AET@host:port (AE title 1-16 characters, port 1-65535)",
                       "AET@Rechner:Port (AE-Titel 1-16 Zeichen, Port 1-65535)")
+_DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_IPV6 = re.compile(r"^[0-9a-fA-F:]+$")
+TLS_NAME_FORM = Bilingual("a host name (pacs.example.org) or an IP address",
+                          "ein Rechnername (pacs.example.org) oder eine IP-Adresse")
 
 
 def check_ae_title(value: str, setting: str) -> str:
@@ -32,6 +37,23 @@ def check_ae_title(value: str, setting: str) -> str:
                                "ein AE-Titel: 1-16 ASCII-Zeichen, ohne Backslash"),
         )
     return value.strip()
+
+
+def check_tls_name(value: str, setting: str) -> str:
+    """Validate the name a TLS peer's certificate must be issued for (RFC 6125: a DNS name or an IP address).
+
+    Empty means "the host of the peer's address". The name is compared with the certificate's subject
+    alternative names by the TLS library (PS3.15 B.1: the peer is authenticated by its certificate).
+    """
+    name = value.strip()
+    if not name:
+        return ""
+    labels = name.rstrip(".").split(".")
+    ok = (len(name) <= 253 and (bool(_IPV4.match(name)) or (":" in name and bool(_IPV6.match(name)))
+                                or all(_DNS_LABEL.match(label) for label in labels)))
+    if not ok:
+        raise ConfigError("config.invalid_value", setting=setting, value=value, expected=TLS_NAME_FORM)
+    return name
 
 
 class PeerRole(StrEnum):
@@ -56,7 +78,9 @@ class Peer:
     """A remote AE: title, host, port, whether to speak DICOM over TLS (PS3.15 B.1), and its roles.
 
     ``roles`` is empty for a peer given ad hoc (``smartbox send --to AET@host:port``); configured peers carry
-    the roles of the configuration (``smartbox_next.config``).
+    the roles of the configuration (``smartbox_next.config``). ``tls_name`` is the name the peer's TLS
+    certificate must be issued for when it differs from ``host`` (a peer addressed by IP whose certificate
+    names its DNS name); empty: ``host``.
     """
 
     ae_title: str
@@ -65,10 +89,16 @@ class Peer:
     tls: bool = False
     name: str = ""
     roles: frozenset[PeerRole] = frozenset()
+    tls_name: str = ""
+
+    @property
+    def expected_tls_name(self) -> str:
+        """The name the peer's certificate is checked against (its subject alternative names, RFC 6125)."""
+        return self.tls_name or self.host
 
     @classmethod
     def parse(cls, text: str, *, setting: str = "peer", name: str = "", tls: bool = False,
-              roles: frozenset[PeerRole] = frozenset()) -> Peer:
+              roles: frozenset[PeerRole] = frozenset(), tls_name: str = "") -> Peer:
         """Parse ``AET@host:port``; raise ConfigError naming ``setting`` when malformed."""
         m = _PEER_RE.match(text.strip())
         port = int(m.group("port")) if m else 0
@@ -76,7 +106,8 @@ class Peer:
             raise ConfigError("config.invalid_value", setting=setting, value=text, expected=PEER_FORM)
         aet = check_ae_title(m.group("aet"), setting)
         host = m.group("host").strip("[]")
-        return cls(ae_title=aet, host=host, port=port, tls=tls, name=name or aet, roles=roles)
+        return cls(ae_title=aet, host=host, port=port, tls=tls, name=name or aet, roles=roles,
+                   tls_name=check_tls_name(tls_name, f"{setting}.tls_name") if tls_name else "")
 
     def has(self, role: PeerRole) -> bool:
         return role in self.roles

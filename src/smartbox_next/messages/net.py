@@ -91,7 +91,167 @@ MESSAGES: dict[str, Message] = {
         hint_en="Ask the PACS administrator to accept transfer syntax {transfer_syntax} for this object type.",
         hint_de="Bitte den PACS-Administrator bitten, die Transfersyntax {transfer_syntax} für diesen Objekttyp freizuschalten.",
     ),
-    "net.tls_failed": Message(
+    # --- what a peer did wrong (net/guard.py, PS3.8 §9.3): the association was aborted (A-ABORT, §9.3.8)
+    "net.peer.pdu_too_long": Message(
+        en="{peer} sent one {pdu} PDU of {length} bytes, more than the {limit} bytes this station accepts; "
+           "the association was aborted.",
+        de="{peer} hat eine {pdu}-PDU mit {length} Bytes gesendet, mehr als die {limit} Bytes, die diese Station "
+           "annimmt; die Verbindung wurde abgebrochen.",
+        hint_en="Inform the PACS administrator: the peer ignores the maximum PDU length this station announced "
+                "(network.max_pdu, PS3.8 D.1). Sending is retried automatically.",
+        hint_de="Bitte den PACS-Administrator informieren: Die Gegenstelle hält die angekündigte maximale PDU-Länge "
+                "nicht ein (network.max_pdu, PS3.8 D.1). Das Senden wird automatisch wiederholt.",
+    ),
+    "net.peer.message_too_long": Message(
+        en="{peer} sent a DIMSE message of more than {limit} bytes in {pdu} PDUs; the association was aborted.",
+        de="{peer} hat in {pdu}-PDUs eine DIMSE-Nachricht mit mehr als {limit} Bytes gesendet; die Verbindung "
+           "wurde abgebrochen.",
+        hint_en="Inform the PACS administrator: no answer to this station's requests is that large.",
+        hint_de="Bitte den PACS-Administrator informieren: Keine Antwort auf die Anfragen dieser Station ist so groß.",
+    ),
+    "net.peer.flood": Message(
+        en="{peer} sent more than {limit} DIMSE messages that could not be processed within {seconds} s; "
+           "the association was aborted.",
+        de="{peer} hat mehr als {limit} DIMSE-Nachrichten gesendet, die innerhalb von {seconds} s nicht verarbeitet "
+           "werden konnten; die Verbindung wurde abgebrochen.",
+        hint_en="Inform the PACS administrator with this message; sending is retried automatically.",
+        hint_de="Bitte den PACS-Administrator mit dieser Meldung informieren; das Senden wird automatisch wiederholt.",
+    ),
+    "net.peer.malformed": Message(
+        en="{peer} sent a malformed PDU ({pdu}: {detail}); the association was aborted.",
+        de="{peer} hat eine fehlerhafte PDU gesendet ({pdu}: {detail}); die Verbindung wurde abgebrochen.",
+        hint_en="Inform the PACS administrator: the peer violates the DICOM upper layer protocol (PS3.8 §9.3).",
+        hint_de="Bitte den PACS-Administrator informieren: Die Gegenstelle verletzt das DICOM-Protokoll (PS3.8 §9.3).",
+    ),
+    "net.peer.slow_pdu": Message(
+        en="{peer} sent only {received} of {length} bytes of one {pdu} PDU within {seconds} s; "
+           "the association was aborted.",
+        de="{peer} hat von einer {pdu}-PDU in {seconds} s nur {received} von {length} Bytes gesendet; "
+           "die Verbindung wurde abgebrochen.",
+        hint_en="Check the network to the PACS; if it is fine, inform the PACS administrator. "
+                "Sending is retried automatically.",
+        hint_de="Bitte das Netzwerk zum PACS prüfen; ist es in Ordnung, bitte den PACS-Administrator informieren. "
+                "Das Senden wird automatisch wiederholt.",
+    ),
+    "net.peer.truncated": Message(
+        en="{peer} closed the connection in the middle of one {pdu} PDU ({received} of {length} bytes).",
+        de="{peer} hat die Verbindung mitten in einer {pdu}-PDU geschlossen ({received} von {length} Bytes).",
+        hint_en="Nothing to do: sending is retried automatically. If it keeps happening, check the network.",
+        hint_de="Nichts zu tun: Das Senden wird automatisch wiederholt. Passiert es öfter, bitte das Netzwerk prüfen.",
+    ),
+    # --- the connection is no DICOM association at all
+    "net.peer.not_dicom": Message(
+        en="{peer} does not speak DICOM: it answered the association request with bytes that are no DICOM PDU "
+           "(they look like: {detail}).",
+        de="{peer} spricht kein DICOM: Auf die Verbindungsanfrage kamen Bytes, die keine DICOM-PDU sind "
+           "(sie sehen so aus: {detail}).",
+        hint_en="Check host and port in the settings: another service (HTTP means a web server) runs there, "
+                "not the PACS's DICOM port.",
+        hint_de="Bitte Rechner und Port in den Einstellungen prüfen: Dort läuft ein anderer Dienst (HTTP heißt: "
+                "ein Webserver), nicht der DICOM-Port des PACS.",
+    ),
+    "net.peer.answers_tls": Message(
+        en="{peer} answers with TLS ({detail}), but this station speaks DICOM without TLS to it.",
+        de="{peer} antwortet mit TLS ({detail}), aber diese Station spricht dorthin DICOM ohne TLS.",
+        hint_en="Set tls = true for this peer ([peers.NAME]) and configure the CA (network.tls_ca_certificates), "
+                "or use the PACS's port without TLS.",
+        hint_de="Bitte für diese Gegenstelle tls = true setzen ([peers.NAME]) und die CA konfigurieren "
+                "(network.tls_ca_certificates) oder den Port des PACS ohne TLS verwenden.",
+    ),
+    "net.peer.closed": Message(
+        en="{peer} closed the connection without answering the association request.",
+        de="{peer} hat die Verbindung geschlossen, ohne auf die Verbindungsanfrage zu antworten.",
+        hint_en="Check whether the PACS expects TLS on this port (tls = true) and whether it allows this "
+                "station (AE title, host); ask the PACS administrator.",
+        hint_de="Bitte prüfen, ob das PACS auf diesem Port TLS erwartet (tls = true) und ob es diese Station "
+                "zulässt (AE-Titel, Rechner); bitte den PACS-Administrator fragen.",
+    ),
+    # --- DICOM over TLS (net/tls.py, PS3.15 B.1/B.9)
+    "net.tls.no_ca": Message(
+        en="TLS is switched on for {peer}, but no CA is configured to verify its certificate.",
+        de="Für {peer} ist TLS eingeschaltet, aber es ist keine CA konfiguriert, um sein Zertifikat zu prüfen.",
+        hint_en="Set network.tls_ca_certificates to the PEM file of the CA that issued the PACS certificate "
+                "(or network.tls_system_ca = true to trust the operating system's CA store), then "
+                "run smartbox queue retry.",
+        hint_de="Bitte network.tls_ca_certificates auf die PEM-Datei der CA setzen, die das Zertifikat des PACS "
+                "ausgestellt hat (oder network.tls_system_ca = true, um dem CA-Speicher des Betriebssystems zu "
+                "vertrauen), danach smartbox queue retry ausführen.",
+    ),
+    "net.tls.files": Message(
+        en="The TLS files for {peer} cannot be loaded: {detail}",
+        de="Die TLS-Dateien für {peer} können nicht geladen werden: {detail}",
+        hint_en="Check network.tls_certificate, network.tls_private_key and network.tls_ca_certificates "
+                "(readable PEM files), then run smartbox queue retry.",
+        hint_de="Bitte network.tls_certificate, network.tls_private_key und network.tls_ca_certificates prüfen "
+                "(lesbare PEM-Dateien), danach smartbox queue retry ausführen.",
+    ),
+    "net.tls.unknown_ca": Message(
+        en="The TLS certificate of {peer} is not issued by a CA this station trusts ({detail}).",
+        de="Das TLS-Zertifikat von {peer} stammt nicht von einer CA, der diese Station vertraut ({detail}).",
+        hint_en="Set network.tls_ca_certificates to the CA that issued the PACS certificate, or ask the PACS "
+                "administrator for a certificate from the hospital's CA.",
+        hint_de="Bitte network.tls_ca_certificates auf die CA setzen, die das Zertifikat des PACS ausgestellt hat, "
+                "oder den PACS-Administrator um ein Zertifikat der Klinik-CA bitten.",
+    ),
+    "net.tls.expired": Message(
+        en="The TLS certificate of {peer} has expired ({detail}).",
+        de="Das TLS-Zertifikat von {peer} ist abgelaufen ({detail}).",
+        hint_en="Ask the PACS administrator to renew the certificate; sending is retried automatically. "
+                "Also check this station's clock.",
+        hint_de="Bitte den PACS-Administrator bitten, das Zertifikat zu erneuern; das Senden wird automatisch "
+                "wiederholt. Bitte auch die Uhr dieser Station prüfen.",
+    ),
+    "net.tls.not_yet_valid": Message(
+        en="The TLS certificate of {peer} is not valid yet ({detail}).",
+        de="Das TLS-Zertifikat von {peer} ist noch nicht gültig ({detail}).",
+        hint_en="Check this station's date and time; sending is retried automatically.",
+        hint_de="Bitte Datum und Uhrzeit dieser Station prüfen; das Senden wird automatisch wiederholt.",
+    ),
+    "net.tls.name_mismatch": Message(
+        en="The TLS certificate of {peer} is not issued for {name} ({detail}).",
+        de="Das TLS-Zertifikat von {peer} ist nicht für {name} ausgestellt ({detail}).",
+        hint_en="Address the PACS by a name its certificate carries, or set the name the certificate is issued "
+                "for as tls_name of [peers.NAME] (for a PACS addressed by IP).",
+        hint_de="Bitte das PACS unter einem Namen ansprechen, den sein Zertifikat enthält, oder den Namen, für den "
+                "das Zertifikat ausgestellt ist, als tls_name von [peers.NAME] setzen (für ein PACS, das per IP "
+                "angesprochen wird).",
+    ),
+    "net.tls.untrusted": Message(
+        en="The TLS certificate of {peer} was not accepted: {detail}",
+        de="Das TLS-Zertifikat von {peer} wurde nicht akzeptiert: {detail}",
+        hint_en="Inform the PACS administrator with this message.",
+        hint_de="Bitte den PACS-Administrator mit dieser Meldung informieren.",
+    ),
+    "net.tls.not_tls": Message(
+        en="{peer} does not answer with TLS on port {port} ({detail}): it probably speaks DICOM without TLS there.",
+        de="{peer} antwortet auf Port {port} nicht mit TLS ({detail}): Dort spricht es vermutlich DICOM ohne TLS.",
+        hint_en="Set tls = false for this peer ([peers.NAME]), or use the PACS's TLS port.",
+        hint_de="Bitte für diese Gegenstelle tls = false setzen ([peers.NAME]) oder den TLS-Port des PACS "
+                "verwenden.",
+    ),
+    "net.tls.peer_refused": Message(
+        en="{peer} refused the TLS connection ({detail}).",
+        de="{peer} hat die TLS-Verbindung abgelehnt ({detail}).",
+        hint_en="The PACS does not accept this station's certificate (network.tls_certificate) or TLS version; "
+                "ask the PACS administrator to trust the station's certificate.",
+        hint_de="Das PACS akzeptiert das Zertifikat dieser Station (network.tls_certificate) oder die TLS-Version "
+                "nicht; bitte den PACS-Administrator bitten, dem Zertifikat der Station zu vertrauen.",
+    ),
+    "net.tls.closed": Message(
+        en="{peer} closed the connection during the TLS handshake ({detail}).",
+        de="{peer} hat die Verbindung während des TLS-Verbindungsaufbaus geschlossen ({detail}).",
+        hint_en="Check that the PACS expects TLS on this port; it may also refuse this station's certificate.",
+        hint_de="Bitte prüfen, ob das PACS auf diesem Port TLS erwartet; es lehnt eventuell auch das Zertifikat "
+                "dieser Station ab.",
+    ),
+    "net.tls.timeout": Message(
+        en="{peer} accepted the connection but did not finish the TLS handshake within {seconds} s.",
+        de="{peer} hat die Verbindung angenommen, den TLS-Verbindungsaufbau aber nicht innerhalb von {seconds} s "
+           "abgeschlossen.",
+        hint_en="Check that the PACS expects TLS on this port; sending is retried automatically.",
+        hint_de="Bitte prüfen, ob das PACS auf diesem Port TLS erwartet; das Senden wird automatisch wiederholt.",
+    ),
+    "net.tls.failed": Message(
         en="The secure (TLS) connection to {peer} could not be established: {detail}",
         de="Die gesicherte (TLS-)Verbindung zu {peer} konnte nicht aufgebaut werden: {detail}",
         hint_en="Check the certificate, key and CA settings (network.tls_*) and that the PACS expects TLS on this port.",

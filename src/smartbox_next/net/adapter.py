@@ -20,6 +20,12 @@ The pin in ``pyproject.toml`` (:data:`SUPPORTED`) follows from this list.
 A-ASSOCIATE-RQ goes out) the DUL's ``AssociationSocket.send`` and ``close`` are wrapped to take the
 association's write lock, the same lock :class:`~.wire.PduSocket` holds per write of whole PDUs.
 
+**Every read guarded.** At the same moment the DUL's ``recv`` and ``ready`` are routed through a
+:class:`~.guard.PduGuard` (PDU lengths against what we announced, PDU structure, a deadline per PDU, reads and
+writes in short kernel-timeout slices, back-pressure on unread messages): whatever a peer sends, memory and
+time stay bounded, and what it did wrong is recorded on the attempt (:class:`~.link.Fault`). TLS contexts come
+from :mod:`~.tls` (trust model, host-name check, the handshake's real error).
+
 **No side effects at import.** The privacy settings (pynetdicom must not log identifiers: patient data) are
 applied by :func:`associate` and :func:`start_server`; the ``pynetdicom`` log level belongs to the
 application's logging setup (``cli/_app.py``).
@@ -56,16 +62,18 @@ from pynetdicom.transport import AssociationSocket
 
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
-from smartbox_next.net import wire
+from smartbox_next.net import tls, wire
+from smartbox_next.net.guard import SLICE, PduGuard
 from smartbox_next.net.link import (
     MAX_CONTEXTS,
     VERIFICATION_CONTEXT,
     AcceptedContext,
     Attempt,
     Context,
+    Fault,
+    FaultKind,
     LinkSettings,
     Rejection,
-    tls_context,
 )
 
 LOG = logging.getLogger(__name__)
@@ -106,6 +114,9 @@ CLASS_CONTRACT: tuple[tuple[object, str, str], ...] = (
     (DULServiceProvider, "send_pdu", "TLS path: P-DATA primitives through the DUL queue"),
     (AssociationSocket, "send", "wrapped to take the association's write lock"),
     (AssociationSocket, "close", "wrapped to close only between two PDU writes"),
+    (AssociationSocket, "recv", "replaced by the guard's bounded read (PDU length, deadline, structure)"),
+    (AssociationSocket, "ready", "overridden: no read while unread DIMSE messages pile up (back-pressure)"),
+    (AssociationSocket, "event_queue", "our write failing puts Evt17 there, as pynetdicom's send does"),
     (Timer, "restart", "network idle timer restarted while we stream"),
     (_config, "LOG_REQUEST_IDENTIFIERS", "privacy: no identifiers in pynetdicom's log"),
     (_config, "LOG_RESPONSE_IDENTIFIERS", "privacy: no identifiers in pynetdicom's log"),
@@ -120,6 +131,8 @@ INSTANCE_CONTRACT: tuple[tuple[str, str, type, str], ...] = (
     ("dimse", "msg_queue", queue.Queue, "responses read with quick ACKs"),
     ("dul", "socket", AssociationSocket, "the DUL's socket wrapper, whose writes take our lock"),
     ("dul.socket", "socket", socket.socket, "the TCP socket P-DATA-TF PDUs are written to (None once closed)"),
+    ("dul", "_kill_thread", bool, "the guard's blocked read gives up when the DUL is being stopped"),
+    ("dul", "event_queue", queue.Queue, "Evt17 from our write wrapper when the connection broke"),
 )
 
 
@@ -199,29 +212,71 @@ class NoResponse(Enum):
     TIMEOUT = "timeout"  # DIMSE timeout: the association has been aborted (PS3.7 §9.1)
     ENDED = "ended"  # the association ended while waiting (A-ABORT, A-P-ABORT, connection closed)
     INVALID = "invalid"  # the response carried no valid status (pynetdicom aborted the association)
+    STOPPED = "stopped"  # the caller's stop was set (the caller aborts the association)
 
 
 _ABORT_PROVIDER = 2  # A-P-ABORT is issued by the UL service provider (PS3.8 §7.4, Table 9-26 source 2)
 
 
+class _GuardedSocket(AssociationSocket):
+    """The DUL's socket with the guard in ``recv`` and ``ready`` (its class is swapped in at connection open)."""
+
+    smartbox_guard: PduGuard | None = None
+
+    @property
+    def ready(self) -> bool:
+        guard = self.smartbox_guard
+        if guard is not None and not guard.may_read():
+            return False  # back-pressure: unread DIMSE messages pile up
+        return bool(super().ready)
+
+    def recv(self, nr_bytes: int) -> bytearray:
+        guard = self.smartbox_guard
+        return guard.recv(nr_bytes) if guard is not None else super().recv(nr_bytes)
+
+
+def _abort_requested(dul: DULServiceProvider) -> bool:
+    """Whether an A-ABORT (ours or pynetdicom's, e.g. after the ACSE timeout) waits in the DUL's queue."""
+    pending = dul.to_provider_queue
+    with pending.mutex:
+        return any(isinstance(p, A_ABORT | A_P_ABORT) for p in pending.queue)
+
+
 class _Watch:
     """Event handlers of one association attempt; they run in pynetdicom's DUL thread."""
 
-    def __init__(self, lock: wire.WriteLock) -> None:
+    def __init__(self, lock: wire.WriteLock, settings: LinkSettings) -> None:
         self.attempt = Attempt()
         self.lock = lock
+        self.settings = settings
+        self.guard: PduGuard | None = None
         self.problem: PynetdicomContractError | None = None
 
     def on_conn_open(self, event: evt.Event) -> None:
         self.attempt.connected = True
+        assoc = event.assoc
         try:
-            asock = _require(event.assoc, "dul", "socket", AssociationSocket)
-            sock = _require(event.assoc, "dul.socket", "socket", socket.socket)
+            asock = _require(assoc, "dul", "socket", AssociationSocket)
+            sock = _require(assoc, "dul.socket", "socket", socket.socket)
+            _require(assoc, "dul", "_kill_thread", bool)
+            _require(assoc, "dul", "to_provider_queue", queue.Queue)
+            _require(assoc, "dimse", "msg_queue", queue.Queue)
+            _require(assoc, "dul", "event_queue", queue.Queue)
         except PynetdicomContractError as exc:  # pynetdicom swallows handler exceptions: raised after associate
             self.problem = exc
             return
         wire.tune(sock)
-        _guard_writes(asock, self.lock)
+        wire.set_send_timeout(sock, SLICE)
+        wire.set_recv_timeout(sock, SLICE)
+        dul, settings = assoc.dul, self.settings
+        guard = PduGuard(sock, self.attempt, limit=settings.receive_limit, acse_timeout=settings.acse_timeout,
+                         network_timeout=settings.network_timeout, established=lambda: bool(assoc.is_established),
+                         abort_requested=lambda: _abort_requested(dul), killed=lambda: bool(dul._kill_thread),
+                         backlog=lambda: int(assoc.dimse.msg_queue.qsize()))
+        _guard_writes(asock, self.lock, guard)
+        asock.__class__ = _GuardedSocket
+        asock.smartbox_guard = guard
+        self.guard = guard
 
     def on_acse_recv(self, event: evt.Event) -> None:
         primitive = event.primitive  # type: ignore[attr-defined]  # set for EVT_ACSE_RECV (pynetdicom events)
@@ -231,6 +286,9 @@ class _Watch:
                                                    int(primitive.diagnostic or 0))
             elif primitive.result == 0:
                 self.attempt.accepted = True
+            else:  # decoded, but no A-ASSOCIATE-AC/RJ result PS3.8 defines (Table 9-21): pynetdicom aborts
+                self.attempt.record(Fault(FaultKind.MALFORMED, pdu="A-ASSOCIATE-AC",
+                                          detail=f"result {primitive.result}"))
         elif isinstance(primitive, A_ABORT):
             self.attempt.abort_source = int(primitive.abort_source or 0)
         elif isinstance(primitive, A_P_ABORT):
@@ -244,13 +302,26 @@ def _quick_ack_handler(event: evt.Event) -> None:
         wire.quick_ack(asock.socket)
 
 
-def _guard_writes(asock: AssociationSocket, lock: wire.WriteLock) -> None:
-    """Make the DUL's writes take ``lock``; its close waits for a PDU in flight (after waking a blocked one)."""
+def _guard_writes(asock: AssociationSocket, lock: wire.WriteLock, guard: PduGuard | None = None) -> None:
+    """Make the DUL's writes take ``lock``; its close waits for a PDU in flight (after waking a blocked one).
+
+    With a ``guard`` the write itself is the guard's (waits in slices; gives up once the association is being
+    abandoned and the peer does not read); a failure puts Evt17 (transport closed) as pynetdicom's send does.
+    """
     send, close = asock.send, asock.close
+
+    def guarded_send(bytestream: bytes) -> None:
+        assert guard is not None
+        try:
+            guard.send(bytestream)
+        except OSError:
+            asock.event_queue.put("Evt17")  # transport connection closed (PS3.8 Table 9-10)
+            return
+        evt.trigger(asock.assoc, evt.EVT_DATA_SENT, {"data": bytestream})
 
     def locked_send(bytestream: bytes) -> None:
         with lock:
-            send(bytestream)
+            (send if guard is None else guarded_send)(bytestream)
 
     def locked_close() -> None:
         raw = asock.socket
@@ -264,6 +335,8 @@ def _guard_writes(asock: AssociationSocket, lock: wire.WriteLock) -> None:
 
     asock.send = locked_send  # type: ignore[method-assign]
     asock.close = locked_close  # type: ignore[method-assign]
+    if guard is not None:
+        guard.write = locked_send
 
 
 def _keep_reactor_off_dimse(assoc: PnAssociation) -> None:
@@ -306,6 +379,7 @@ class Association:
         self._ae = ae
         self._assoc = assoc
         self._lock = watch.lock
+        self._guard = watch.guard
         self.attempt = watch.attempt
         self.accepted_contexts: tuple[AcceptedContext, ...] = _accepted(assoc)
         self._msg_queue: queue.Queue[tuple[Any, Any]] = assoc.dimse.msg_queue
@@ -347,18 +421,19 @@ class Association:
 
     # --- sending
 
-    def pdu_socket(self) -> wire.PduSocket | None:
+    def pdu_socket(self, check: Callable[[], None] | None = None) -> wire.PduSocket | None:
         """The plain TCP socket, written under the write lock; None with TLS (use :meth:`queue_pdv`).
 
-        Raises ConnectionAbortedError when the connection is already closed.
+        A write blocked by a slow peer runs ``check`` every slice (it raises to give up) and fails after the
+        network timeout without progress. Raises ConnectionAbortedError when the connection is already closed.
         """
         if self._tcp is None:
             raise ConnectionAbortedError("the association's connection is closed")
         if isinstance(self._tcp, ssl.SSLSocket):
             return None  # an SSLSocket must not be written by two threads: the DUL writes all
         if self._pdu_socket is None:
-            wire.set_send_timeout(self._tcp, self.network_timeout or 0.0)
-            self._pdu_socket = wire.PduSocket(self._tcp, self._lock)
+            self._pdu_socket = wire.PduSocket(self._tcp, self._lock, idle_timeout=self.network_timeout or 600.0)
+        self._pdu_socket.check = check
         return self._pdu_socket
 
     def queue_pdv(self, context_id: int, pdv: bytes) -> None:
@@ -377,16 +452,19 @@ class Association:
 
     # --- receiving
 
-    def wait_response(self, message_id: int) -> Dataset | NoResponse:
+    def wait_response(self, message_id: int, stop: Callable[[], bool] | None = None) -> Dataset | NoResponse:
         """The status of the response to request ``message_id`` (Status and optional elements, PS3.7 Annex C).
 
         Messages answering other requests are logged and skipped. While waiting, TCP_QUICKACK is re-armed
         every millisecond (see :func:`~.wire.quick_ack`). After the DIMSE timeout the association is aborted
-        (PS3.7 §9.1) and :attr:`NoResponse.TIMEOUT` returned.
+        (PS3.7 §9.1) and :attr:`NoResponse.TIMEOUT` returned; once ``stop()`` is true,
+        :attr:`NoResponse.STOPPED` (the caller aborts).
         """
         timeout = self.dimse_timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            if stop is not None and stop():
+                return NoResponse.STOPPED
             try:
                 _cx, rsp = self._msg_queue.get(timeout=0.001)
             except queue.Empty:
@@ -421,7 +499,9 @@ class Association:
     # --- ending
 
     def abort(self) -> None:
-        """A-ABORT (PS3.8 §9.3.8) if still established."""
+        """A-ABORT (PS3.8 §9.3.8) if still established, without waiting for a peer that does not read."""
+        if self._guard is not None:
+            self._guard.abandon()
         if self._assoc.is_established:
             self._assoc.abort()
 
@@ -465,16 +545,20 @@ def associate(settings: LinkSettings, peer: Peer, contexts: Sequence[Context], *
     if len(contexts) > MAX_CONTEXTS:
         raise ValueError("at most 128 presentation contexts per association (PS3.8 9.3.2.2)")
     apply_privacy()
+    context = tls.client_context(settings, peer) if peer.tls else None  # raises for a missing CA first
     ae = _make_ae(settings)
-    watch = _Watch(wire.new_write_lock())
+    watch = _Watch(wire.new_write_lock(), settings)
     handlers: list[Any] = [(evt.EVT_CONN_OPEN, watch.on_conn_open), (evt.EVT_ACSE_RECV, watch.on_acse_recv)]
     if ack_every_pdu:
         handlers += [(evt.EVT_PDU_SENT, _quick_ack_handler), (evt.EVT_PDU_RECV, _quick_ack_handler)]
     pcs: list[PresentationContext] = [build_context(cx.abstract_syntax, list(cx.transfer_syntaxes))
                                       for cx in contexts]
-    tls_args = (tls_context(settings), peer.host) if peer.tls else None
+    tls_args = (context, peer.expected_tls_name) if context is not None else None
     assoc = ae.associate(peer.host, peer.port, contexts=pcs, ae_title=peer.ae_title, max_pdu=settings.max_pdu,
                          tls_args=tls_args, evt_handlers=handlers)
+    if context is not None and not watch.attempt.connected and context.handshake_started \
+            and context.failure is not None:  # pynetdicom logged and swallowed it: keep what it was
+        watch.attempt.record(tls.classify(context.failure, connect_timeout=settings.connect_timeout))
     try:
         if watch.problem is not None:
             raise watch.problem

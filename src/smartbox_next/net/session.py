@@ -1,19 +1,27 @@
 """Associations as the senders use them: pynetdicom's outcomes (via the adapter) mapped to project errors.
 
 ``open_session(settings, peer, contexts)`` is a context manager yielding a :class:`Session`; it raises
-ConnectError (no TCP connection), AssociationRejectedError (A-ASSOCIATE-RJ, PS3.8 §9.3.4; retryable only for a
-transient rejection), AssociationAbortedError (A-ABORT / A-P-ABORT, PS3.8 §9.3.8), ResponseTimeoutError, or
+ConnectError (no TCP connection, a failed TLS handshake, a peer that is no DICOM node), AssociationRejectedError
+(A-ASSOCIATE-RJ, PS3.8 §9.3.4; retryable only for a transient rejection), AssociationAbortedError (A-ABORT /
+A-P-ABORT, PS3.8 §9.3.8, or a protocol violation of the peer that made us abort), ResponseTimeoutError, or
 NoAcceptedContextError. On exit the association is released (A-RELEASE, §9.3.7), or aborted when the block
 raised. This is the one module that turns association outcomes into project exceptions (DESIGN principle 5);
 it sees pynetdicom only through :mod:`smartbox_next.net.adapter`.
+
+What the peer did wrong (:class:`~smartbox_next.net.link.Fault`, recorded by the guard and the TLS context)
+comes first: "sent a P-DATA-TF PDU of 4294967295 bytes, more than the 131072 announced" rather than
+"aborted by the service-provider". A caller's ``stop`` (SIGTERM) reaches the association: the sender and the
+wait for a response notice it, the association is aborted and :class:`Stopped` raised — no outcome for the
+object in flight.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -27,7 +35,7 @@ from smartbox_next.errors import (
     ResponseTimeoutError,
 )
 from smartbox_next.net import adapter
-from smartbox_next.net.link import AcceptedContext, Attempt, Context, LinkSettings
+from smartbox_next.net.link import AcceptedContext, Attempt, Context, Fault, FaultKind, LinkSettings
 
 LOG = logging.getLogger(__name__)
 
@@ -43,15 +51,30 @@ REJECT_REASONS: dict[tuple[int, int], str] = {
     (3, 2): "local_limit",
 }
 _ABORT_SOURCES = {0: "service-user", 1: "reserved", 2: "service-provider"}
+_CONNECTION_FAULTS = frozenset({FaultKind.NOT_DICOM, FaultKind.ANSWERS_TLS, FaultKind.CLOSED}) | frozenset(
+    k for k in FaultKind if k.value.startswith("net.tls."))
+
+StopCheck = Callable[[], bool]
+
+
+class Stopped(Exception):
+    """The caller's stop was set: the association has been aborted; the object in flight has no outcome."""
 
 
 class Session:
     """An established association (:attr:`link`) to :attr:`peer`, with the errors for its failures."""
 
-    def __init__(self, link: adapter.Association, peer: Peer) -> None:
+    def __init__(self, link: adapter.Association, peer: Peer, stop: StopCheck | None = None) -> None:
         self.link = link
         self.peer = peer
+        self.stop = stop
         self._message_id = 0
+
+    def check_stop(self) -> None:
+        """Raise :class:`Stopped` (after aborting the association) once the caller's stop is set."""
+        if self.stop is not None and self.stop():
+            self.link.abort()
+            raise Stopped
 
     @property
     def accepted_contexts(self) -> tuple[AcceptedContext, ...]:
@@ -78,31 +101,42 @@ class Session:
         self.link.abort()
 
     def raise_if_broken(self, operation: str) -> None:
-        """Raise when the peer aborted or the connection dropped while we were sending."""
+        """Raise when the peer aborted, broke the protocol or the connection dropped while we were sending;
+        :class:`Stopped` once the caller's stop is set."""
+        self.check_stop()
         link = self.link
-        if link.attempt.abort_source is not None or link.is_aborted or not link.is_established:
+        if (link.attempt.abort_source is not None or link.attempt.fault is not None or link.is_aborted
+                or not link.is_established):
             raise self.broken(operation)
 
     def broken(self, operation: str, exc: BaseException | None = None) -> NetworkError:
-        """The error for an association that broke during ``operation`` (A-ABORT seen, else dropped)."""
+        """The error for an association that broke during ``operation`` (fault or A-ABORT seen, else dropped)."""
         attempt = self.link.attempt
-        if attempt.abort_source is None and exc is not None:
+        if attempt.abort_source is None and attempt.fault is None and exc is not None:
             # give the DUL thread a moment to read a pending A-ABORT so we can name its source
             deadline = time.monotonic() + 0.2
-            while attempt.abort_source is None and time.monotonic() < deadline and self.link.dul_alive():
+            while (attempt.abort_source is None and attempt.fault is None and time.monotonic() < deadline
+                   and self.link.dul_alive()):
                 time.sleep(0.005)
-        if attempt.abort_source is not None:
+        if attempt.fault is not None or attempt.abort_source is not None:
             return broken_error(self.peer, attempt, operation)
         return AssociationAbortedError("net.aborted", peer=str(self.peer), operation=operation, source="network")
 
     def wait_response(self, message_id: int, operation: str) -> Dataset:
         """The response status of request ``message_id`` (Status and optional status elements, PS3.7 Annex C).
 
-        Raises ResponseTimeoutError after the DIMSE timeout (the association is aborted, PS3.7 §9.1), or
-        AssociationAbortedError when the peer aborted / the connection dropped.
+        Raises ResponseTimeoutError after the DIMSE timeout (the association is aborted, PS3.7 §9.1),
+        AssociationAbortedError when the peer aborted / broke the protocol / the connection dropped, and
+        :class:`Stopped` (after aborting) once the caller's stop is set.
         """
-        answer = self.link.wait_response(message_id)
+        answer = self.link.wait_response(message_id, self.stop)
+        if answer is adapter.NoResponse.STOPPED:
+            self.link.abort()
+            raise Stopped
         if answer is adapter.NoResponse.TIMEOUT:
+            fault = self.link.attempt.fault  # e.g. a response PDU that trickled in too slowly
+            if fault is not None:
+                raise fault_error(self.peer, fault, operation)
             raise ResponseTimeoutError("net.timeout", peer=str(self.peer), operation=operation)
         if answer is adapter.NoResponse.ENDED:
             raise self.broken(operation, ConnectionAbortedError())
@@ -111,8 +145,22 @@ class Session:
         return answer
 
 
+def fault_error(peer: Peer, fault: Fault, operation: str) -> NetworkError:
+    """The error for what the peer did wrong: ConnectError when the connection never was a DICOM association
+    (no DICOM, TLS mismatch, certificate), AssociationAbortedError when we aborted one (PS3.8 §9.3.8)."""
+    params: dict[str, Any] = {"peer": str(peer), "port": peer.port, "operation": operation,
+                              "pdu": fault.pdu or "PDU", "length": fault.length, "limit": fault.limit,
+                              "received": fault.received, "seconds": f"{fault.seconds:g}",
+                              "detail": fault.detail or "-", "name": peer.expected_tls_name}
+    if fault.kind in _CONNECTION_FAULTS:
+        return ConnectError(fault.kind.value, **params)
+    return AssociationAbortedError(fault.kind.value, **params)
+
+
 def broken_error(peer: Peer, attempt: Attempt, operation: str) -> NetworkError:
     """The error for an association that ended without an answer."""
+    if attempt.fault is not None:
+        return fault_error(peer, attempt.fault, operation)
     if attempt.abort_source is not None:
         return AssociationAbortedError("net.aborted", peer=str(peer), operation=operation,
                                        source=_ABORT_SOURCES.get(attempt.abort_source, "unknown"))
@@ -122,6 +170,8 @@ def broken_error(peer: Peer, attempt: Attempt, operation: str) -> NetworkError:
 def _failed(peer: Peer, attempt: Attempt, accepted: Sequence[AcceptedContext],
             contexts: Sequence[Context]) -> NetworkError:
     """The error for an association attempt that did not end established with a usable context."""
+    if attempt.fault is not None:
+        return fault_error(peer, attempt.fault, "association")
     if not attempt.connected:
         return ConnectError("net.connect_failed", peer=str(peer), host=peer.host, port=peer.port)
     if attempt.rejection is not None:
@@ -142,8 +192,11 @@ def _failed(peer: Peer, attempt: Attempt, accepted: Sequence[AcceptedContext],
 
 @contextmanager
 def open_session(settings: LinkSettings, peer: Peer, contexts: Sequence[Context], *,
-                 ack_every_pdu: bool = False) -> Iterator[Session]:
-    """Open an association with exactly ``contexts`` (≤ 128, PS3.8 §9.3.2.2); release it on exit."""
+                 ack_every_pdu: bool = False, stop: StopCheck | None = None) -> Iterator[Session]:
+    """Open an association with exactly ``contexts`` (≤ 128, PS3.8 §9.3.2.2); release it on exit.
+
+    ``stop``: checked by the senders and the wait for a response (see :class:`Stopped`).
+    """
     LOG.info("associating with %s (%d contexts)", peer, len(contexts))
     link = adapter.associate(settings, peer, contexts, ack_every_pdu=ack_every_pdu)
     try:
@@ -151,7 +204,7 @@ def open_session(settings: LinkSettings, peer: Peer, contexts: Sequence[Context]
             if link.is_established:
                 link.abort()  # established, but with nothing we can use
             raise _failed(peer, link.attempt, link.accepted_contexts, contexts)
-        session = Session(link, peer)
+        session = Session(link, peer, stop)
         try:
             yield session
         except BaseException:

@@ -1,11 +1,16 @@
 """C-STORE SCU (PS3.4 Annex B, PS3.7 §9.1.1): one pass over a batch, streamed, with per-object outcomes.
 
-``store_files(settings, peer, paths, progress=...)`` reads each file's File Meta Information, plans the
-associations (:mod:`smartbox_next.net.contexts`, ≤128 contexts each, one association per plan — not one per
+``store_each(settings, peer, paths, progress=..., stop=...)`` reads each file's File Meta Information, plans
+the associations (:mod:`smartbox_next.net.contexts`, ≤128 contexts each, one association per plan — not one per
 file), and sends every object on a context accepted with a transfer syntax it is honestly encoded in
-(:mod:`smartbox_next.net.fallback`), streamed from disk (:mod:`smartbox_next.net.stream`). It never raises for
-one object's failure: the :class:`BatchResult` holds, per file, stored / warning (status recorded) / failed
-(with the project exception, whose ``retryable`` drives retries in :mod:`smartbox_next.delivery.direct` and the outbox).
+(:mod:`smartbox_next.net.fallback`), streamed from disk (:mod:`smartbox_next.net.stream`). It yields each
+object's :class:`FileResult` **as soon as it is known** — its C-STORE response arrived, or it failed — so the
+outbox marks it at once and a crash re-sends at most the object in flight. It never raises for one object's
+failure: a result is stored / warning (status recorded) / failed (with the project exception, whose
+``retryable`` drives retries in :mod:`smartbox_next.delivery.direct` and the outbox). Once ``stop()`` is true
+(SIGTERM) the association is aborted and nothing more is yielded: the object in flight and the rest have no
+result (the outbox keeps them queued). ``store_files`` collects the results of one pass into a
+:class:`BatchResult`, in the order of ``paths``.
 
 Status handling (PS3.4 B.2.3, PS3.7 Annex C, DICOM_RULES §5): 0000 stored; 0001, Bxxx, 0107, 0116 stored
 with warning; A7xx out of resources (retryable); 0210-0212 protocol errors (retryable on a new association);
@@ -20,7 +25,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -41,7 +46,7 @@ from smartbox_next.net import fallback
 from smartbox_next.net.adapter import store_command
 from smartbox_next.net.contexts import AssociationPlan, plan_associations
 from smartbox_next.net.link import LinkSettings
-from smartbox_next.net.session import Session, open_session
+from smartbox_next.net.session import Session, StopCheck, Stopped, open_session
 from smartbox_next.net.stream import Payload, send_message
 
 LOG = logging.getLogger(__name__)
@@ -184,42 +189,60 @@ def store_files(settings: LinkSettings, peer: Peer, paths: Sequence[Path], *,
     between twin syntaxes only).
     """
     started = time.monotonic()
-    results: dict[Path, FileResult] = {}
+    results = {r.path: r for r in store_each(settings, peer, paths, progress=progress, transcoder=transcoder)}
+    ordered = [results[Path(p)] for p in paths]
+    return BatchResult(peer=peer, results=ordered, seconds=time.monotonic() - started)
+
+
+def store_each(settings: LinkSettings, peer: Peer, paths: Sequence[Path], *,
+               progress: ProgressCallback | None = None, transcoder: fallback.VideoTranscoder | None = None,
+               stop: StopCheck | None = None) -> Iterator[FileResult]:
+    """Send ``paths`` to ``peer`` once (no retries), yielding each object's result as soon as it is known.
+
+    Every path gets exactly one result unless ``stop()`` becomes true: then the association is aborted
+    (A-ABORT, PS3.8 §9.3.8) and the object in flight and those after it get none.
+    """
     objects: list[ObjectInfo] = []
     for path in paths:
         try:
             objects.append(read_object_info(Path(path)))
         except MediaError as exc:
-            results[Path(path)] = FileResult(Path(path), Outcome.FAILED, error=exc)
+            yield FileResult(Path(path), Outcome.FAILED, error=exc)
     index = {Path(p): i for i, p in enumerate(paths)}
     batch = _Batch(peer, objects, progress, index, len(paths))
     targets = transcoder.targets if transcoder is not None else None
     for plan in plan_associations(objects, targets):
-        for obj, result in _send_plan(settings, peer, plan, batch, transcoder):
-            results[obj.path] = result
+        if stop is not None and stop():
+            return
+        for obj, result in _send_plan(settings, peer, plan, batch, transcoder, stop):
             batch.done(obj, result)
-    ordered = [results[Path(p)] for p in paths]
-    return BatchResult(peer=peer, results=ordered, seconds=time.monotonic() - started)
+            yield result
 
 
 def _send_plan(settings: LinkSettings, peer: Peer, plan: AssociationPlan, batch: _Batch,
-               transcoder: fallback.VideoTranscoder | None) -> list[tuple[ObjectInfo, FileResult]]:
-    """Send one plan's objects, re-associating after a local read failure; yields results in order."""
-    out: list[tuple[ObjectInfo, FileResult]] = []
+               transcoder: fallback.VideoTranscoder | None,
+               stop: StopCheck | None) -> Iterator[tuple[ObjectInfo, FileResult]]:
+    """Send one plan's objects, re-associating after a local read failure; yields each result when known."""
     pending = list(plan.objects)
     while pending:
         try:
-            with open_session(settings, peer, plan.contexts()) as session:
+            with open_session(settings, peer, plan.contexts(), stop=stop) as session:
                 while pending:
                     obj = pending[0]
                     result, reopen = _send_one(settings, session, obj, batch, transcoder)
-                    out.append((obj, result))
                     pending.pop(0)
                     if result.outcome is Outcome.FAILED:
                         LOG.info("%s: %s failed: %s", peer, obj.sop_instance_uid, result.error)
+                    yield obj, result  # the caller records it now, while the association stays open
                     if reopen:
                         session.abandon()
                         break
+                    if pending and stop is not None and stop():
+                        LOG.info("%s: stopping; %d object(s) not sent", peer, len(pending))
+                        return  # released, not aborted: nothing is in flight
+        except Stopped:
+            LOG.info("%s: stopped; association aborted, %d object(s) not sent", peer, len(pending))
+            return
         except NetworkError as exc:
             # association could not be opened, or broke: every object not yet tried shares the outcome
             for obj in pending:
@@ -227,9 +250,8 @@ def _send_plan(settings: LinkSettings, peer: Peer, plan: AssociationPlan, batch:
                 if isinstance(exc, NoAcceptedContextError):
                     error = NoAcceptedContextError("net.sop_class_refused", peer=str(peer),
                                                    sop_class=obj.sop_class_uid, path=str(obj.path))
-                out.append((obj, FileResult(obj.path, Outcome.FAILED, obj.sop_instance_uid, error=error)))
+                yield obj, FileResult(obj.path, Outcome.FAILED, obj.sop_instance_uid, error=error)
             pending = []
-    return out
 
 
 def _choose(session: Session, obj: ObjectInfo,

@@ -14,6 +14,9 @@ memory (PEERS.md: 130-410 MB). Here the sender owns the flow:
   ``sendmsg`` per 16 KiB PDU costs ~60 % more sender CPU than per 64 KiB; measured), never for a whole object.
 - **TLS**: an ``SSLSocket`` must not be written by two threads, so PDUs go through the DUL queue, but at most
   ``QUEUE_DEPTH`` at a time (bounded, waiting for the DUL to drain).
+- **Stop**: between PDUs and every slice a write waits, the session's stop is checked (SIGTERM): the sender
+  raises :class:`~smartbox_next.net.session.Stopped` after aborting the association, within a fraction of a
+  second even when the peer has stopped reading.
 
 PDU layout (PS3.8 §9.3.5, Annex E): P-DATA-TF = type 04H, reserved, PDU length (4), then PDV items: item length
 (4), presentation context ID (1), message control header (1: bit 0 command/data, bit 1 last fragment), data.
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from smartbox_next.dicom.part10 import FileRange
-from smartbox_next.errors import AssociationAbortedError, ResponseTimeoutError
+from smartbox_next.errors import AssociationAbortedError, NetworkError, ResponseTimeoutError
 
 if TYPE_CHECKING:
     from smartbox_next.net.session import Session
@@ -87,12 +90,14 @@ class _Sink:
         self.session = session
         self.timeout = timeout
         try:
-            self.sock: PduSocket | None = session.link.pdu_socket()
+            # a write blocked by a slow peer looks around every slice: stop requested? peer aborted?
+            self.sock: PduSocket | None = session.link.pdu_socket(check=lambda: session.raise_if_broken("C-STORE"))
         except OSError as exc:
             raise session.broken("C-STORE", exc) from None
 
     def write(self, parts: list[Buffer]) -> None:
         """Send ``parts`` (header, data, header, data, …): whole PDUs, about ``LOCKED_WRITE`` bytes per locked write."""
+        self.session.check_stop()
         if self.sock is not None:
             start, size = 0, 0
             for i in range(0, len(parts), 2):
@@ -107,11 +112,13 @@ class _Sink:
     def _send(self, sock: PduSocket, parts: list[Buffer]) -> None:
         """Blocking send of whole PDUs (GIL released while the kernel waits).
 
-        The wait is bounded by SO_SNDTIMEO (the network timeout, set by the adapter): when it expires without
-        progress the kernel returns EAGAIN and we report a timeout.
+        The kernel wakes the write every SO_SNDTIMEO slice (set by the adapter); after the network timeout
+        without progress the socket raises BlockingIOError and we report a timeout.
         """
         try:
             sock.send(parts, between=lambda: self.session.raise_if_broken("C-STORE"))
+        except NetworkError:
+            raise
         except BlockingIOError:
             raise ResponseTimeoutError("net.timeout", peer=str(self.session.peer), operation="C-STORE") from None
         except OSError as exc:
@@ -121,8 +128,11 @@ class _Sink:
         """One PDU: its header and ``count`` file bytes copied by the kernel (plain TCP only)."""
         sock = self.sock
         assert sock is not None
+        self.session.check_stop()
         try:
             sock.sendfile(header, fd, offset, count)
+        except NetworkError:
+            raise
         except BlockingIOError:
             raise ResponseTimeoutError("net.timeout", peer=str(self.session.peer), operation="C-STORE") from None
         except OSError as exc:

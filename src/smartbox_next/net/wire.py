@@ -9,6 +9,10 @@
   A-ABORT, queued P-DATA; :mod:`smartbox_next.net.adapter`). So bytes of two PDUs never interleave on the wire,
   and the lock is held for one write of whole PDUs, never for a whole object. It is a :class:`HandoffLock`:
   released, it goes to the thread waiting longest, so a DUL write waits at most for the PDU in flight.
+* :func:`set_send_timeout` / :func:`set_recv_timeout` set the kernel's SO_SNDTIMEO / SO_RCVTIMEO to a short
+  slice (the adapter does, at connection open): a blocked write or read returns EAGAIN after a slice, so the
+  writer can look around (stop requested? peer aborted? no progress for the network timeout?) and carry on.
+  Python's own socket timeout stays None: the kernel keeps the blocking ``sendmsg``/``sendfile`` semantics.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import socket
 import struct
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -40,11 +45,20 @@ def quick_ack(sock: socket.socket) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, TCP_QUICKACK, 1)
 
 
+def _timeval(seconds: float) -> bytes:
+    return struct.pack("ll", int(seconds), int((seconds % 1) * 1_000_000))
+
+
 def set_send_timeout(sock: socket.socket, seconds: float) -> None:
     """Bound each blocking send by ``seconds`` (kernel SO_SNDTIMEO; Python's own timeout stays None)."""
     with suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
-                        struct.pack("ll", int(seconds), int((seconds % 1) * 1_000_000)))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(seconds))
+
+
+def set_recv_timeout(sock: socket.socket, seconds: float) -> None:
+    """Bound each blocking receive by ``seconds`` (kernel SO_RCVTIMEO; Python's own timeout stays None)."""
+    with suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(seconds))
 
 
 Buffer = bytes | memoryview
@@ -102,13 +116,25 @@ def new_write_lock() -> WriteLock:
 class PduSocket:
     """A plain TCP association socket written one run of whole PDUs at a time under the write lock.
 
-    Errors are the socket's own: ``BlockingIOError`` when SO_SNDTIMEO expired without progress, other
+    A write blocked by a full send buffer wakes every SO_SNDTIMEO slice: it runs ``check`` (which raises to
+    give up: a stop, the peer's A-ABORT) and carries on until ``idle_timeout`` seconds passed without progress.
+    Errors are the socket's own: ``BlockingIOError`` when no byte went out for ``idle_timeout``, other
     ``OSError`` when the connection broke. The caller maps them (outside the lock).
     """
 
-    def __init__(self, sock: socket.socket, lock: WriteLock) -> None:
+    def __init__(self, sock: socket.socket, lock: WriteLock, *, idle_timeout: float = 600.0,
+                 check: Callable[[], None] | None = None) -> None:
         self.sock = sock
         self.lock = lock
+        self.idle_timeout = idle_timeout
+        self.check = check
+
+    def _stalled(self, since: float) -> None:
+        """A slice passed without progress: give up if asked to, or if it has lasted ``idle_timeout``."""
+        if self.check is not None:
+            self.check()
+        if time.monotonic() - since > self.idle_timeout:
+            raise BlockingIOError(f"no progress writing for {self.idle_timeout} s")
 
     def send(self, parts: Sequence[Buffer], *, flags: int = 0,
              between: Callable[[], None] | None = None) -> None:
@@ -119,8 +145,14 @@ class PduSocket:
         views = [memoryview(p).cast("B") for p in parts]
         with self.lock:
             idx = 0
+            progress = time.monotonic()
             while idx < len(views):
-                sent = self.sock.sendmsg(views[idx: idx + IOV_MAX], [], flags)
+                try:
+                    sent = self.sock.sendmsg(views[idx: idx + IOV_MAX], [], flags)
+                except BlockingIOError:
+                    self._stalled(progress)
+                    continue
+                progress = time.monotonic()
                 # drop fully sent views, trim the partially sent one
                 while sent and idx < len(views):
                     n = len(views[idx])
@@ -141,13 +173,25 @@ class PduSocket:
         with self.lock:
             self._send_all(header, socket.MSG_MORE)
             end = offset + count
+            progress = time.monotonic()
             while offset < end:
-                sent = os.sendfile(self.sock.fileno(), fd, offset, end - offset)
+                try:
+                    sent = os.sendfile(self.sock.fileno(), fd, offset, end - offset)
+                except BlockingIOError:
+                    self._stalled(progress)
+                    continue
                 if sent == 0:
                     raise OSError(f"file ended early at offset {offset}")
                 offset += sent
+                progress = time.monotonic()
 
     def _send_all(self, data: bytes, flags: int) -> None:
         view = memoryview(data)
+        progress = time.monotonic()
         while view:
-            view = view[self.sock.send(view, flags):]
+            try:
+                view = view[self.sock.send(view, flags):]
+            except BlockingIOError:
+                self._stalled(progress)
+                continue
+            progress = time.monotonic()
