@@ -238,11 +238,14 @@ MESSAGES: dict[str, Message] = {
                 "nicht; bitte den PACS-Administrator bitten, dem Zertifikat der Station zu vertrauen.",
     ),
     "net.tls.closed": Message(
-        en="{peer} closed the connection during the TLS handshake ({detail}).",
-        de="{peer} hat die Verbindung während des TLS-Verbindungsaufbaus geschlossen ({detail}).",
-        hint_en="Check that the PACS expects TLS on this port; it may also refuse this station's certificate.",
-        hint_de="Bitte prüfen, ob das PACS auf diesem Port TLS erwartet; es lehnt eventuell auch das Zertifikat "
-                "dieser Station ab.",
+        en="{peer} closed the connection during the TLS handshake without a TLS answer ({detail}): "
+           "it probably does not speak TLS on port {port}.",
+        de="{peer} hat die Verbindung während des TLS-Verbindungsaufbaus ohne TLS-Antwort geschlossen ({detail}): "
+           "Auf Port {port} spricht es vermutlich kein TLS.",
+        hint_en="Set tls = false for this peer ([peers.NAME]) or use the PACS's TLS port; if the PACS does expect "
+                "TLS there, ask its administrator whether it accepts this station.",
+        hint_de="Bitte für diese Gegenstelle tls = false setzen ([peers.NAME]) oder den TLS-Port des PACS verwenden; "
+                "erwartet das PACS dort TLS, bitte den PACS-Administrator fragen, ob es diese Station zulässt.",
     ),
     "net.tls.timeout": Message(
         en="{peer} accepted the connection but did not finish the TLS handshake within {seconds} s.",
