@@ -58,7 +58,8 @@ StopCheck = Callable[[], bool]
 
 
 class Stopped(Exception):
-    """The caller's stop was set: the association has been aborted; the object in flight has no outcome."""
+    """The caller's stop was set: the association is aborted (by :func:`open_session`); the object in flight
+    has no outcome."""
 
 
 class Session:
@@ -71,9 +72,11 @@ class Session:
         self._message_id = 0
 
     def check_stop(self) -> None:
-        """Raise :class:`Stopped` (after aborting the association) once the caller's stop is set."""
+        """Raise :class:`Stopped` once the caller's stop is set; :func:`open_session` then aborts.
+
+        Never aborts here: this runs inside a locked write, and the DUL needs the lock for the A-ABORT.
+        """
         if self.stop is not None and self.stop():
-            self.link.abort()
             raise Stopped
 
     @property
@@ -131,8 +134,7 @@ class Session:
         """
         answer = self.link.wait_response(message_id, self.stop)
         if answer is adapter.NoResponse.STOPPED:
-            self.link.abort()
-            raise Stopped
+            raise Stopped  # open_session aborts the association
         if answer is adapter.NoResponse.TIMEOUT:
             fault = self.link.attempt.fault  # e.g. a response PDU that trickled in too slowly
             if fault is not None:
