@@ -55,6 +55,7 @@ from pynetdicom.dimse_messages import C_ECHO_RQ, C_STORE_RQ
 from pynetdicom.dimse_primitives import C_ECHO, C_STORE
 from pynetdicom.dsutils import encode
 from pynetdicom.dul import DULServiceProvider
+from pynetdicom.fsm import StateMachine
 from pynetdicom.pdu_primitives import A_ABORT, A_ASSOCIATE, A_P_ABORT, P_DATA
 from pynetdicom.presentation import PresentationContext, build_context
 from pynetdicom.timer import Timer
@@ -117,6 +118,8 @@ CLASS_CONTRACT: tuple[tuple[object, str, str], ...] = (
     (AssociationSocket, "recv", "replaced by the guard's bounded read (PDU length, deadline, structure)"),
     (AssociationSocket, "ready", "overridden: no read while unread DIMSE messages pile up (back-pressure)"),
     (AssociationSocket, "event_queue", "our write failing puts Evt17 there, as pynetdicom's send does"),
+    (StateMachine, "do_action", "wrapped: a PDU pynetdicom cannot act on ends the association, not its thread"),
+    (DULServiceProvider, "kill_dul", "stops the DUL after such a PDU"),
     (Timer, "restart", "network idle timer restarted while we stream"),
     (_config, "LOG_REQUEST_IDENTIFIERS", "privacy: no identifiers in pynetdicom's log"),
     (_config, "LOG_RESPONSE_IDENTIFIERS", "privacy: no identifiers in pynetdicom's log"),
@@ -133,6 +136,8 @@ INSTANCE_CONTRACT: tuple[tuple[str, str, type, str], ...] = (
     ("dul.socket", "socket", socket.socket, "the TCP socket P-DATA-TF PDUs are written to (None once closed)"),
     ("dul", "_kill_thread", bool, "the guard's blocked read gives up when the DUL is being stopped"),
     ("dul", "event_queue", queue.Queue, "Evt17 from our write wrapper when the connection broke"),
+    ("dul", "state_machine", StateMachine, "its do_action is wrapped (see CLASS_CONTRACT)"),
+    ("dul", "to_user_queue", queue.Queue, "an A-P-ABORT there ends the ACSE's wait after such a PDU"),
 )
 
 
@@ -262,6 +267,8 @@ class _Watch:
             _require(assoc, "dul", "to_provider_queue", queue.Queue)
             _require(assoc, "dimse", "msg_queue", queue.Queue)
             _require(assoc, "dul", "event_queue", queue.Queue)
+            _require(assoc, "dul", "to_user_queue", queue.Queue)
+            machine = _require(assoc, "dul", "state_machine", StateMachine)
         except PynetdicomContractError as exc:  # pynetdicom swallows handler exceptions: raised after associate
             self.problem = exc
             return
@@ -274,6 +281,7 @@ class _Watch:
                          abort_requested=lambda: _abort_requested(dul), killed=lambda: bool(dul._kill_thread),
                          backlog=lambda: int(assoc.dimse.msg_queue.qsize()))
         _guard_writes(asock, self.lock, guard)
+        _guard_actions(machine, assoc, guard)
         asock.__class__ = _GuardedSocket
         asock.smartbox_guard = guard
         self.guard = guard
@@ -337,6 +345,41 @@ def _guard_writes(asock: AssociationSocket, lock: wire.WriteLock, guard: PduGuar
     asock.close = locked_close  # type: ignore[method-assign]
     if guard is not None:
         guard.write = locked_send
+
+
+_PEER_EVENTS = {"Evt3": "A-ASSOCIATE-AC", "Evt4": "A-ASSOCIATE-RJ", "Evt6": "A-ASSOCIATE-RQ", "Evt10": "P-DATA-TF",
+                "Evt12": "A-RELEASE-RQ", "Evt13": "A-RELEASE-RP", "Evt16": "A-ABORT", "Evt19": "PDU"}
+"""State machine events caused by a PDU from the peer (PS3.8 Table 9-10) and the PDU's name."""
+
+
+def _guard_actions(machine: StateMachine, assoc: PnAssociation, guard: PduGuard) -> None:
+    """An exception while pynetdicom acts on the peer's PDU (a command set it cannot decode, a field value its
+    primitives refuse) would kill the DUL thread with a traceback and leave our wait to its timeout. Instead:
+    record the fault, abort (A-ABORT, source 2), end the association's waits now (PS3.8 §9.3.8)."""
+    act = machine.do_action
+
+    def guarded(event: str) -> None:
+        try:
+            act(event)
+        except Exception as exc:
+            name = _PEER_EVENTS.get(event)
+            if name is None:  # a local event (our A-ABORT) after the association already ended: moot
+                LOG.debug("ignoring %s in %s: %s", event, machine.current_state, exc)
+                return
+            LOG.warning("%s from %s could not be processed: %s", name, assoc.acceptor.ae_title, type(exc).__name__)
+            guard.fail(Fault(FaultKind.MALFORMED, pdu=name, detail=f"cannot be processed: {type(exc).__name__}"))
+            assoc.is_established = False
+            assoc.is_aborted = True
+            ended = A_P_ABORT()
+            ended.provider_reason = 0x06  # invalid PDU parameter value
+            assoc.dul.to_user_queue.put(ended)
+            assoc.dimse.msg_queue.put((None, None))  # pynetdicom's end-of-association marker
+            assoc.dul.kill_dul()
+            asock = assoc.dul.socket
+            if asock is not None:
+                asock.close()
+
+    machine.do_action = guarded  # type: ignore[method-assign]
 
 
 def _keep_reactor_off_dimse(assoc: PnAssociation) -> None:

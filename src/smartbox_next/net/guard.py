@@ -11,8 +11,10 @@ routes the DUL socket's ``recv`` and ``send`` through a :class:`PduGuard`:
   Annex D.1: the length of the variable field; ``LinkSettings.receive_limit``). An unknown PDU type is no
   DICOM at all: the first bytes tell an HTTP server or a TLS record (a peer that expects TLS) apart.
 * **Structure**: the items of an A-ASSOCIATE-AC (§9.3.3.1, Table 9-17) and the PDV items of a P-DATA-TF
-  (§9.3.5.1, Annex E) must tile their PDU exactly; an A-ASSOCIATE-RJ carries defined result and source
-  values (Table 9-21). The fragments of one DIMSE message may add up to at most :data:`MAX_MESSAGE` bytes.
+  (§9.3.5.1, Annex E) must tile their PDU exactly; an A-ASSOCIATE-RJ and an A-ABORT carry defined result,
+  source and reason values (Tables 9-21, 9-26). The fragments of one DIMSE message may add up to at most
+  :data:`MAX_MESSAGE` bytes. What passes these checks and still cannot be processed (a command set without
+  a Command Field, say) is caught where pynetdicom acts on it (the adapter's guarded state machine).
 * **Time**: reads and writes wait in slices of :data:`SLICE` seconds (kernel ``SO_RCVTIMEO`` /
   ``SO_SNDTIMEO``, set by the adapter; Python's socket timeout stays None, so writes keep their blocking
   semantics), so the DUL thread notices an abort or a kill at once. One PDU must arrive within the ACSE
@@ -54,6 +56,8 @@ ASSOCIATE_ITEMS = frozenset({0x10, 0x21, 0x50})  # application context, presenta
 # A-ABORT reasons of the UL service-provider (PS3.8 Table 9-26)
 REASON_UNRECOGNIZED_PDU = 1
 REASON_INVALID_PARAMETER = 6
+PROVIDER_REASONS = frozenset({0, 1, 2, 4, 5, 6})  # 3 is reserved
+REJECT_REASONS = frozenset({1, 2, 3, 7})  # A-ASSOCIATE-RJ reason/diag. values in use (Table 9-21)
 
 
 class _End(Enum):
@@ -135,6 +139,7 @@ class PduGuard:
         self._deadline = 0.0
         self._timeout = 0.0
         self._pdus = 0  # PDUs read completely
+        self.last_pdu = ""  # name of the last PDU read completely
         self._message = 0  # bytes of the DIMSE message (command or data set) being assembled
         self._backlog_since: float | None = None
 
@@ -272,15 +277,21 @@ class PduGuard:
             self._violate(fault, REASON_INVALID_PARAMETER)
             return body[:-1]
         self._pdus += 1
+        self.last_pdu = name
         return body
 
     def _check_body(self, pdu_type: int, body: bytes) -> str:
         if pdu_type == 0x02:
             return check_items(body, ASSOCIATE_FIXED)
-        if pdu_type == 0x03:
-            _reserved, result, source, _reason = body
-            if result not in (1, 2) or source not in (1, 2, 3):
-                return f"result {result}, source {source}"
+        if pdu_type == 0x03:  # PS3.8 Table 9-21
+            _reserved, result, source, reason = body
+            if result not in (1, 2) or source not in (1, 2, 3) or reason not in REJECT_REASONS:
+                return f"result {result}, source {source}, reason {reason}"
+            return ""
+        if pdu_type == 0x07:  # PS3.8 Table 9-26
+            source, reason = body[2], body[3]
+            if source not in (0, 1, 2) or (source == 2 and reason not in PROVIDER_REASONS):
+                return f"source {source}, reason {reason}"
             return ""
         if pdu_type == 0x04:
             return self._check_pdvs(body)
@@ -303,6 +314,10 @@ class PduGuard:
                 self._message = 0
             offset += 4 + item_length
         return ""
+
+    def fail(self, fault: Fault) -> None:
+        """A PDU passed the checks here but could not be processed: record, abort, read nothing more."""
+        self._violate(fault, REASON_INVALID_PARAMETER)
 
     def _violate(self, fault: Fault, reason: int) -> None:
         """Record ``fault``, tell the peer (A-ABORT, source 2 service-provider), read nothing more from it."""

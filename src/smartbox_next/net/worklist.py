@@ -21,6 +21,7 @@ names, case-insensitively; ``"scp"`` sends the pattern as typed, encoded in ``wo
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from pydicom.dataset import Dataset
 
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.sop import MODALITY_WORKLIST_FIND
-from smartbox_next.errors import WorklistError
+from smartbox_next.errors import ResponseTimeoutError, WorklistError
 from smartbox_next.net.link import Context, LinkSettings
 from smartbox_next.net.session import Session, open_session
 
@@ -89,24 +90,36 @@ def find_worklist(settings: LinkSettings, peer: Peer, identifier: Dataset, *, li
 
 
 def _collect(session: Session, identifier: Dataset, limit: int) -> tuple[list[Dataset], bool]:
-    """Pending identifiers until the final status; C-CANCEL once ``limit`` is exceeded."""
+    """Pending identifiers until the final status; C-CANCEL once ``limit`` is exceeded.
+
+    After the C-CANCEL the SCP should answer Cancel (FE00) at once (PS3.4 C.4.1.3.2); answers still on the
+    wire are dropped for at most one DIMSE timeout, then the association is aborted and the answers kept so
+    far returned (a peer that goes on sending forever must not hold the station).
+    """
     link = session.link
     context_id = session.accepted_contexts[0].context_id
+    timeout = link.dimse_timeout or 0.0
     answers: list[Dataset] = []
-    cancelled = False
+    cancelled_at: float | None = None
     final: int | None = None
     unsupported_keys = False
+    last = time.monotonic()
     for status, ds in link.find(identifier, MODALITY_WORKLIST_FIND, _MSG_ID):
         if not status or "Status" not in status:
-            break  # no answer: timeout, abort or dropped connection -> session.check raises
+            break  # no answer: timeout, abort or dropped connection
+        last = time.monotonic()
         code = int(status.Status)
         if code in PENDING:
             unsupported_keys = unsupported_keys or code == 0xFF01
-            if cancelled:
-                continue  # answers already on the wire when the C-CANCEL went out
+            if cancelled_at is not None:  # answers already on the wire when the C-CANCEL went out
+                if last - cancelled_at > timeout:
+                    LOG.warning("worklist C-FIND %s: answers go on after the C-CANCEL; aborting", session.peer)
+                    session.abandon()
+                    return answers, True
+                continue
             if len(answers) >= limit:
                 link.cancel(_MSG_ID, context_id)
-                cancelled = True
+                cancelled_at = last
                 continue
             if ds is None:
                 LOG.warning("worklist C-FIND %s: pending answer without a decodable identifier", session.peer)
@@ -116,10 +129,14 @@ def _collect(session: Session, identifier: Dataset, limit: int) -> tuple[list[Da
         final = code
         break
     if final is None:
-        session.check("worklist query")
-        raise WorklistError("worklist.failed", status=0xFFFF, code="none", peer=str(session.peer))
+        if cancelled_at is not None:  # the answers we keep are complete; only the Cancel status is missing
+            return answers, True
+        if timeout and time.monotonic() - last >= timeout * 0.9:
+            raise ResponseTimeoutError("net.timeout", peer=str(session.peer), operation="worklist query")
+        raise session.broken("worklist query", ConnectionAbortedError())
     if unsupported_keys:
         LOG.info("worklist C-FIND %s: SCP does not support some optional keys (FF01)", session.peer)
+    cancelled = cancelled_at is not None
     if final == SUCCESS or (final == CANCEL and cancelled):
         return answers, cancelled
     raise status_error(final, session.peer)
