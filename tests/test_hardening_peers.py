@@ -96,3 +96,18 @@ def test_a_peer_closing_without_an_answer_says_so(tmp_path: Path) -> None:
 
     run = _echo(tmp_path, close_at_once)
     assert "closed the connection without answering the association request" in run.stderr, run.stderr
+
+
+def test_a_peer_exceeding_the_limit_gets_an_a_abort(tmp_path: Path) -> None:
+    """PS3.8 §9.3.8: the violation is answered with an A-ABORT, source 2 (service-provider), reason 6."""
+
+    def oversize_then_listen(conv: hp.Conversation) -> None:
+        conv.accept()
+        conv.read_pdu()  # the C-ECHO-RQ
+        conv.send(hp.pdu_header(0x04, 1 << 30))
+        conv.read_pdu()  # what we answer: recorded in conv.received
+
+    with hp.hostile_peer(oversize_then_listen) as peer:
+        run = run_watched("echo", peer.address, env=station_env(tmp_path / "data"), timeout=60)
+        assert run.returncode == 1 and "one P-DATA-TF PDU of 1073741824 bytes" in run.stderr, run.stderr
+        assert peer.conversations[0].received[-1] == (0x07, bytes([0, 0, 2, 6]))

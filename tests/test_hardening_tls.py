@@ -209,3 +209,23 @@ def test_a_configured_ca_replaces_the_system_store(tmp_path: Path, pki: Path) ->
         done = _echo(tmp_path, _config(tmp_path, scp.address, network=_ca_setting(pki, "stranger")),
                      SSL_CERT_FILE=str(pki / "trusted.crt"))
         _failed(done, "is not issued by a CA this station trusts")
+
+
+# ------------------------------------------------------------------------------------ the setting
+
+
+def test_tls_name_is_checked_and_kept_where_the_address_comes_from_the_environment() -> None:
+    from smartbox_next.config import as_toml_dict, config_from_mapping
+    from smartbox_next.errors import ConfigError
+
+    table = {"peers": {"pacs": {"address": "PACS@10.1.2.3:2762", "tls": True, "tls_name": "pacs.hospital.example"}}}
+    config = config_from_mapping(table, {"SMARTBOX_PEERS_PACS": "PACS@10.1.2.4:2762"})
+    peer = config.peer("pacs")
+    assert (peer.host, peer.tls, peer.expected_tls_name) == ("10.1.2.4", True, "pacs.hospital.example")
+    assert as_toml_dict(config)["peers"]["pacs"]["tls_name"] == "pacs.hospital.example"
+    plain = config_from_mapping({"peers": {"pacs": {"address": "PACS@10.1.2.3:2762"}}})
+    assert plain.peer("pacs").expected_tls_name == "10.1.2.3" and "tls_name" not in as_toml_dict(plain)["peers"]["pacs"]
+    for bad in ("pacs hospital", "-pacs.example", "a" * 64 + ".example", "pacs/..", 42):
+        with pytest.raises(ConfigError) as refused:
+            config_from_mapping({"peers": {"pacs": {"address": "PACS@10.1.2.3:2762", "tls_name": bad}}})
+        assert "peers.pacs.tls_name" in refused.value.text("en")

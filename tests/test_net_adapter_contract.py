@@ -437,3 +437,53 @@ def test_write_lock_is_handed_to_the_waiter_not_taken_back() -> None:
     waiter.join(WAIT)
     assert order == ["waiter", "sender"]
     assert not lock.held
+
+
+# ------------------------------------------------------------------------ the guard's internals
+
+
+def test_dul_socket_reads_go_through_the_guard() -> None:
+    """AssociationSocket.recv / ready: the DUL's socket is our subclass; its reads pass the guard."""
+    with scp_running() as scp, open_session(LinkSettings(), scp.peer, [VERIFICATION_CONTEXT]) as session:
+        asock = _pn(session.link).dul.socket
+        assert type(asock) is adapter._GuardedSocket and asock.smartbox_guard is not None
+        assert send_echo(session, 30.0) == 0x0000
+        assert asock.smartbox_guard.last_pdu == "P-DATA-TF"  # the C-ECHO-RSP came through guard.recv
+
+
+def test_ready_holds_back_reads_while_messages_pile_up() -> None:
+    """ready: False while MAX_BACKLOG decoded messages wait unread (back-pressure), True again after."""
+    from smartbox_next.net.guard import MAX_BACKLOG
+
+    with scp_running() as scp, link_to(scp) as link:
+        pn = _pn(link)
+        for _ in range(MAX_BACKLOG):
+            pn.dimse.msg_queue.put((1, object()))
+        assert pn.dul.socket.smartbox_guard.may_read() is False
+        while not pn.dimse.msg_queue.empty():
+            pn.dimse.msg_queue.get()
+        assert pn.dul.socket.smartbox_guard.may_read() is True
+
+
+def test_a_failed_write_of_the_dul_is_taken_as_transport_closed() -> None:
+    """AssociationSocket.event_queue: our write wrapper puts Evt17 there, pynetdicom ends the association."""
+    with scp_running() as scp, link_to(scp) as link:
+        pn = _pn(link)
+        pn.dul.socket.socket.shutdown(socket.SHUT_WR)
+        pn.dul.socket.send(b"\x05\x00\x00\x00\x00\x04\x00\x00\x00\x00")  # EPIPE inside the wrapper
+        pn.join(WAIT)  # the reactor sees the A-P-ABORT of AA-4 (Evt17) and ends the association
+        assert not pn.dul.is_alive() and not link.is_established and link.attempt.abort_source == 2
+
+
+def test_a_pdu_pynetdicom_cannot_act_on_ends_the_association_not_the_thread() -> None:
+    """StateMachine.do_action, DUL kill_dul, to_user_queue: an exception in an action on a peer's event is a
+    recorded fault and an ended association; a local event after the end is ignored."""
+    with scp_running() as scp, link_to(scp) as link:
+        pn = _pn(link)
+        assert pn.dul.state_machine.do_action.__name__ == "guarded"
+        pn.dul.state_machine.do_action("Evt10")  # "P-DATA-TF received" with none decoded: queue.Empty inside
+        assert link.attempt.fault is not None and link.attempt.fault.pdu == "P-DATA-TF"
+        assert not link.is_established and link.wait_response(1) is adapter.NoResponse.ENDED
+        pn.dul.join(WAIT)
+        assert not pn.dul.is_alive()
+        pn.dul.state_machine.do_action("Evt15")  # our A-ABORT after the end: no exception

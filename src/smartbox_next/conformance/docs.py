@@ -67,10 +67,13 @@ def configuration_md() -> str:
         doc.table(["Setting", "Type", "Default", "Meaning", "Environment"], rows)
     doc.h(1, "[peers]")
     doc.p("The DICOM peers, by name: `name = \"AET@host:port\"`, or a table `[peers.name]` with "
-          "`address = \"AET@host:port\"`, `tls = true|false` (default false), `enabled = true|false` (default true) "
+          "`address = \"AET@host:port\"`, `tls = true|false` (default false), `tls_name = \"…\"` (the name the "
+          "peer's TLS certificate is issued for, when it differs from the host of `address`, e.g. a peer addressed "
+          "by IP; default: that host), `enabled = true|false` (default true) "
           "and `roles = [...]` (what the peer is for, see below). Environment: `SMARTBOX_PEERS_<NAME>=AET@host:port` "
-          "adds a peer, or replaces the address of the file's peer of that name (its `tls` and `roles` stay). "
-          "Default: none.")
+          "adds a peer, or replaces the address of the file's peer of that name (its `tls`, `tls_name` and `roles` "
+          "stay). Default: none. A peer with `tls = true` needs `network.tls_ca_certificates` (or "
+          "`network.tls_system_ca = true`): see the conformance statement, section 8, for the trust model.")
     doc.table(["Role", "The peer", "Used for"], [[f"`{role.value}`", *_ROLES[role]] for role in PeerRole])
     doc.p("A peer may have several roles (`roles = [\"storage\", \"commitment\"]`); `roles = []` keeps a peer for "
           "commands that name it (`smartbox send --to NAME`, `smartbox echo NAME`) without any automatic use. "
@@ -79,7 +82,8 @@ def configuration_md() -> str:
     doc.code('[worklist]\npeer = ""            # the one peer with role worklist\n\n'
              '[peers.pacs]\naddress = "PACS@10.1.2.3:104"\nroles = ["storage", "commitment"]\n\n'
              '[peers.ris]\naddress = "RIS@10.1.2.9:104"\nroles = ["worklist", "mpps"]\n\n'
-             '[peers.archive]\naddress = "ARCH@10.1.2.4:2762"\ntls = true\nroles = ["storage"]')
+             '[peers.archive]\naddress = "ARCH@10.1.2.4:2762"\ntls = true\ntls_name = "archive.hospital.example"\n'
+             'roles = ["storage"]')
     doc.h(2, "Configurations without roles")
     doc.p("A peer written without `roles` — the string form `pacs = \"AET@host:port\"`, a table without `roles`, "
           "or a `SMARTBOX_PEERS_<NAME>` variable for a peer the file does not have — gets the rule of "

@@ -1,8 +1,8 @@
 """Statement sections N.6 (configuration), N.7 (network communication details) and N.8 (security), PS3.2 Annex N.
 
 Values come from :class:`~smartbox_next.config.Config` (the rendered configuration), the presentation-context
-planner, the status classifiers, the TLS context of :mod:`smartbox_next.net.link` and the adapter's facts
-(via :mod:`smartbox_next.conformance.tables`).
+planner, the status classifiers, the receive limits of :mod:`smartbox_next.net.guard`, the TLS context of
+:mod:`smartbox_next.net.tls` and the adapter's facts (via :mod:`smartbox_next.conformance.tables`).
 """
 
 # ruff: noqa: E501  (bilingual prose: long English/German sentence pairs, like smartbox_next.messages)
@@ -43,12 +43,18 @@ def _configuration(doc: Document, config: Config, lang: str) -> None:
             ["`network.network_timeout`", f"{n.network_timeout:g} s"],
             ["`network.max_pdu`", str(n.max_pdu)],
             ["`worklist.peer`", config.worklist_source() or "—"]]
-    rows += [[f"`peers.{name}`", f"{p}{' (TLS)' if p.tls else ''}; {t(lang, 'roles', 'Rollen')}: "
+    rows += [[f"`peers.{name}`", f"{p}{_tls_note(p.tls, p.tls_name, lang)}; {t(lang, 'roles', 'Rollen')}: "
                                  f"{', '.join(sorted_roles(p.roles)) or t(lang, 'none', 'keine')}"]
              for name, p in sorted(config.peers.items())]
     if not config.peers:
         rows.append(["`peers.*`", t(lang, "none configured", "keine konfiguriert")])
     doc.table([t(lang, "Setting", "Einstellung"), t(lang, "Value", "Wert")], rows)
+
+
+def _tls_note(tls: bool, name: str, lang: str) -> str:
+    if not tls:
+        return ""
+    return f" (TLS, {t(lang, 'certificate for', 'Zertifikat für')} `{name}`)" if name else " (TLS)"
 
 
 def _network(doc: Document, config: Config, lang: str) -> None:
@@ -61,7 +67,11 @@ def _network(doc: Document, config: Config, lang: str) -> None:
         ["Implementation Class UID", IMPLEMENTATION_CLASS_UID],
         ["Implementation Version Name", IMPLEMENTATION_VERSION_NAME],
         [t(lang, "Maximum PDU size received", "Maximale empfangene PDU-Größe"),
-         f"{n.max_pdu} (`network.max_pdu`, 0 = {t(lang, 'unlimited', 'unbegrenzt')})"],
+         f"{n.max_pdu} (`network.max_pdu`; "
+         + t(lang, f"a longer P-DATA-TF aborts the association; 0 = no limit announced, still at most "
+                   f"{tables.receive_cap()} bytes",
+             f"eine längere P-DATA-TF bricht die Verbindung ab; 0 = keine Grenze angekündigt, trotzdem höchstens "
+             f"{tables.receive_cap()} Bytes") + ")"],
         [t(lang, "Maximum PDU size sent", "Maximale gesendete PDU-Größe"),
          t(lang, "the peer's announced maximum (PS3.8 D.1)", "das vom Partner angekündigte Maximum (PS3.8 D.1)")],
         [t(lang, "Association (ARTIM) timeout", "Verbindungs-(ARTIM-)Zeitlimit"), f"{n.acse_timeout:g} s"],
@@ -112,6 +122,7 @@ def _network(doc: Document, config: Config, lang: str) -> None:
                   "Transfer-Syntax jeder Datei (und deren Umwandlungen) vor."))
 
     doc.h(2, t(lang, "7.2 Rejection, abort and timeouts", "7.2 Ablehnung, Abbruch und Zeitlimits"))
+    limits = tables.receive_limits()
     rows = [[f"{s}", f"{r}", f"`net.rejected.{k}`", render_hint(f"net.rejected.{k}", lang, {})]
             for s, r, k in tables.reject_rows()]
     doc.table([t(lang, "Source", "Quelle"), t(lang, "Reason", "Grund"), t(lang, "Message", "Meldung"),
@@ -131,6 +142,31 @@ def _network(doc: Document, config: Config, lang: str) -> None:
           f"Netzwerk-Leerlaufzeitlimit {n.network_timeout:g} s; laufendes Senden zählt als Aktivität."),
         t(lang, "An A-ABORT or dropped connection is retried like a transient failure.",
           "Ein A-ABORT oder Verbindungsabbruch wird wie ein vorübergehender Fehler wiederholt."),
+        t(lang, f"Every PDU received is checked on its header before it is read: A-ASSOCIATE-AC at most "
+                f"{limits['associate']} bytes, A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT exactly 4 bytes, "
+                f"P-DATA-TF at most the Maximum Length announced (above); the items of an A-ASSOCIATE-AC and the "
+                f"PDVs of a P-DATA-TF must fill their PDU exactly, and one DIMSE response may carry at most "
+                f"{limits['message']} bytes. One PDU must arrive within the ACSE timeout while associating and "
+                f"within the network timeout after. A peer that breaks a rule gets an A-ABORT (source 2, reason 1 "
+                "unrecognized PDU or 6 invalid parameter value, PS3.8 §9.3.8) and the operator a message naming "
+                "what it sent (a PDU length, a web server, a TLS answer, a malformed PDU).",
+          f"Jede empfangene PDU wird an ihrem Kopf geprüft, bevor sie gelesen wird: A-ASSOCIATE-AC höchstens "
+          f"{limits['associate']} Bytes, A-ASSOCIATE-RJ, A-RELEASE-RQ/RP und A-ABORT genau 4 Bytes, P-DATA-TF "
+          f"höchstens die angekündigte Maximallänge (oben); die Einträge einer A-ASSOCIATE-AC und die PDVs einer "
+          f"P-DATA-TF müssen ihre PDU genau füllen, und eine DIMSE-Antwort darf höchstens {limits['message']} Bytes "
+          "umfassen. Eine PDU muss beim Verbindungsaufbau innerhalb des ACSE-Zeitlimits ankommen, danach innerhalb "
+          "des Netzwerk-Zeitlimits. Eine Gegenstelle, die eine Regel bricht, erhält ein A-ABORT (Quelle 2, Grund 1 "
+          "unbekannte PDU oder 6 ungültiger Parameterwert, PS3.8 §9.3.8) und der Bediener eine Meldung, was sie "
+          "gesendet hat (eine PDU-Länge, einen Webserver, eine TLS-Antwort, eine fehlerhafte PDU)."),
+        t(lang, "When the sending service is stopped (SIGTERM, SIGINT) an association in progress is aborted "
+                "(A-ABORT) within about a second; the object in flight stays queued and is sent again later with "
+                "the same SOP Instance UID. Each object is marked delivered as soon as its C-STORE response "
+                "arrives, so after a crash at most the object in flight is sent twice.",
+          "Wird der Sendedienst beendet (SIGTERM, SIGINT), wird eine laufende Verbindung binnen etwa einer Sekunde "
+          "abgebrochen (A-ABORT); das gerade gesendete Objekt bleibt in der Warteschlange und wird später mit "
+          "derselben SOP Instance UID erneut gesendet. Jedes Objekt gilt als zugestellt, sobald seine "
+          "C-STORE-Antwort eintrifft; nach einem Absturz wird daher höchstens das gerade gesendete Objekt doppelt "
+          "gesendet."),
     ])
 
     doc.h(2, t(lang, "7.3 C-STORE status handling", "7.3 Statusbehandlung C-STORE"))
@@ -176,15 +212,34 @@ def _security(doc: Document, config: Config, lang: str) -> None:
     doc.ul([
         t(lang, "The station listens on no port; it only initiates associations.",
           "Die Station lauscht an keinem Port; sie baut Verbindungen nur auf."),
-        t(lang, f"DICOM over TLS per peer (`[peers.NAME] tls = true`; now: {', '.join(tls_peers) or 'none'}): "
-                f"minimum {tls['minimum_version']}, the peer certificate is verified ({tls['verify_mode']}) "
-                "against `network.tls_ca_certificates` (else the system CAs), host-name check off (peers are often "
-                "addressed by IP); the station presents `network.tls_certificate` when set (PS3.15 B.1, B.9).",
-          f"DICOM über TLS je Gegenstelle (`[peers.NAME] tls = true`; derzeit: {', '.join(tls_peers) or 'keine'}): "
-          f"mindestens {tls['minimum_version']}, das Zertifikat der Gegenstelle wird geprüft ({tls['verify_mode']}) "
-          "gegen `network.tls_ca_certificates` (sonst die System-CAs), ohne Prüfung des Rechnernamens (Gegenstellen "
-          "werden oft per IP angesprochen); die Station weist sich mit `network.tls_certificate` aus, wenn gesetzt "
-          "(PS3.15 B.1, B.9)."),
+        t(lang, f"DICOM over TLS per peer (`[peers.NAME] tls = true`; now: {', '.join(tls_peers) or 'none'}), "
+                f"PS3.15 B.1 and B.9: minimum {tls['minimum_version']}; the station presents "
+                "`network.tls_certificate` / `network.tls_private_key` when set.",
+          f"DICOM über TLS je Gegenstelle (`[peers.NAME] tls = true`; derzeit: {', '.join(tls_peers) or 'keine'}), "
+          f"PS3.15 B.1 und B.9: mindestens {tls['minimum_version']}; die Station weist sich mit "
+          "`network.tls_certificate` / `network.tls_private_key` aus, wenn gesetzt."),
+        t(lang, f"Trust model: the peer's certificate must chain to a CA in `network.tls_ca_certificates` "
+                f"(verification {tls['verify_mode']}) — only that bundle is trusted; the operating system's CA "
+                f"store (which trusts any public web certificate) is added only with `network.tls_system_ca = "
+                f"true` (now: {'on' if config.network.tls_system_ca else 'off'}). A TLS peer with neither is refused "
+                "before any connection is made. The certificate must be valid now and issued for the peer's host "
+                f"(DNS name or IP address in its subject alternative names; host-name check {tls['check_hostname']}) "
+                "or for the name set as `[peers.NAME] tls_name` (a peer addressed by IP whose certificate names "
+                "its DNS name); that name is sent as SNI. An unknown CA, an expired certificate, a name mismatch, "
+                "a peer that refuses the station's certificate and TLS spoken to a plain port (or plain DICOM to "
+                "a TLS port) are each reported as such.",
+          f"Vertrauensmodell: Das Zertifikat der Gegenstelle muss sich auf eine CA aus "
+          f"`network.tls_ca_certificates` zurückführen lassen (Prüfung {tls['verify_mode']}) — nur diesem Bündel "
+          "wird vertraut; der CA-Speicher des Betriebssystems (der jedem öffentlichen Web-Zertifikat vertraut) "
+          f"kommt nur mit `network.tls_system_ca = true` hinzu (derzeit: "
+          f"{'an' if config.network.tls_system_ca else 'aus'}). Eine TLS-Gegenstelle ohne beides wird abgelehnt, "
+          "bevor eine Verbindung aufgebaut wird. Das Zertifikat muss jetzt gültig und für den Rechner der "
+          "Gegenstelle ausgestellt sein (DNS-Name oder IP-Adresse in den Subject Alternative Names; "
+          f"Namensprüfung {tls['check_hostname']}) oder für den Namen in `[peers.NAME] tls_name` (eine per IP "
+          "angesprochene Gegenstelle, deren Zertifikat ihren DNS-Namen trägt); dieser Name wird als SNI gesendet. "
+          "Unbekannte CA, abgelaufenes Zertifikat, falscher Name, eine Gegenstelle, die das Zertifikat der Station "
+          "ablehnt, und TLS an einen Port ohne TLS (oder DICOM ohne TLS an einen TLS-Port) werden jeweils als "
+          "solche gemeldet."),
         t(lang, "No user identity negotiation; access is controlled by AE title, host, port and TLS certificates.",
           "Keine Aushandlung der Benutzeridentität; Zugriff wird über AE-Titel, Rechner, Port und "
           "TLS-Zertifikate gesteuert."),

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
 
-from smartbox_next.config import Config
+from smartbox_next.config import MAX_RECEIVE_PDU, Config
 from smartbox_next.conformance.objects import created_syntaxes
 from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.delivery.video import reencode_targets
@@ -29,7 +29,7 @@ from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.dicom.transfer_syntax import conversions as ts_conversions
-from smartbox_next.net import adapter, tls
+from smartbox_next.net import adapter, guard, tls
 from smartbox_next.net.contexts import needed_syntaxes
 from smartbox_next.net.echo import echo_context
 from smartbox_next.net.link import MAX_CONTEXTS
@@ -147,6 +147,16 @@ def retry_delays(config: Config, count: int = 12) -> list[float]:
 def tls_facts(config: Config) -> dict[str, str]:
     """Minimum protocol version, peer verification and host-name check of the client TLS context."""
     return tls.facts()
+
+
+def receive_cap() -> int:
+    """The largest PDU the station reads even when ``network.max_pdu`` = 0 (no limit announced)."""
+    return MAX_RECEIVE_PDU
+
+
+def receive_limits() -> dict[str, int]:
+    """Bounds on what a peer may send (net/guard.py): A-ASSOCIATE-AC bytes, bytes of one DIMSE message."""
+    return {"associate": guard.MAX_ASSOCIATE_PDU, "message": guard.MAX_MESSAGE}
 
 
 def pynetdicom_logs_identifiers() -> bool:
