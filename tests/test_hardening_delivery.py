@@ -164,3 +164,28 @@ def test_sigterm_sends_an_a_abort(tmp_path: Path, processes: list[subprocess.Pop
         wait_for(lambda: peer.conversations[0].received[-1][0] == 0x07, 10)
         assert peer.conversations[0].received[-1] == (0x07, bytes([0, 0, 0, 0]))
     assert seconds < 15
+
+
+def test_sigterm_ends_an_association_request_the_pacs_does_not_answer(
+        tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
+    """The PACS takes the A-ASSOCIATE-RQ and says nothing (ACSE timeout 60 s here): SIGTERM must not wait."""
+
+    def mute(conv: hp.Conversation) -> None:
+        conv.read_request()
+        conv.idle()
+
+    with hp.hostile_peer(mute) as peer:
+        data = tmp_path / "data"
+        _spool(data, [("still", {"nbytes": 300_000})])
+        env = station_env(data, {"pacs": peer.address}, SMARTBOX_NETWORK_ACSE_TIMEOUT="60")
+        proc = start_smartbox("serve", env=env, procs=processes)
+        wait_for(lambda: peer.conversations and peer.conversations[0].proposed, 60)
+        time.sleep(0.5)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(60)
+        seconds = time.monotonic() - sent
+    print(f"\nSIGTERM -> exit in {seconds:.1f} s (no answer to the A-ASSOCIATE-RQ, ACSE timeout 60 s)")
+    assert proc.returncode == 0 and seconds < 15  # before: the ACSE timeout
+    assert _jobs(data) == [("queued", 0)]

@@ -250,12 +250,26 @@ def _abort_requested(dul: DULServiceProvider) -> bool:
 class _Watch:
     """Event handlers of one association attempt; they run in pynetdicom's DUL thread."""
 
-    def __init__(self, lock: wire.WriteLock, settings: LinkSettings) -> None:
+    def __init__(self, lock: wire.WriteLock, settings: LinkSettings, stop: Callable[[], bool] | None = None) -> None:
         self.attempt = Attempt()
         self.lock = lock
         self.settings = settings
+        self.stop = stop
         self.guard: PduGuard | None = None
+        self.asock: AssociationSocket | None = None
         self.problem: PynetdicomContractError | None = None
+
+    def watch_stop(self, done: threading.Event) -> None:
+        """While pynetdicom negotiates (its wait for the A-ASSOCIATE-AC cannot be interrupted): once ``stop()``
+        is true, the guard gives up and the socket is closed, so pynetdicom takes the transport as closed now."""
+        assert self.stop is not None
+        while not done.wait(SLICE):
+            if self.stop():
+                if self.guard is not None:
+                    self.guard.abandon()
+                if self.asock is not None:
+                    self.asock.close()
+                return
 
     def on_conn_open(self, event: evt.Event) -> None:
         self.attempt.connected = True
@@ -285,6 +299,7 @@ class _Watch:
         asock.__class__ = _GuardedSocket
         asock.smartbox_guard = guard
         self.guard = guard
+        self.asock = asock
 
     def on_acse_recv(self, event: evt.Event) -> None:
         primitive = event.primitive  # type: ignore[attr-defined]  # set for EVT_ACSE_RECV (pynetdicom events)
@@ -577,28 +592,35 @@ def _check_instance(assoc: PnAssociation) -> None:
 
 
 def associate(settings: LinkSettings, peer: Peer, contexts: Sequence[Context], *,
-              ack_every_pdu: bool = False) -> Association:
+              ack_every_pdu: bool = False, stop: Callable[[], bool] | None = None) -> Association:
     """Request an association with exactly ``contexts`` (≤ 128, PS3.8 §9.3.2.2), IDs 1, 3, 5, … in order.
 
     Returns the :class:`Association` whether or not it was accepted (see ``is_established`` and ``attempt``);
     the caller calls :meth:`Association.close` when done. ``ack_every_pdu`` re-arms TCP_QUICKACK after every
-    PDU sent or received (for query exchanges with SCPs that write with Nagle on). Raises
-    PynetdicomContractError when pynetdicom's objects lack what this module relies on.
+    PDU sent or received (for query exchanges with SCPs that write with Nagle on). Once ``stop()`` is true
+    the attempt ends within a slice after the TCP connection stands (the caller checks ``stop`` again).
+    Raises PynetdicomContractError when pynetdicom's objects lack what this module relies on.
     """
     if len(contexts) > MAX_CONTEXTS:
         raise ValueError("at most 128 presentation contexts per association (PS3.8 9.3.2.2)")
     apply_privacy()
     context = tls.client_context(settings, peer) if peer.tls else None  # raises for a missing CA first
     ae = _make_ae(settings)
-    watch = _Watch(wire.new_write_lock(), settings)
+    watch = _Watch(wire.new_write_lock(), settings, stop)
     handlers: list[Any] = [(evt.EVT_CONN_OPEN, watch.on_conn_open), (evt.EVT_ACSE_RECV, watch.on_acse_recv)]
     if ack_every_pdu:
         handlers += [(evt.EVT_PDU_SENT, _quick_ack_handler), (evt.EVT_PDU_RECV, _quick_ack_handler)]
     pcs: list[PresentationContext] = [build_context(cx.abstract_syntax, list(cx.transfer_syntaxes))
                                       for cx in contexts]
     tls_args = (context, peer.expected_tls_name) if context is not None else None
-    assoc = ae.associate(peer.host, peer.port, contexts=pcs, ae_title=peer.ae_title, max_pdu=settings.max_pdu,
-                         tls_args=tls_args, evt_handlers=handlers)
+    negotiated = threading.Event()
+    if stop is not None:
+        threading.Thread(target=watch.watch_stop, args=(negotiated,), name="associate-stop", daemon=True).start()
+    try:
+        assoc = ae.associate(peer.host, peer.port, contexts=pcs, ae_title=peer.ae_title,
+                             max_pdu=settings.max_pdu, tls_args=tls_args, evt_handlers=handlers)
+    finally:
+        negotiated.set()
     if context is not None and not watch.attempt.connected and context.handshake_started \
             and context.failure is not None:  # pynetdicom logged and swallowed it: keep what it was
         watch.attempt.record(tls.classify(context.failure, connect_timeout=settings.connect_timeout))

@@ -200,8 +200,11 @@ def open_session(settings: LinkSettings, peer: Peer, contexts: Sequence[Context]
     ``stop``: checked by the senders and the wait for a response (see :class:`Stopped`).
     """
     LOG.info("associating with %s (%d contexts)", peer, len(contexts))
-    link = adapter.associate(settings, peer, contexts, ack_every_pdu=ack_every_pdu)
+    link = adapter.associate(settings, peer, contexts, ack_every_pdu=ack_every_pdu, stop=stop)
     try:
+        if stop is not None and stop():
+            link.abort()
+            raise Stopped
         if not link.is_established or not link.accepted_contexts:
             if link.is_established:
                 link.abort()  # established, but with nothing we can use

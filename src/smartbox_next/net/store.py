@@ -238,8 +238,7 @@ def _send_plan(settings: LinkSettings, peer: Peer, plan: AssociationPlan, batch:
                         session.abandon()
                         break
                     if pending and stop is not None and stop():
-                        LOG.info("%s: stopping; %d object(s) not sent", peer, len(pending))
-                        return  # released, not aborted: nothing is in flight
+                        raise Stopped  # aborted, not released: a peer slow to answer A-RELEASE must not hold us
         except Stopped:
             LOG.info("%s: stopped; association aborted, %d object(s) not sent", peer, len(pending))
             return
