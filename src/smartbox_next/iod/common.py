@@ -120,7 +120,11 @@ def new_dataset(
     put(ds, "Modality", series.modality)
     put(ds, "SeriesInstanceUID", series.series_instance_uid)
     put(ds, "SeriesNumber", series.series_number)
-    put(ds, "Laterality", "")  # Type 2C: the capture does not know whether a paired body part is imaged
+    region = exam.anatomic_region if sop.vl else None  # only VL objects carry the Anatomic Region Sequence
+    if region is None or region.paired:
+        # Type 2C (C.7.3.1): required for a paired body part; the capture does not know the side, so empty. Absent
+        # when the object names a region that is not paired (dciodvfy: present when the condition is unsatisfied).
+        put(ds, "Laterality", "")
     if series.series_description:
         put(ds, "SeriesDescription", series.series_description)
 
@@ -190,7 +194,7 @@ def _equipment(ds: Dataset, config: Config) -> None:
         put(ds, "InstitutionName", st.institution_name)
     if st.institution_department:
         put(ds, "InstitutionalDepartmentName", st.institution_department)
-    put(ds, "StationName", st.station_name)
+    put(ds, "StationName", st.name)  # station.station_name, else the AE title
     put(ds, "ManufacturerModelName", d.model_name)
     if d.device_serial_number:
         put(ds, "DeviceSerialNumber", d.device_serial_number)

@@ -13,7 +13,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from smartbox_next.messages import core, image, media, net, outbox, worklist
+from smartbox_next.messages import core, image, media, net, objects, outbox, worklist
 from smartbox_next.messages._types import Bilingual, Message, Text
 from smartbox_next.messages.printable import printable
 from smartbox_next.messages.texts import TEXTS
@@ -32,7 +32,8 @@ def _merge(*parts: Mapping[str, Message]) -> dict[str, Message]:
 
 
 CATALOGUE: dict[str, Message] = _merge(
-    core.MESSAGES, image.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES
+    core.MESSAGES, image.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES,
+    objects.MESSAGES,
 )
 
 

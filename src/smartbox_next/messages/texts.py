@@ -11,10 +11,13 @@ from smartbox_next.messages._types import Text
 TEXTS: dict[str, Text] = {
     # usage errors of the identity options (create, export)
     "usage.worklist_item_with_patient": Text(
-        en="--worklist-item takes patient and study from the worklist: omit --patient-name, --patient-id, "
-           "--study-uid and --emergency.",
-        de="--worklist-item übernimmt Patient und Studie aus der Arbeitsliste: Bitte --patient-name, --patient-id, "
-           "--study-uid und --emergency weglassen."),
+        en="--worklist-item takes patient and study from the worklist: omit --study-uid and --emergency "
+           "(a patient typed as well is checked against the entry).",
+        de="--worklist-item übernimmt Patient und Studie aus der Arbeitsliste: Bitte --study-uid und --emergency "
+           "weglassen (ein zusätzlich angegebener Patient wird mit dem Eintrag verglichen)."),
+    "usage.override_without_worklist": Text(
+        en="--override-worklist only applies together with --accession or --worklist-item.",
+        de="--override-worklist gilt nur zusammen mit --accession oder --worklist-item."),
     "usage.emergency_with_patient": Text(
         en="--emergency creates a generated, clearly marked identity; it cannot be combined with {options}. "
            "Give either the patient or --emergency.",
