@@ -404,13 +404,15 @@ def _coerce(raw: Any, kind: Any, setting: str) -> Any:
                           expected=_KINDS.get(kind_name, kind_name)) from None
 
 
+_REGION_MOVED = Bilingual(
+    "the anatomic region comes from --anatomic-region, the worklist entry ([procedure_regions]) or the station "
+    "default objects.anatomic_region (never from a built-in default).",
+    "die anatomische Region kommt aus --anatomic-region, dem Worklist-Eintrag ([procedure_regions]) oder dem "
+    "Stationsstandard objects.anatomic_region (nie aus einem eingebauten Standardwert).")
 MOVED_SETTINGS: dict[str, Bilingual] = {
-    f"video.anatomic_region_{kind}": Bilingual(
-        "the anatomic region comes from --anatomic-region, the worklist entry ([procedure_regions]) or the "
-        "station default objects.anatomic_region (never from a built-in default).",
-        "die anatomische Region kommt aus --anatomic-region, dem Worklist-Eintrag ([procedure_regions]) oder dem "
-        "Stationsstandard objects.anatomic_region (nie aus einem eingebauten Standardwert).")
-    for kind in ("endoscopic", "microscopic", "photographic")
+    "video.anatomic_region_endoscopic": _REGION_MOVED,
+    "video.anatomic_region_microscopic": _REGION_MOVED,
+    "video.anatomic_region_photographic": _REGION_MOVED,
 }
 """Settings of earlier versions that were replaced: named in the error, so a site's old file is not silently
 misread (issue 11: the region default was a colon code on every video)."""

@@ -37,9 +37,9 @@ from smartbox_next.capture.video import VideoInfo
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.conformance import samples as smp
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.anatomy import parse_region
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.exam.model import Exam, Patient, Study, emergency_patient
-from smartbox_next.dicom.anatomy import parse_region
 from smartbox_next.iod.common import finalize, series_for
 from smartbox_next.iod.history import History, source_steps, transcoded
 from smartbox_next.iod.multiframe import build_multiframe_from_stills

@@ -69,8 +69,8 @@ MESSAGES: dict[str, Message] = {
                 "wählen.",
     ),
     "config.setting_moved": Message(
-        en="The setting {setting} no longer exists: {replacement}",
-        de="Die Einstellung {setting} gibt es nicht mehr: {replacement}",
+        en="The setting {setting} in {source} no longer exists: {replacement}",
+        de="Die Einstellung {setting} in {source} gibt es nicht mehr: {replacement}",
         hint_en="Remove it from {source} and use the setting named above.",
         hint_de="Bitte aus {source} entfernen und die oben genannte Einstellung verwenden.",
     ),
