@@ -120,7 +120,7 @@ def new_dataset(
     put(ds, "Modality", series.modality)
     put(ds, "SeriesInstanceUID", series.series_instance_uid)
     put(ds, "SeriesNumber", series.series_number)
-    region = exam.anatomic_region if sop.vl else None  # only VL objects carry the Anatomic Region Sequence
+    region = exam.anatomic_region
     if region is None or region.paired:
         # Type 2C (C.7.3.1): required for a paired body part; the capture does not know the side, so empty. Absent
         # when the object names a region that is not paired (dciodvfy: present when the condition is unsatisfied).
@@ -137,6 +137,10 @@ def new_dataset(
     put(ds, "ContentDate", f"{captured:%Y%m%d}")
     put(ds, "ContentTime", f"{captured:%H%M%S}")
     put(ds, "ImageType", list(image_type))
+    if region is not None:
+        # Anatomic Region Sequence (0008,2218): VL Image 1C (C.8.12.1), General Image 3 (C.7.6.1, General Anatomy
+        # Optional Macro) — written whenever the exam's region is known, never guessed
+        put(ds, "AnatomicRegionSequence", DicomSequence([region.to_dataset()]))
     return ds
 
 

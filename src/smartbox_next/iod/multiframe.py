@@ -61,7 +61,6 @@ class Frames:
     width: int
     height: int
     encoding: str  # jpeg | uncompressed
-    changes: tuple[str, ...] = ()
 
 
 def _rgb(pixels: Pixels, changes: list[str]) -> Image.Image:
@@ -295,8 +294,8 @@ def build_multiframe_from_stills(config: Config, exam: Exam, paths: list[Path], 
         for change in dict.fromkeys(changes):
             history.change(change)
         verb = "re-encoded once" if lossy else "compressed"
-        _jpeg_step(history, config, encoding, spans, width, height,
-                   f"{len(paths)} still images ({', '.join(sorted(set(kinds)))}) decoded, because {why}, and {verb}")
+        images = f"{len(paths)} still image{'s' if len(paths) > 1 else ''} ({', '.join(sorted(set(kinds)))})"
+        _jpeg_step(history, config, encoding, spans, width, height, f"{images} decoded, because {why}, and {verb}")
         data = Frames(spans, width, height, encoding)
         ds = _dataset(config, exam, data, n=len(spans), info=None, frame_time_ms=frame_time_ms,
                       content_time=content_time, history=history)

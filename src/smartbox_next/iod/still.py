@@ -18,7 +18,6 @@ from datetime import datetime
 from pydicom import config as pydicom_config
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit, JPEGExtended12Bit
 
 from smartbox_next.capture.image import Pixels, StillImage, decode, encode_baseline_jpeg, to_8bit
@@ -178,15 +177,12 @@ def _decoded_still(config: Config, exam: Exam, capture: StillCapture, sop: sops.
 def _iod_modules(ds: Dataset, config: Config, exam: Exam, capture: StillCapture, sop: sops.SopClass) -> None:
     """The modules that differ per IOD: SC Equipment + SC Image, or Acquisition Context + VL Image.
 
-    VL stills carry the exam's Anatomic Region Sequence when the region is known (C.8.12.1: 1C, required only
-    with Number of Frames; may be present otherwise); it is never guessed.
+    Every still carries the exam's Anatomic Region Sequence when the region is known (``common.new_dataset``).
     """
     if sop.vl:
         add_acquisition_context(ds)  # PS3.3 C.7.6.14, Type 2
         if "LossyImageCompression" not in ds:
             put(ds, "LossyImageCompression", "00")  # VL Image: Type 2 (C.8.12.1)
-        if exam.anatomic_region is not None:
-            put(ds, "AnatomicRegionSequence", DicomSequence([exam.anatomic_region.to_dataset()]))
         return
     # SC Equipment (PS3.3 C.8.6.1) and SC Image (C.8.6.2)
     put(ds, "ConversionType", capture.conversion_type or config.objects.conversion_type)

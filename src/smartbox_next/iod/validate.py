@@ -82,16 +82,21 @@ class Report:
     iod: str | None = None
     dciodvfy_errors: tuple[str, ...] = ()
     dciodvfy_warnings: tuple[str, ...] = ()
+    standard_ran: bool = False  # dicom-validator (iod.validate_standard)
+    standard_errors: tuple[str, ...] = ()
+    standard_notes: tuple[str, ...] = ()
 
     @property
     def errors(self) -> list[str]:
         own = [str(f) for f in self.findings if f.severity is Severity.ERROR]
-        return own + [f"dciodvfy: {e}" for e in self.dciodvfy_errors]
+        return (own + [f"dciodvfy: {e}" for e in self.dciodvfy_errors]
+                + [f"dicom-validator: {e}" for e in self.standard_errors])
 
     @property
     def warnings(self) -> list[str]:
         own = [str(f) for f in self.findings if f.severity is Severity.WARNING]
-        return own + [f"dciodvfy: {w}" for w in self.dciodvfy_warnings]
+        return (own + [f"dciodvfy: {w}" for w in self.dciodvfy_warnings]
+                + [f"dicom-validator: {n}" for n in self.standard_notes])
 
     @property
     def ok(self) -> bool:
@@ -99,7 +104,7 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "ok": self.ok, "iod": self.iod, "dciodvfy": self.dciodvfy_ran,
-                "errors": self.errors, "warnings": self.warnings}
+                "dicom_validator": self.standard_ran, "errors": self.errors, "warnings": self.warnings}
 
 
 # -------------------------------------------------------------------------------------- the rules
@@ -498,8 +503,12 @@ def _dciodvfy(path: Path) -> tuple[bool, str | None, list[str], list[str]]:
     return True, iod, errors, warnings
 
 
-def validate_file(path: Path, *, use_dciodvfy: bool = True) -> Report:
-    """Validate one Part 10 file; raises MediaError ``validate.unreadable`` when it is not DICOM."""
+def validate_file(path: Path, *, use_dciodvfy: bool = True, standard_tables: Path | None = None) -> Report:
+    """Validate one Part 10 file; raises MediaError ``validate.unreadable`` when it is not DICOM.
+
+    With ``standard_tables`` (a cache folder) and dicom-validator installed, that second validator runs too
+    (:mod:`.validate_standard`).
+    """
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -526,5 +535,13 @@ def validate_file(path: Path, *, use_dciodvfy: bool = True) -> Report:
         findings.append(Finding(Severity.ERROR, f"the dataset encoding ({'implicit' if implicit else 'explicit'} "
                                 f"VR) does not match Transfer Syntax {ts}", "PS3.10 §7.1; PS3.5 §10"))
     ran, iod, errors, warnings = _dciodvfy(path) if use_dciodvfy else (False, None, [], [])
+    standard = None
+    if standard_tables is not None:
+        from smartbox_next.iod import validate_standard
+
+        if validate_standard.available():
+            standard = validate_standard.validate_standard(path, standard_tables)
     return Report(path=path, findings=tuple(findings), dciodvfy_ran=ran, iod=iod,
-                  dciodvfy_errors=tuple(errors), dciodvfy_warnings=tuple(warnings))
+                  dciodvfy_errors=tuple(errors), dciodvfy_warnings=tuple(warnings),
+                  standard_ran=standard is not None, standard_errors=standard.errors if standard else (),
+                  standard_notes=standard.notes if standard else ())

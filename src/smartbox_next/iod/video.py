@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence as DicomSequence
 
 from smartbox_next.capture.syntax import choose_syntax, evaluate, plan_h264, plan_mpeg2
 from smartbox_next.capture.transcode import EncoderSettings, split_stream, transcode
@@ -103,14 +102,11 @@ def video_dataset(config: Config, exam: Exam, sop: sops.SopClass, info: VideoInf
         history.add_lossy(syntax.lossy_method, video_ratio(info))
     ds = new_dataset(config, exam, sop, transfer_syntax_uid=syntax.uid, content_time=content_time,
                      series=series)
-    if "Laterality" in ds and not (exam.anatomic_region is not None and exam.anatomic_region.paired):
-        del ds.Laterality  # 2C: only for a paired body part (C.7.3.1); empty when the region is one
     add_video_pixel_module(ds, info, syntax)
     add_cine(ds, info)
     history.apply(ds)
-    if region is not None:
+    if region is not None:  # the sequence itself is written by new_dataset from the exam
         add_acquisition_context(ds)
-        ds.AnatomicRegionSequence = DicomSequence([region])
     else:  # Multi-frame True Color SC carrying video (PS3.3 A.8.5): SC Equipment + SC Multi-frame Image
         ds.ConversionType = config.objects.conversion_type
         ds.BurnedInAnnotation = "NO"
