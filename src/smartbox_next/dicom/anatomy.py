@@ -95,10 +95,24 @@ REGION_NAMES: dict[str, Region] = {
     "inguinal": _sct("26893007", "Inguinal region"),
 }
 
-# Paired structures among the CID 4040 codes: the capture does not know the side, so Laterality is written
-# empty (Type 2C, required for a paired body part) and absent otherwise.
-PAIRED = frozenset({("SCT", "64033007"), ("SCT", "87953007"), ("SCT", "72696002"), ("SCT", "16982005"),
-                    ("SCT", "84301002"), ("SCT", "26893007")})  # kidney, ureter, knee, shoulder, ear canal, groin
+# Structures among the CID 4040 codes that have a side (paired, or sided like a bronchus or a joint): the capture
+# does not know the side, so Laterality is written empty (Type 2C: required for a paired body part, C.7.3.1) and
+# is absent for the others. The set is the one dicom3tools' dciodvfy applies (checked by a test for every name).
+PAIRED = frozenset({("SCT", v) for v in (
+    "64033007",  # Kidney
+    "87953007",  # Ureter
+    "431491007",  # Upper urinary tract
+    "72696002",  # Knee
+    "16982005",  # Shoulder
+    "39352004",  # Joint
+    "84301002",  # External auditory canal
+    "26893007",  # Inguinal region
+    "955009",  # Bronchus
+    "2095001",  # Paranasal sinus
+    "818987002",  # Intra-abdominopelvic
+    "816989007",  # Intra-pelvic
+    "91747007",  # Lumen of blood vessel
+)})
 
 _CODE = re.compile(r"^([A-Za-z0-9_.\-]{1,16}):([^:]{1,64}):(.{1,64})$")
 

@@ -48,6 +48,11 @@ TEXTS: dict[str, Text] = {
     "serve.job_retry_wait": Text(en="{destination}: #{job} will be retried", de="{destination}: #{job} wird wiederholt"),
     "serve.job_failed": Text(en="{destination}: #{job} failed", de="{destination}: #{job} fehlgeschlagen"),
     # smartbox queue
+    "queue.identity_override": Text(
+        en="Note: the patient of this study was given by hand and overrides worklist entry {item} in {fields} "
+           "(--override-worklist, {at}).",
+        de="Hinweis: Der Patient dieser Studie wurde von Hand angegeben und ersetzt den Worklist-Eintrag {item} in "
+           "{fields} (--override-worklist, {at})."),
     "queue.summary": Text(en="{destination}: {pending} pending ({mb} MB), {sent} sent, {failed} failed",
                           de="{destination}: {pending} wartend ({mb} MB), {sent} gesendet, {failed} fehlgeschlagen"),
     "queue.job": Text(en="#{job:<6} {destination:<12} {state:<10} {attempts:>3}× {mb:8.1f} MB  {file}{reason}",

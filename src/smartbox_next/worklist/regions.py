@@ -29,7 +29,7 @@ from smartbox_next.worklist.item import Code, WorklistItem
 PROCEDURE_WORDS: dict[str, str] = {
     "koloskopie": "colon", "coloskopie": "colon", "colonoscop": "colon", "koloskop": "colon",
     "oegd": "upper-gi", "ogd": "upper-gi", "egd": "upper-gi", "gastroskopie": "upper-gi",
-    "gastroscop": "upper-gi", "oesophagogastroduodenoskopie": "upper-gi",
+    "gastroscop": "upper-gi", "oesophagogastroduodenoskopie": "upper-gi", "upper gi endoscop": "upper-gi",
     "osophagogastroduodenoskopie": "upper-gi", "esophagogastroduodenoscop": "upper-gi",
     "oesophagogastroduodenoscop": "upper-gi",
     "ercp": "biliary", "cholangioskopie": "biliary", "cholangioscop": "biliary",
@@ -123,12 +123,13 @@ def _words_in(text: str, words: Mapping[str, Region]) -> list[Region]:
     if not norm:
         return []
     tokens = norm.split()
+    joined = norm.replace(" ", "")  # "Ösophago-Gastro-Duodenoskopie" is one compound
     hits: list[str] = []
     for word in words:
         if len(word) <= 4 and " " not in word:
             if word in tokens:
                 hits.append(word)
-        elif word in norm:
+        elif word in norm or (" " not in word and word in joined):
             hits.append(word)
     kept = [w for w in hits if not any(w != other and w in other for other in hits)]  # the longest wins
     return [words[w] for w in kept]
