@@ -171,7 +171,9 @@ def _is_setting_name(text: str) -> bool:
     from smartbox_next.config import MOVED_SETTINGS, SECTIONS
 
     section, _, name = text.partition(".")
-    return text in MOVED_SETTINGS or (section in SECTIONS and name in {f for f in SECTIONS[section].__dataclass_fields__})
+    if text in MOVED_SETTINGS:
+        return True
+    return section in SECTIONS and name in {f for f in SECTIONS[section].__dataclass_fields__}
 
 
 # --- status lines and labels (messages.TEXTS) --------------------------------------------------------------

@@ -62,8 +62,8 @@ def _values(ds: object, keyword: str) -> list[str]:
     value = getattr(ds, keyword, None)
     if value is None:
         return []
-    return [str(v) for v in value] if isinstance(value, list | tuple) or hasattr(value, "__iter__") and not \
-        isinstance(value, str) else [str(value)]
+    return [str(v) for v in value] if isinstance(value, list | tuple) or (hasattr(value, "__iter__") and not \
+        isinstance(value, str)) else [str(value)]
 
 
 def _history(ds: object) -> tuple[str, list[str], list[str], str, list[str]]:
@@ -181,7 +181,7 @@ def test_transcode_that_scales_says_so(tmp_path: Path, standard_tables: Path) ->
     config = config_from_mapping({"video": {"transcode_target": "mpeg2"}})
     [obj] = build_video_objects(config, _exam(), src, sops.VIDEO_ENDOSCOPIC, tmp_path / "out")
     back = check(obj.path, standard_tables)
-    kind, methods, ratios, text, codes = _history(back)
+    _, methods, ratios, text, codes = _history(back)
     assert methods == ["VP8", "ISO_13818_2"] and len(ratios) == 2
     assert "scaled from 160x120" in text and codes == ["113040", "113085"]  # Spatial resampling
 

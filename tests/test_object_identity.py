@@ -134,7 +134,8 @@ def test_accession_not_in_the_worklist_is_the_operators_own(worklist: peers.Work
     assert (ds.PatientID, ds.AccessionNumber) == ("P-7", "ACC-OWN-7")
 
 
-def test_unreachable_worklist_cannot_confirm_a_typed_identity(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreachable_worklist_cannot_confirm_a_typed_identity(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     cfg = str(_config(tmp_path, f"NOBODY@127.0.0.1:{peers.free_port()}"))
     assert main(["--config", cfg, "--lang", "en", "create", str(_jpeg(tmp_path / "a.jpg")), "--out",
                  str(tmp_path / "o"), "--accession", "ACC-1001", "--patient-id", "P-9"]) == 1

@@ -72,7 +72,8 @@ def test_every_region_gives_a_valid_object(tmp_path: Path, standard_tables: Path
 
 @pytest.mark.parametrize(("text", "name"), [
     ("Koloskopie", "colon"), ("Ileokoloskopie mit Polypektomie", "colon"), ("Colonoscopy", "colon"),
-    ("ÖGD", "upper-gi"), ("OGD", "upper-gi"), ("Gastroskopie", "upper-gi"), ("Ösophago-Gastro-Duodenoskopie", "upper-gi"),
+    ("ÖGD", "upper-gi"), ("OGD", "upper-gi"), ("Gastroskopie", "upper-gi"),
+    ("Ösophago-Gastro-Duodenoskopie", "upper-gi"),
     ("EGD with biopsy", "upper-gi"), ("Bronchoskopie", "bronchus"), ("Bronchoscopy, BAL", "bronchus"),
     ("Zystoskopie", "bladder"), ("Cystoscopy", "bladder"), ("ERCP", "biliary"), ("Laryngoskopie", "larynx"),
     ("Rektosigmoidoskopie", "lower-gi"), ("Sigmoidoskopie", "sigmoid"), ("Kolposkopie", "cervix"),
