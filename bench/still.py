@@ -26,12 +26,20 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from smartbox_next.capture.image import load_still
 from smartbox_next.config import config_from_mapping
-from smartbox_next.dicom import sop as sops
-from smartbox_next.exam.model import Exam, Patient, Study
-from smartbox_next.iod.created import write_object
 from smartbox_next.iod.still import StillCapture, build_still
+
+try:  # the stage layout (since issue 10)
+    from smartbox_next.capture.image import load_still
+    from smartbox_next.dicom import sop as sops
+    from smartbox_next.exam.model import Exam, Patient, Study
+    from smartbox_next.iod.created import write_object
+except ImportError:  # --compare-src with a source tree from before it
+    from smartbox_next.media.image import load_still  # type: ignore[no-redef]
+    from smartbox_next.model import Exam, Patient, Study  # type: ignore[no-redef]
+    from smartbox_next.pipeline import write_object  # type: ignore[no-redef]
+
+    from smartbox_next.iod import sop as sops  # type: ignore[no-redef]
 
 
 def make_jpegs(folder: Path, count: int) -> list[Path]:

@@ -149,3 +149,12 @@ def _isolated_station_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         os.environ.pop("SMARTBOX_STATION_DATA_DIR", None)
     else:
         os.environ["SMARTBOX_STATION_DATA_DIR"] = old
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No SMARTBOX_* variable and no user configuration of the machine running the tests leaks in."""
+    for key in list(os.environ):
+        if key.startswith("SMARTBOX_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))

@@ -16,12 +16,18 @@ from smartbox_next.errors import (
     ResponseTimeoutError,
     StoreError,
 )
+from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import Outcome, store_files
 
 
 def _config(**network: float) -> Config:
     return config_from_mapping({"network": dict(network),
                                 "retry": {"initial_delay": 0, "max_delay": 0, "jitter": 0}})
+
+
+def _link(**network: float) -> LinkSettings:
+    config = _config(**network)
+    return LinkSettings.of(config.station, config.network)
 
 
 def test_a700_then_success_is_retried_and_delivered(tmp_path: Path) -> None:
@@ -49,7 +55,7 @@ def test_warning_b000_counts_as_stored_and_is_recorded(tmp_path: Path) -> None:
     make_native(tmp_path / "a.dcm")
     make_native(tmp_path / "b.dcm", seed=1)
     with fault_scp(statuses=[0xB000, 0x0000], comment="coerced PatientName") as scp:
-        batch = store_files(_config(), Peer.parse(scp.address), [tmp_path / "a.dcm", tmp_path / "b.dcm"])
+        batch = store_files(_link(), Peer.parse(scp.address), [tmp_path / "a.dcm", tmp_path / "b.dcm"])
         assert batch.ok
         first, second = batch.results
         assert first.outcome is Outcome.WARNING and first.status == 0xB000 and first.warning is not None
@@ -61,7 +67,7 @@ def test_abort_mid_transfer_is_retryable(tmp_path: Path) -> None:
     make_native(tmp_path / "big.dcm", nbytes=3_000_000)
     make_native(tmp_path / "next.dcm", seed=4)
     with fault_scp(mode="abort", abort_after_pdus=5) as scp:
-        batch = store_files(_config(), Peer.parse(scp.address), [tmp_path / "big.dcm", tmp_path / "next.dcm"])
+        batch = store_files(_link(), Peer.parse(scp.address), [tmp_path / "big.dcm", tmp_path / "next.dcm"])
         for r in batch.results:  # the broken one and the untried one: both retryable
             assert r.outcome is Outcome.FAILED and r.retryable
             assert isinstance(r.error, AssociationAbortedError)
@@ -70,7 +76,7 @@ def test_abort_mid_transfer_is_retryable(tmp_path: Path) -> None:
 def test_silent_peer_times_out(tmp_path: Path) -> None:
     make_native(tmp_path / "a.dcm")
     with fault_scp(mode="silent") as scp:
-        batch = store_files(_config(dimse_timeout=0.5), Peer.parse(scp.address), [tmp_path / "a.dcm"])
+        batch = store_files(_link(dimse_timeout=0.5), Peer.parse(scp.address), [tmp_path / "a.dcm"])
         r = batch.results[0]
         assert isinstance(r.error, ResponseTimeoutError) and r.retryable
 
@@ -78,7 +84,7 @@ def test_silent_peer_times_out(tmp_path: Path) -> None:
 def test_rejected_calling_ae_is_permanent_and_bilingual(tmp_path: Path) -> None:
     make_native(tmp_path / "a.dcm")
     with fault_scp(require_calling_aet=["SOMEONE"]) as scp:
-        batch = store_files(_config(), Peer.parse(scp.address), [tmp_path / "a.dcm"])
+        batch = store_files(_link(), Peer.parse(scp.address), [tmp_path / "a.dcm"])
         error = batch.results[0].error
         assert isinstance(error, AssociationRejectedError) and not error.retryable
         assert error.key == "net.rejected.calling_ae"

@@ -24,6 +24,7 @@ from smartbox_next.errors import NoAcceptedContextError
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.net.echo import echo
+from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import Outcome, store_files
 
 COLON = REGION_NAMES["colon"]  # the exam's region (PS3.3 C.8.12.1): video objects must name one
@@ -34,6 +35,11 @@ EXPLICIT, IMPLICIT = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
 
 def _config() -> Config:
     return config_from_mapping({"retry": {"initial_delay": 0, "max_delay": 0, "jitter": 0}})
+
+
+def _link() -> LinkSettings:
+    config = _config()
+    return LinkSettings.of(config.station, config.network)
 
 
 def _jpeg_object(path: Path, sop: sops.SopClass = sops.SC) -> pydicom.Dataset:
@@ -50,7 +56,7 @@ def _by_uid(files: list[Path]) -> dict[str, pydicom.Dataset]:
 
 
 def test_echo_storescp(storescp_all: peers.StoreScp) -> None:
-    result = echo(Config(), Peer.parse(storescp_all.address))
+    result = echo(LinkSettings(), Peer.parse(storescp_all.address))
     assert result.status == 0 and result.echo_ms > 0
 
 
@@ -72,7 +78,7 @@ def test_store_all_syntaxes_as_is(tmp_path: Path, storescp_all: peers.StoreScp) 
     (src / "notes.txt").write_text("not dicom")
     paths = sorted(src.iterdir())
     events: list[object] = []
-    batch = store_files(_config(), Peer.parse(storescp_all.address), paths, progress=events.append)
+    batch = store_files(_link(), Peer.parse(storescp_all.address), paths, progress=events.append)
     by_path = {r.path.name: r for r in batch.results}
     assert by_path["notes.txt"].outcome is Outcome.FAILED and by_path["notes.txt"].error.key == "send.not_dicom"
     for name in ("explicit.dcm", "implicit.dcm", "jpeg.dcm", "video.dcm"):
@@ -91,7 +97,7 @@ def test_implicit_only_peer_gets_decoded_jpeg_and_converted_explicit(tmp_path: P
                                                                       storescp_implicit: peers.StoreScp) -> None:
     jpeg = _jpeg_object(tmp_path / "jpeg.dcm", sops.VL_ENDOSCOPIC)
     native = make_native(tmp_path / "explicit.dcm", transfer_syntax=EXPLICIT)
-    batch = store_files(_config(), Peer.parse(storescp_implicit.address), [tmp_path / "jpeg.dcm",
+    batch = store_files(_link(), Peer.parse(storescp_implicit.address), [tmp_path / "jpeg.dcm",
                                                                            tmp_path / "explicit.dcm"])
     assert batch.ok, [r.error for r in batch.results]
     assert {r.transfer_syntax for r in batch.results} == {IMPLICIT}
@@ -111,7 +117,7 @@ def test_profile_refusing_a_sop_class(tmp_path: Path) -> None:
     with peers.storescp(tmp_path / "received", profile=profile) as scp:
         make_native(tmp_path / "sc.dcm")
         make_video(tmp_path / "video.dcm")
-        batch = store_files(_config(), Peer.parse(scp.address), [tmp_path / "video.dcm", tmp_path / "sc.dcm"])
+        batch = store_files(_link(), Peer.parse(scp.address), [tmp_path / "video.dcm", tmp_path / "sc.dcm"])
         video, sc = batch.results
         assert sc.outcome is Outcome.STORED
         assert video.outcome is Outcome.FAILED and isinstance(video.error, NoAcceptedContextError)
@@ -126,7 +132,7 @@ def test_fragmented_video_rewrapped_for_a_peer_without_the_fragmentable_syntax(t
     profile = peers.storescp_profile({sops.VIDEO_ENDOSCOPIC.uid: [base]})
     with peers.storescp(tmp_path / "received", profile=profile) as scp:
         ds = make_video(tmp_path / "video.dcm", transfer_syntax=frag, fragments=3)
-        batch = store_files(_config(), Peer.parse(scp.address), [tmp_path / "video.dcm"])
+        batch = store_files(_link(), Peer.parse(scp.address), [tmp_path / "video.dcm"])
         assert batch.ok, batch.results[0].error
         assert batch.results[0].transfer_syntax == base and batch.results[0].conversion
         got = pydicom.dcmread(scp.received()[0])
@@ -140,7 +146,7 @@ def test_orthanc_round_trip_pixel_hash(tmp_path: Path) -> None:
     with peers.orthanc(tmp_path / "orthanc") as pacs:
         jpeg = _jpeg_object(tmp_path / "jpeg.dcm")
         native = make_native(tmp_path / "native.dcm")
-        batch = store_files(_config(), Peer.parse(pacs.address), [tmp_path / "jpeg.dcm", tmp_path / "native.dcm"])
+        batch = store_files(_link(), Peer.parse(pacs.address), [tmp_path / "jpeg.dcm", tmp_path / "native.dcm"])
         assert batch.ok, [r.error for r in batch.results]
         stored = {pacs.tags(i)["SOPInstanceUID"]: i for i in pacs.instances()}
         for ds in (jpeg, native):

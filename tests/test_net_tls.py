@@ -11,6 +11,7 @@ from fault_scp import make_native
 
 from smartbox_next.config import config_from_mapping
 from smartbox_next.net.echo import echo
+from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import store_files
 
 
@@ -44,9 +45,10 @@ def test_tls_echo_and_store(tmp_path: Path) -> None:
         })
         peer = config.peer("secure")
         assert peer.tls
-        assert echo(config, peer).status == 0
+        link = LinkSettings.of(config.station, config.network)
+        assert echo(link, peer).status == 0
         ds = make_native(tmp_path / "a.dcm", nbytes=2_000_000)
-        batch = store_files(config, peer, [tmp_path / "a.dcm"])
+        batch = store_files(link, peer, [tmp_path / "a.dcm"])
         assert batch.ok, batch.results[0].error
         got = pydicom.dcmread(scp.received()[0])
         assert got.SOPInstanceUID == ds.SOPInstanceUID and got.PixelData == ds.PixelData

@@ -14,9 +14,10 @@ from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import AssociationRejectedError, StoreError
 from smartbox_next.messages import CATALOGUE, placeholders
+from smartbox_next.net.adapter import store_command
 from smartbox_next.net.contexts import pairs_for, plan_associations
 from smartbox_next.net.fallback import conversions, prepare
-from smartbox_next.net.store import Outcome, classify_status, store_command
+from smartbox_next.net.store import Outcome, classify_status
 
 PEER = Peer.parse("PACS@127.0.0.1:104")
 EXPLICIT, IMPLICIT, JPEG = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.4.50"
@@ -167,3 +168,28 @@ def test_not_dicom_is_reported(tmp_path: Path) -> None:
     with pytest.raises(MediaError) as info:
         read_object_info(tmp_path / "x.txt")
     assert info.value.key == "send.not_dicom" and not info.value.retryable
+
+
+def test_pdv_limit_never_exceeds_the_peer_nor_our_cap() -> None:
+    from smartbox_next.net.stream import UNLIMITED_PDV, pdv_limit
+
+    assert pdv_limit(16384) == 16378  # PS3.8 D.1: item length, context ID and control header take 6 bytes
+    assert pdv_limit(0) == UNLIMITED_PDV  # 0 = no limit
+    assert pdv_limit(2**32 - 1) == UNLIMITED_PDV  # a peer's huge value must not make us buffer a whole object
+
+
+def test_locked_writes_carry_whole_pdus_of_bounded_size() -> None:
+    from types import SimpleNamespace
+
+    from smartbox_next.net import stream
+
+    writes: list[list[bytes]] = []
+    sock = SimpleNamespace(send=lambda parts, between=None: writes.append([bytes(p) for p in parts]))
+    session = SimpleNamespace(link=SimpleNamespace(pdu_socket=lambda: sock, touch=lambda: None))
+    sink = stream._Sink(session, 1.0)  # type: ignore[arg-type]
+    parts: list[bytes | memoryview] = []
+    for _ in range(10):
+        parts += [b"h" * 12, b"d" * 16378]
+    sink.write(parts)
+    assert [len(w) for w in writes] == [8, 8, 4]  # 4 + 4 + 2 PDUs: each write reaches 64 KiB or ends the block
+    assert b"".join(b"".join(w) for w in writes) == b"".join(parts)

@@ -24,6 +24,7 @@ from smartbox_next.dicom.part10 import read_object_info
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NoAcceptedContextError
 from smartbox_next.exam.model import Exam, Patient, Study
+from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import Outcome, store_files
 from smartbox_next.spool.outbox import JobState
 
@@ -47,7 +48,7 @@ def test_h264_refused_mpeg2_accepted_is_transcoded(tmp_path: Path, dciodvfy_tool
     source = _video_object(tmp_path)
     profile = peers.storescp_profile({sops.VIDEO_ENDOSCOPIC.uid: [MPEG2_ML]})
     with peers.storescp(tmp_path / "recv", profile=profile) as scp:
-        result = store_files(config_from_mapping({}), Peer.parse(scp.address), [source],
+        result = store_files(LinkSettings(), Peer.parse(scp.address), [source],
                              transcoder=Reencoder(config_from_mapping({})))
         [res] = result.results
         assert res.outcome is Outcome.STORED, res.error
@@ -65,7 +66,7 @@ def test_no_video_syntax_accepted_names_class_and_syntax(tmp_path: Path) -> None
     source = _video_object(tmp_path)
     profile = peers.storescp_profile({sops.VIDEO_ENDOSCOPIC.uid: [HEVC]})
     with peers.storescp(tmp_path / "recv", profile=profile) as scp:
-        [res] = store_files(config_from_mapping({}), Peer.parse(scp.address), [source],
+        [res] = store_files(LinkSettings(), Peer.parse(scp.address), [source],
                              transcoder=Reencoder(config_from_mapping({}))).results
         assert scp.received() == []
     assert res.outcome is Outcome.FAILED
@@ -108,7 +109,7 @@ def test_hd_h264_to_a_main_level_only_pacs_is_downscaled(tmp_path: Path, dciodvf
     source = _hd_object(tmp_path)
     profile = peers.storescp_profile({sops.VIDEO_ENDOSCOPIC.uid: [MPEG2_ML]})
     with peers.storescp(tmp_path / "recv", profile=profile) as scp:
-        [res] = store_files(config_from_mapping({}), Peer.parse(scp.address), [source],
+        [res] = store_files(LinkSettings(), Peer.parse(scp.address), [source],
                              transcoder=Reencoder(config_from_mapping({}))).results
         assert res.outcome is Outcome.STORED, res.error and res.error.text("en")
         [received] = scp.received()
@@ -126,7 +127,8 @@ def test_downscaling_switched_off_says_exactly_that(tmp_path: Path) -> None:
     profile = peers.storescp_profile({sops.VIDEO_ENDOSCOPIC.uid: [MPEG2_ML]})
     config = config_from_mapping({"video": {"allow_downscale": False}})
     with peers.storescp(tmp_path / "recv", profile=profile) as scp:
-        [res] = store_files(config, Peer.parse(scp.address), [source], transcoder=Reencoder(config)).results
+        link = LinkSettings.of(config.station, config.network)
+        [res] = store_files(link, Peer.parse(scp.address), [source], transcoder=Reencoder(config)).results
         assert scp.received() == []
     assert res.outcome is Outcome.FAILED and res.error is not None
     assert res.error.key == "send.downscale_off" and not res.error.retryable

@@ -1,13 +1,15 @@
 """Atomic file writes: temp file in the target folder, fsync, rename, fsync the folder.
 
 A reader never sees a half-written file, and a crash leaves at most a hidden ``.tmp`` file behind
-(DESIGN principle 4: the disk is the truth). The base of every durable write: objects (``iod.writer``),
-the spool, the exam journal and the worklist cache.
+(DESIGN principle 4: the disk is the truth). The writer holds an exclusive ``flock`` on its temp file until
+the rename, so cleanup in another process can tell a live write from a crashed one (:func:`is_being_written`).
+The base of every durable write: objects (``iod.writer``), the spool, the exam journal and the worklist cache.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -35,6 +37,7 @@ def atomic_file(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=folder)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # "somebody is writing this": reconciliation leaves it alone
     except OSError as exc:
         raise InputError("input.output_unwritable", path=str(folder), detail=exc.strerror or str(exc)) from None
     tmp = Path(tmp_name)
@@ -60,3 +63,18 @@ def write_with(writer: Callable[[BinaryIO], None], path: Path, *, durable: bool 
     with atomic_file(path, durable=durable) as fh:
         writer(fh)
     return path
+
+
+def is_being_written(path: Path) -> bool:
+    """True while another process (or thread) holds the temp file ``path`` open in :func:`atomic_file`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

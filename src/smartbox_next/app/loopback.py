@@ -10,19 +10,28 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
-from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, AllStoragePresentationContexts, evt
 
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.uid import generate_uid
+from smartbox_next.net.adapter import (
+    ALL_TRANSFER_SYNTAXES,
+    STORAGE_SOP_CLASSES,
+    FindRequest,
+    Server,
+    ServerHandlers,
+    StoreRequest,
+    start_server,
+)
+from smartbox_next.net.link import VERIFICATION_CONTEXT, Context
 
 LOG = logging.getLogger(__name__)
 
@@ -110,53 +119,52 @@ class Loopback:
         return f"{self.worklist_aet}@127.0.0.1:{self.worklist_port}"
 
 
+_UID = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")  # PS3.5 §9.1, at most 64 characters
+INVALID_SOP_INSTANCE = 0x0117  # PS3.7 Annex C
+
+
 class _Servers:
     def __init__(self, loop: Loopback, items: list[Dataset]) -> None:
         self.loop = loop
         self.items = items
         self.lock = threading.Lock()
 
-    def on_store(self, event: Any) -> int:
-        ds = event.dataset
-        ds.file_meta = event.file_meta
-        path = self.loop.received_dir / f"{ds.SOPInstanceUID}.dcm"
+    def on_store(self, request: StoreRequest) -> int:
+        uid = request.sop_instance_uid
+        if len(uid) > 64 or not _UID.match(uid):  # it becomes a file name: never trust the peer's value
+            LOG.warning("loopback PACS: refusing a C-STORE with an invalid SOP Instance UID")
+            return INVALID_SOP_INSTANCE
+        path = self.loop.received_dir / f"{uid}.dcm"
         with path.open("wb") as fh:
-            fh.write(event.encoded_dataset())
+            fh.write(request.part10)
         with self.lock:
             self.loop.received.append(path)
         return 0x0000
 
-    def on_find(self, event: Any) -> Iterator[tuple[int, Dataset | None]]:
-        query = event.identifier
+    def on_find(self, request: FindRequest) -> Iterator[tuple[int, Dataset | None]]:
         for item in self.items:
-            if event.is_cancelled:
+            if request.cancelled():
                 yield 0xFE00, None
                 return
-            if _matches(query, item):
+            if _matches(request.identifier, item):
                 yield 0xFF00, item
         yield 0x0000, None
 
 
-def start_loopback(received_dir: Path, station_ae: str, modality: str = "ES") -> tuple[Loopback, list[Any]]:
+def start_loopback(received_dir: Path, station_ae: str, modality: str = "ES") -> tuple[Loopback, list[Server]]:
     """Start both SCPs on free loopback ports; returns the handle and the servers (call ``shutdown()``)."""
     received_dir.mkdir(parents=True, exist_ok=True)
-    store_ae = AE(ae_title="DEMOPACS")
-    for cx in AllStoragePresentationContexts:
-        if cx.abstract_syntax is not None:
-            store_ae.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
-    for s in sops.ALL:
-        store_ae.add_supported_context(s.uid, ALL_TRANSFER_SYNTAXES)
-    store_ae.add_supported_context(sops.VERIFICATION)
-    store_ae.maximum_pdu_size = 131072
-    mwl_ae = AE(ae_title="DEMOMWL")
-    mwl_ae.add_supported_context(sops.MODALITY_WORKLIST_FIND)
-    mwl_ae.add_supported_context(sops.VERIFICATION)
+    storage = [Context(uid, ALL_TRANSFER_SYNTAXES) for uid in (*STORAGE_SOP_CLASSES, *(s.uid for s in sops.ALL))]
     loop = Loopback(0, 0, received_dir)
     servers = _Servers(loop, demo_worklist(station_ae, modality))
-    s1 = store_ae.start_server(("127.0.0.1", 0), block=False,
-                               evt_handlers=[(evt.EVT_C_STORE, servers.on_store)])
-    s2 = mwl_ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_FIND, servers.on_find)])
-    assert s1 is not None and s2 is not None  # block=False always returns the server
-    loop.storage_port = int(s1.server_address[1])
-    loop.worklist_port = int(s2.server_address[1])
+    s1 = start_server("DEMOPACS", [*storage, VERIFICATION_CONTEXT], ServerHandlers(store=servers.on_store),
+                      max_pdu=131072)
+    try:
+        s2 = start_server("DEMOMWL", [Context(sops.MODALITY_WORKLIST_FIND), VERIFICATION_CONTEXT],
+                          ServerHandlers(find=servers.on_find))
+    except BaseException:
+        s1.shutdown()
+        raise
+    loop.storage_port = s1.port
+    loop.worklist_port = s2.port
     return loop, [s1, s2]

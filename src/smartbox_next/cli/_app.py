@@ -161,6 +161,9 @@ def quiet_libraries() -> None:
     operator's language, escaped; pydicom's warnings are therefore silenced (its errors still show)."""
     logging.getLogger("pydicom").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?$")
+    # pynetdicom's own log lines duplicate what reaches the user as our bilingual errors; set here, at the
+    # application's logging setup, never at import (net/adapter.py only switches off identifier logging)
+    logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
 
 
 pass_state = click.make_pass_decorator(AppState)

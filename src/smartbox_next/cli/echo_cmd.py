@@ -7,6 +7,7 @@ import click
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.messages import render
 from smartbox_next.net.echo import echo
+from smartbox_next.net.link import LinkSettings
 
 
 @cli.command("echo")
@@ -17,7 +18,7 @@ def echo_cmd(state: AppState, peer: str, as_json: bool) -> None:
     """Verify the connection to PEER (a configured name or AET@host:port)."""
     with reporting(state):
         target = state.config.peer(peer)
-        result = echo(state.config, target)
+        result = echo(LinkSettings.of(state.config.station, state.config.network), target)
     params = {"peer": str(target), "echo_ms": f"{result.echo_ms:.1f}",
               "association_ms": f"{result.association_ms:.1f}"}
     if as_json:

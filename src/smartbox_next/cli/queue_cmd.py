@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import click
 
-from smartbox_next.app.station import identity_override_of, open_outbox
+from smartbox_next.app.station import identity_override_of, open_outbox, rebuild_outbox, service_lock
 from smartbox_next.cli._app import AppState, HandledError, cli, emit_json, pass_state, reporting, show_error
+from smartbox_next.delivery.destination import destination_names
 from smartbox_next.errors import OutboxError, SmartboxError
 from smartbox_next.messages import say
 from smartbox_next.spool.outbox import PENDING, JobState, Outbox
@@ -152,3 +153,26 @@ def purge(state: AppState, older_than_days: float | None, force: bool, confirm: 
     kept = outbox.count_undelivered(0)
     if kept:
         click.echo(say("queue.purge_kept", state.lang, {"kept": kept}))
+
+
+@queue_group.command("rebuild")
+@click.option("--yes", "confirmed", is_flag=True, help="Do it (without: only say what would be sent again).")
+@pass_state
+def rebuild(state: AppState, confirmed: bool) -> None:
+    """A new outbox after the database was lost: every spooled object queued again for every destination."""
+    config = state.config
+    with reporting(state):
+        lock = service_lock(config)
+        lock.acquire()  # never under a running service
+        try:
+            plan = rebuild_outbox(config, destination_names(config), confirm=confirmed)
+        finally:
+            lock.release()
+    params = {"objects": plan.objects, "destinations": ", ".join(plan.destinations) or "-"}
+    if not confirmed:
+        click.echo(say("rebuild.plan", state.lang, params))
+        click.echo(say("rebuild.confirm", state.lang))
+        raise HandledError(1)
+    click.echo(say("rebuild.done", state.lang, params))
+    if plan.moved_aside is not None:
+        click.echo(say("rebuild.moved", state.lang, {"path": plan.moved_aside}))

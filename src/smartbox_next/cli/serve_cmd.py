@@ -9,7 +9,7 @@ from types import FrameType
 
 import click
 
-from smartbox_next.app.station import open_outbox, reconcile_station
+from smartbox_next.app.station import open_outbox, reconcile_station, service_lock
 from smartbox_next.cli._app import AppState, cli, pass_state, reporting
 from smartbox_next.delivery.destination import destinations
 from smartbox_next.delivery.workers import SenderService
@@ -25,7 +25,9 @@ LOG = logging.getLogger(__name__)
 def serve(state: AppState, until_idle: bool) -> int:
     """Deliver queued objects to every destination until stopped."""
     config = state.config
+    lock = service_lock(config)
     with reporting(state):
+        lock.acquire()  # held until the process ends: one service per data folder
         outbox = open_outbox(config)
         dests = destinations(config)
         report = reconcile_station(config, outbox, [d.name for d in dests])
@@ -54,4 +56,5 @@ def serve(state: AppState, until_idle: bool) -> int:
             pass
         service.join()
     outbox.close()
+    lock.release()
     return 0

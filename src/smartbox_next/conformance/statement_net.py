@@ -1,15 +1,13 @@
 """Statement sections N.6 (configuration), N.7 (network communication details) and N.8 (security), PS3.2 Annex N.
 
 Values come from :class:`~smartbox_next.config.Config` (the rendered configuration), the presentation-context
-planner, the status classifiers and the TLS context of :mod:`smartbox_next.net._session`
+planner, the status classifiers, the TLS context of :mod:`smartbox_next.net.link` and the adapter's facts
 (via :mod:`smartbox_next.conformance.tables`).
 """
 
 # ruff: noqa: E501  (bilingual prose: long English/German sentence pairs, like smartbox_next.messages)
 
 from __future__ import annotations
-
-from pynetdicom import _globals
 
 from smartbox_next.config import Config
 from smartbox_next.conformance import tables
@@ -19,6 +17,7 @@ from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.peer import sorted_roles
 from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 from smartbox_next.messages import render_hint
+from smartbox_next.net.adapter import APPLICATION_CONTEXT_NAME
 
 
 def build(doc: Document, config: Config, lang: str) -> None:
@@ -58,7 +57,7 @@ def _network(doc: Document, config: Config, lang: str) -> None:
     n = config.network
     dests = len(destination_names(config))
     doc.table([t(lang, "Parameter", "Parameter"), t(lang, "Value", "Wert")], [
-        ["Application Context Name", str(_globals.APPLICATION_CONTEXT_NAME)],
+        ["Application Context Name", APPLICATION_CONTEXT_NAME],
         ["Implementation Class UID", IMPLEMENTATION_CLASS_UID],
         ["Implementation Version Name", IMPLEMENTATION_VERSION_NAME],
         [t(lang, "Maximum PDU size received", "Maximale empfangene PDU-Größe"),

@@ -6,8 +6,9 @@
 * fallback: :func:`smartbox_next.net.fallback.conversions` (Table N.5-9 transcoding);
 * C-STORE statuses: :func:`smartbox_next.net.store.classify_status` over representative codes of every
   PS3.7 Annex C class (Table N.7-42); worklist statuses: :func:`smartbox_next.net.worklist.status_error`;
-* association rejections: the (source, reason) table of :mod:`smartbox_next.net._session`;
-* retry: :class:`smartbox_next.delivery.retry.RetryPolicy`; TLS: :func:`smartbox_next.net._session.tls_context`;
+* association rejections: the (source, reason) table of :mod:`smartbox_next.net.session`;
+* retry: :class:`smartbox_next.delivery.retry.RetryPolicy`; TLS: :func:`smartbox_next.net.link.tls_context`;
+* identifier logging: what :mod:`smartbox_next.net.adapter` applies to every association;
 * worklist keys: the identifier :func:`smartbox_next.worklist.query.build_identifier` sends for a probe query.
 """
 
@@ -19,7 +20,6 @@ from dataclasses import dataclass, fields
 
 from pydicom.dataset import Dataset
 from pydicom.uid import UID
-from pynetdicom.presentation import build_context
 
 from smartbox_next.config import Config
 from smartbox_next.conformance.objects import created_syntaxes
@@ -29,8 +29,11 @@ from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.dicom.transfer_syntax import conversions as ts_conversions
-from smartbox_next.net import _session
-from smartbox_next.net.contexts import MAX_CONTEXTS, needed_syntaxes
+from smartbox_next.net import adapter
+from smartbox_next.net.contexts import needed_syntaxes
+from smartbox_next.net.echo import echo_context
+from smartbox_next.net.link import MAX_CONTEXTS, LinkSettings, tls_context
+from smartbox_next.net.session import REJECT_REASONS
 from smartbox_next.net.store import Outcome, classify_status
 from smartbox_next.net.worklist import status_error, worklist_context
 from smartbox_next.worklist.query import WorklistQuery, build_identifier
@@ -58,11 +61,10 @@ def proposed_syntaxes(sop_uid: str) -> list[str]:
 
 def other_contexts() -> list[tuple[str, str, list[str]]]:
     """(abstract syntax, service, transfer syntaxes) of the non-storage contexts we propose."""
-    echo_cx = build_context(sops.VERIFICATION)  # what net.echo proposes
-    mwl_cx = worklist_context()
+    echo_cx, mwl_cx = echo_context(), worklist_context()
     return [
-        (sops.VERIFICATION, "Verification (C-ECHO)", [str(t) for t in echo_cx.transfer_syntax]),
-        (sops.MODALITY_WORKLIST_FIND, "Modality Worklist (C-FIND)", [str(t) for t in mwl_cx.transfer_syntax]),
+        (echo_cx.abstract_syntax, "Verification (C-ECHO)", list(echo_cx.transfer_syntaxes)),
+        (mwl_cx.abstract_syntax, "Modality Worklist (C-FIND)", list(mwl_cx.transfer_syntaxes)),
     ]
 
 
@@ -133,8 +135,7 @@ def worklist_status_rows() -> list[StatusRow]:
 
 def reject_rows() -> list[tuple[int, int, str]]:
     """(source, reason, message key suffix) of A-ASSOCIATE-RJ handling (PS3.8 §9.3.4)."""
-    table: dict[tuple[int, int], str] = _session._REJECT_REASONS  # the one table net/_session.py reads
-    return [(s, r, k) for (s, r), k in sorted(table.items())]
+    return [(s, r, k) for (s, r), k in sorted(REJECT_REASONS.items())]  # the table net/session.py reads
 
 
 def retry_delays(config: Config, count: int = 12) -> list[float]:
@@ -145,16 +146,14 @@ def retry_delays(config: Config, count: int = 12) -> list[float]:
 
 def tls_facts(config: Config) -> dict[str, str]:
     """Minimum protocol version, peer verification and host-name check of the client TLS context."""
-    ctx = _session.tls_context(config)
+    ctx = tls_context(LinkSettings.of(config.station, config.network))
     return {"minimum_version": ctx.minimum_version.name.replace("TLSv", "TLS ").replace("_", "."),
             "verify_mode": ctx.verify_mode.name, "check_hostname": str(ctx.check_hostname).lower()}
 
 
 def pynetdicom_logs_identifiers() -> bool:
-    """Whether pynetdicom would log C-FIND identifiers (patient data); _session switches it off."""
-    from pynetdicom import _config
-
-    return bool(_config.LOG_REQUEST_IDENTIFIERS or _config.LOG_RESPONSE_IDENTIFIERS)
+    """Whether pynetdicom logs C-FIND identifiers (patient data) on our associations; the adapter switches it off."""
+    return adapter.LOGS_IDENTIFIERS
 
 
 # -------------------------------------------------------------------------------------- worklist keys

@@ -27,6 +27,7 @@ from smartbox_next.config import Config
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError, OutboxError, SmartboxError
+from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import FileResult, store_files
 from smartbox_next.spool.outbox import Job
 
@@ -79,7 +80,8 @@ class DimseDestination:
     def send(self, jobs: Sequence[Job], stop: threading.Event) -> Iterator[JobOutcome]:
         if stop.is_set():
             return
-        result = store_files(self.config, self.peer, [j.path for j in jobs], transcoder=self.transcoder)
+        result = store_files(LinkSettings.of(self.config.station, self.config.network), self.peer,
+                             [j.path for j in jobs], transcoder=self.transcoder)
         for job, res in zip(jobs, result.results, strict=True):
             yield self._outcome(job, res)
 

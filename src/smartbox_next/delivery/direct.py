@@ -22,6 +22,7 @@ from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError
+from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressCallback, store_files
 
 LOG = logging.getLogger(__name__)
@@ -49,13 +50,14 @@ def deliver(config: Config, peer: Peer, paths: Sequence[Path], *, progress: Prog
     """Send ``paths`` to ``peer``, retrying the retryable failures per ``policy`` (default: the configured one)."""
     policy = policy or RetryPolicy.from_config(config.retry)
     transcoder = Reencoder(config)
+    settings = LinkSettings.of(config.station, config.network)
     start = clock()
     results: dict[Path, FileResult] = {}
     pending = [Path(p) for p in paths]
     attempt = 0
     while pending:
         attempt += 1
-        batch = store_files(config, peer, pending, progress=progress, transcoder=transcoder)
+        batch = store_files(settings, peer, pending, progress=progress, transcoder=transcoder)
         for r in batch.results:
             results[r.path] = r
         again = [r for r in batch.results if r.outcome is Outcome.FAILED and r.retryable]

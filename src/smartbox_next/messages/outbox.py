@@ -77,6 +77,47 @@ MESSAGES: dict[str, Message] = {
         hint_de="Bitte --force ergänzen, um Aufnahmen zu löschen, die noch nicht bei jedem Ziel angekommen sind, "
         "oder --confirm weglassen.",
     ),
+    "outbox.lost": Message(
+        en="The outbox database {path} is missing or empty, but the spool holds {objects} objects: the database "
+           "was lost. Nothing was sent and nothing was changed.",
+        de="Die Ausgangs-Datenbank {path} fehlt oder ist leer, der Zwischenspeicher enthält aber {objects} "
+           "Objekte: Die Datenbank ist verloren gegangen. Es wurde nichts gesendet und nichts verändert.",
+        hint_en="Restore the database from a backup if there is one. Otherwise 'smartbox queue rebuild' shows what "
+                "would be sent again (objects the PACS already has arrive a second time, with the same UIDs).",
+        hint_de="Bitte die Datenbank aus einer Sicherung wiederherstellen, falls vorhanden. Sonst zeigt 'smartbox "
+                "queue rebuild', was erneut gesendet würde (Objekte, die das PACS schon hat, kommen ein zweites Mal "
+                "an, mit denselben UIDs).",
+    ),
+    "outbox.replaced": Message(
+        en="The outbox database {path} is not the one that queued this spool ({objects} objects): it was replaced. "
+           "Nothing was sent and nothing was changed.",
+        de="Die Ausgangs-Datenbank {path} ist nicht die, die diesen Zwischenspeicher ({objects} Objekte) "
+           "verwaltet: Sie wurde ersetzt. Es wurde nichts gesendet und nichts verändert.",
+        hint_en="Put the station's own database back. If it is gone, 'smartbox queue rebuild' shows what would be "
+                "sent again.",
+        hint_de="Bitte die eigene Datenbank der Station zurückspielen. Ist sie verloren, zeigt 'smartbox queue "
+                "rebuild', was erneut gesendet würde.",
+    ),
+    "outbox.disk_full": Message(
+        en="The disk holding the outbox database {path} is full; the change was not saved.",
+        de="Der Datenträger der Ausgangs-Datenbank {path} ist voll; die Änderung wurde nicht gespeichert.",
+        hint_en="Free disk space (ask IT); captures already made are safe. Then try again.",
+        hint_de="Bitte Speicherplatz freigeben (IT fragen); bereits Aufgenommenes ist sicher. Dann erneut versuchen.",
+    ),
+    "outbox.reason_damaged": Message(
+        en="The stored reason of job {job} is damaged (it was '{original}'); the job itself is intact.",
+        de="Der gespeicherte Grund von Auftrag {job} ist beschädigt (er war '{original}'); der Auftrag selbst ist intakt.",
+        hint_en="Send it again with 'smartbox queue retry {job}'.",
+        hint_de="Bitte mit 'smartbox queue retry {job}' erneut senden.",
+    ),
+    "outbox.already_serving": Message(
+        en="Another SmartBox service (process {pid}) is already running for the data folder {folder}.",
+        de="Für den Datenordner {folder} läuft bereits ein anderer SmartBox-Dienst (Prozess {pid}).",
+        hint_en="Use the running service, or stop it first (one service per data folder keeps every object from "
+                "being sent twice).",
+        hint_de="Bitte den laufenden Dienst verwenden oder ihn zuerst beenden (ein Dienst je Datenordner "
+                "verhindert, dass Objekte doppelt gesendet werden).",
+    ),
     "outbox.unknown_job": Message(
         en="There is no job {job}.",
         de="Es gibt keinen Auftrag {job}.",

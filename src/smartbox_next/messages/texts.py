@@ -38,6 +38,17 @@ TEXTS: dict[str, Text] = {
     "demo.station_dir": Text(en="Spool and outbox: {station_dir}", de="Zwischenspeicher und Ausgang: {station_dir}"),
     "demo.succeeded": Text(en="Demo succeeded.", de="Demo erfolgreich."),
     "demo.failed": Text(en="Demo FAILED.", de="Demo FEHLGESCHLAGEN."),
+    # smartbox queue rebuild
+    "rebuild.plan": Text(
+        en="A new outbox would queue {objects} objects of the spool again, for: {destinations}. Objects a "
+           "destination already has arrive there a second time (same SOP Instance UIDs).",
+        de="Ein neuer Ausgang würde {objects} Objekte des Zwischenspeichers erneut einreihen, für: {destinations}. "
+           "Objekte, die ein Ziel schon hat, kommen dort ein zweites Mal an (gleiche SOP Instance UIDs)."),
+    "rebuild.confirm": Text(en="Run 'smartbox queue rebuild --yes' to do it.",
+                            de="Zum Ausführen bitte 'smartbox queue rebuild --yes' aufrufen."),
+    "rebuild.done": Text(en="Outbox rebuilt: {objects} objects queued for {destinations}.",
+                         de="Ausgang neu aufgebaut: {objects} Objekte eingereiht für {destinations}."),
+    "rebuild.moved": Text(en="The old database was kept as {path}.", de="Die alte Datenbank liegt jetzt unter {path}."),
     # smartbox serve
     "serve.reconciled": Text(
         en="Reconciled after restart: {recovered} interrupted sends queued again, {orphans} files queued, "

@@ -18,15 +18,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
-from pynetdicom.presentation import PresentationContext, build_context
 
 from smartbox_next.dicom.part10 import ObjectInfo
 from smartbox_next.dicom.transfer_syntax import conversions
+from smartbox_next.net.link import MAX_CONTEXTS, Context
 
 VideoTargets = Callable[[str], Sequence[str]]
 """The video syntaxes a stream in the given syntax can be re-encoded to (see net.fallback.VideoTranscoder)."""
-
-MAX_CONTEXTS = 128
 
 
 def needed_syntaxes(transfer_syntax: str, video_targets: VideoTargets | None = None) -> list[str]:
@@ -49,9 +47,9 @@ class AssociationPlan:
     objects: tuple[ObjectInfo, ...]
     pairs: tuple[tuple[str, str], ...]
 
-    def contexts(self) -> list[PresentationContext]:
-        """One context per pair, in order (pynetdicom numbers them 1, 3, 5, …)."""
-        return [build_context(sop, [ts]) for sop, ts in self.pairs]
+    def contexts(self) -> list[Context]:
+        """One context per pair, in order (proposed with IDs 1, 3, 5, …)."""
+        return [Context(sop, (ts,)) for sop, ts in self.pairs]
 
 
 def plan_associations(objects: Sequence[ObjectInfo], video_targets: VideoTargets | None = None,

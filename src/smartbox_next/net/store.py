@@ -1,6 +1,6 @@
 """C-STORE SCU (PS3.4 Annex B, PS3.7 §9.1.1): one pass over a batch, streamed, with per-object outcomes.
 
-``store_files(config, peer, paths, progress=...)`` reads each file's File Meta Information, plans the
+``store_files(settings, peer, paths, progress=...)`` reads each file's File Meta Information, plans the
 associations (:mod:`smartbox_next.net.contexts`, ≤128 contexts each, one association per plan — not one per
 file), and sends every object on a context accepted with a transfer syntax it is honestly encoded in
 (:mod:`smartbox_next.net.fallback`), streamed from disk (:mod:`smartbox_next.net.stream`). It never raises for
@@ -23,16 +23,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pynetdicom.dimse_messages import C_STORE_RQ
-from pynetdicom.dimse_primitives import C_STORE
-from pynetdicom.dsutils import encode
 
-from smartbox_next.config import Config
 from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import (
@@ -43,8 +38,10 @@ from smartbox_next.errors import (
     StoreError,
 )
 from smartbox_next.net import fallback
-from smartbox_next.net._session import Session, open_session
+from smartbox_next.net.adapter import store_command
 from smartbox_next.net.contexts import AssociationPlan, plan_associations
+from smartbox_next.net.link import LinkSettings
+from smartbox_next.net.session import Session, open_session
 from smartbox_next.net.stream import Payload, send_message
 
 LOG = logging.getLogger(__name__)
@@ -151,21 +148,6 @@ def classify_status(status: int, comment: str, peer: Peer, sop_instance_uid: str
     return Outcome.FAILED, StoreError(key, retryable=False, **params)
 
 
-def store_command(message_id: int, sop_class_uid: str, sop_instance_uid: str) -> bytes:
-    """The C-STORE-RQ command set (PS3.7 §9.3.1.1), Implicit VR LE, with a data set present."""
-    req = C_STORE()
-    req.MessageID = message_id
-    req.AffectedSOPClassUID = sop_class_uid
-    req.AffectedSOPInstanceUID = sop_instance_uid
-    req.Priority = 0  # MEDIUM
-    req.DataSet = BytesIO(b"\x00")  # marks "data set present"; the real one is streamed
-    msg = C_STORE_RQ()
-    msg.primitive_to_message(req)
-    encoded = encode(msg.command_set, True, True)
-    assert encoded is not None
-    return bytes(encoded)
-
-
 class _Batch:
     """Progress bookkeeping for one pass."""
 
@@ -193,7 +175,7 @@ class _Batch:
                                         outcome=result.outcome.value))
 
 
-def store_files(config: Config, peer: Peer, paths: Sequence[Path], *,
+def store_files(settings: LinkSettings, peer: Peer, paths: Sequence[Path], *,
                 progress: ProgressCallback | None = None,
                 transcoder: fallback.VideoTranscoder | None = None) -> BatchResult:
     """Send ``paths`` to ``peer`` once (no retries); one outcome per path, in order. Never raises for an object.
@@ -213,24 +195,24 @@ def store_files(config: Config, peer: Peer, paths: Sequence[Path], *,
     batch = _Batch(peer, objects, progress, index, len(paths))
     targets = transcoder.targets if transcoder is not None else None
     for plan in plan_associations(objects, targets):
-        for obj, result in _send_plan(config, peer, plan, batch, transcoder):
+        for obj, result in _send_plan(settings, peer, plan, batch, transcoder):
             results[obj.path] = result
             batch.done(obj, result)
     ordered = [results[Path(p)] for p in paths]
     return BatchResult(peer=peer, results=ordered, seconds=time.monotonic() - started)
 
 
-def _send_plan(config: Config, peer: Peer, plan: AssociationPlan, batch: _Batch,
+def _send_plan(settings: LinkSettings, peer: Peer, plan: AssociationPlan, batch: _Batch,
                transcoder: fallback.VideoTranscoder | None) -> list[tuple[ObjectInfo, FileResult]]:
     """Send one plan's objects, re-associating after a local read failure; yields results in order."""
     out: list[tuple[ObjectInfo, FileResult]] = []
     pending = list(plan.objects)
     while pending:
         try:
-            with open_session(config, peer, plan.contexts()) as session:
+            with open_session(settings, peer, plan.contexts()) as session:
                 while pending:
                     obj = pending[0]
-                    result, reopen = _send_one(config, session, obj, batch, transcoder)
+                    result, reopen = _send_one(settings, session, obj, batch, transcoder)
                     out.append((obj, result))
                     pending.pop(0)
                     if result.outcome is Outcome.FAILED:
@@ -255,7 +237,7 @@ def _choose(session: Session, obj: ObjectInfo,
     """The context to send ``obj`` on: its own syntax if accepted, else the first accepted conversion."""
     accepted: dict[tuple[str, str], int] = {}
     for cx in session.accepted_contexts:
-        accepted.setdefault((str(cx.abstract_syntax), str(cx.transfer_syntax[0])), int(cx.context_id or 0))
+        accepted.setdefault((cx.abstract_syntax, cx.transfer_syntax), cx.context_id)
     candidates = [obj.transfer_syntax, *fallback.conversions(obj.transfer_syntax, transcoder)]
     for ts in candidates:
         if (obj.sop_class_uid, ts) in accepted:
@@ -290,7 +272,7 @@ class _LazyDir(os.PathLike[str]):
             shutil.rmtree(self._path, ignore_errors=True)
 
 
-def _send_one(config: Config, session: Session, obj: ObjectInfo, batch: _Batch,
+def _send_one(settings: LinkSettings, session: Session, obj: ObjectInfo, batch: _Batch,
               transcoder: fallback.VideoTranscoder | None) -> tuple[FileResult, bool]:
     """Send one object; returns its result and whether the association must be replaced (local failure)."""
     result = FileResult(obj.path, Outcome.FAILED, obj.sop_instance_uid)
@@ -314,7 +296,7 @@ def _send_one(config: Config, session: Session, obj: ObjectInfo, batch: _Batch,
         on_bytes = batch.bytes_cb(obj, payload.length)
         on_bytes(0)
         try:
-            send_message(session, context_id, command, payload, on_bytes, timeout=config.network.network_timeout)
+            send_message(session, context_id, command, payload, on_bytes, timeout=settings.network_timeout)
             result.bytes_sent = payload.length
             status_ds: Dataset = session.wait_response(message_id, "C-STORE")
         except NetworkError:

@@ -1,7 +1,8 @@
 """Modality Worklist C-FIND SCU (PS3.4 Annex K; PS3.7 §9.1.2, §9.3.2).
 
-``find_worklist(config, peer, query)`` opens one association (through :func:`open_session`, which sets
-TCP_NODELAY and maps connect failures, rejections, aborts and timeouts to project errors), sends one
+``find_worklist(settings, peer, identifier, ...)`` opens one association (through :func:`open_session`, which
+maps connect failures, rejections, aborts and timeouts to project errors; the adapter sets TCP_NODELAY and,
+for this exchange, re-arms TCP_QUICKACK after every PDU), sends one
 C-FIND with the Modality Worklist Information Model - FIND SOP Class, collects the Pending answers
 (FF00, FF01), stops at the result limit with a C-CANCEL (Message ID Being Responded To = our message ID,
 PS3.7 §9.3.2.3) and maps failure statuses (PS3.4 Table K.4-1) to :class:`WorklistError`.
@@ -20,20 +21,16 @@ names, case-insensitively; ``"scp"`` sends the pattern as typed, encoded in ``wo
 from __future__ import annotations
 
 import logging
-import socket
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pynetdicom import evt
-from pynetdicom.presentation import PresentationContext, build_context
 
-from smartbox_next.config import Config
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.sop import MODALITY_WORKLIST_FIND
 from smartbox_next.errors import WorklistError
-from smartbox_next.net._session import Session, open_session
+from smartbox_next.net.link import Context, LinkSettings
+from smartbox_next.net.session import Session, open_session
 
 LOG = logging.getLogger(__name__)
 
@@ -42,27 +39,10 @@ SUCCESS = 0x0000
 CANCEL = 0xFE00
 _MSG_ID = 1
 
-_TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux
 
-
-def _quick_ack(event: evt.Event) -> None:
-    """Acknowledge at once instead of after the ~40 ms delayed-ACK timer (re-armed after every PDU).
-
-    SCPs that write each PDV header and body with separate ``write()`` calls and leave Nagle's algorithm on
-    (DCMTK wlmscpfs does) otherwise stall twice per query waiting for our delayed ACK.
-    """
-    sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
-    if sock is not None and _TCP_QUICKACK is not None:
-        with suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
-
-
-_HANDLERS = ((evt.EVT_PDU_SENT, _quick_ack), (evt.EVT_PDU_RECV, _quick_ack))
-
-
-def worklist_context() -> PresentationContext:
+def worklist_context() -> Context:
     """Modality Worklist Information Model - FIND with the uncompressed transfer syntaxes."""
-    return build_context(MODALITY_WORKLIST_FIND, ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
+    return Context(MODALITY_WORKLIST_FIND, ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2"))
 
 
 def status_error(status: int, peer: Peer | str) -> WorklistError:
@@ -90,28 +70,33 @@ class FindAnswer:
     truncated: bool
 
 
-def find_worklist(config: Config, peer: Peer, identifier: Dataset, *, limit: int, timeout: float) -> FindAnswer:
+def find_worklist(settings: LinkSettings, peer: Peer, identifier: Dataset, *, limit: int,
+                  timeout: float) -> FindAnswer:
     """Send one MWL C-FIND with ``identifier`` and collect the Pending answers (PS3.4 K.6.1.2).
 
     At most ``limit`` answers are kept; the next one triggers a C-CANCEL and the answer is marked
     ``truncated``. ``timeout`` bounds the wait for each answer. Raises NetworkError subclasses (no connection,
     rejection, abort, timeout) and :class:`WorklistError` (failure status).
+
+    Every PDU sent or received re-arms TCP_QUICKACK: SCPs that write each PDV header and body with separate
+    ``write()`` calls and leave Nagle's algorithm on (DCMTK wlmscpfs does) otherwise stall twice per query
+    waiting for our delayed ACK.
     """
-    with open_session(config, peer, [worklist_context()], evt_handlers=_HANDLERS) as session:
-        session.assoc.dimse_timeout = timeout
+    with open_session(settings, peer, [worklist_context()], ack_every_pdu=True) as session:
+        session.link.dimse_timeout = timeout
         answers, truncated = _collect(session, identifier, limit)
     return FindAnswer(answers, truncated)
 
 
 def _collect(session: Session, identifier: Dataset, limit: int) -> tuple[list[Dataset], bool]:
     """Pending identifiers until the final status; C-CANCEL once ``limit`` is exceeded."""
-    assoc = session.assoc
+    link = session.link
     context_id = session.accepted_contexts[0].context_id
     answers: list[Dataset] = []
     cancelled = False
     final: int | None = None
     unsupported_keys = False
-    for status, ds in assoc.send_c_find(identifier, MODALITY_WORKLIST_FIND, msg_id=_MSG_ID):
+    for status, ds in link.find(identifier, MODALITY_WORKLIST_FIND, _MSG_ID):
         if not status or "Status" not in status:
             break  # no answer: timeout, abort or dropped connection -> session.check raises
         code = int(status.Status)
@@ -120,7 +105,7 @@ def _collect(session: Session, identifier: Dataset, limit: int) -> tuple[list[Da
             if cancelled:
                 continue  # answers already on the wire when the C-CANCEL went out
             if len(answers) >= limit:
-                assoc.send_c_cancel(_MSG_ID, context_id)
+                link.cancel(_MSG_ID, context_id)
                 cancelled = True
                 continue
             if ds is None:

@@ -6,10 +6,12 @@ Objects get into the spool by :mod:`smartbox_next.atomic` writes only, so a file
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import time
 from pathlib import Path
 
-from smartbox_next.atomic import TMP_SUFFIX
+from smartbox_next.atomic import TMP_SUFFIX, is_being_written
 from smartbox_next.errors import SpoolFullError
 
 
@@ -30,18 +32,36 @@ def check_free_space(folder: Path, min_free_mb: int, needed_bytes: int = 0) -> N
 
 
 def spool_files(spool_dir: Path) -> list[Path]:
-    """Complete objects in the spool (temp files of interrupted writes are not objects)."""
-    if not spool_dir.exists():
-        return []
-    return sorted(p for p in spool_dir.rglob("*.dcm") if p.is_file())
+    """Complete objects in the spool (temp files of interrupted writes are not objects).
+
+    Tolerates files and folders that appear or vanish during the scan (an export or a purge running at once).
+    """
+    found: list[Path] = []
+    for folder, _dirs, names in os.walk(spool_dir, onerror=lambda exc: None):
+        found += [Path(folder) / n for n in names if n.endswith(".dcm") and not n.startswith(".")]
+    return sorted(p for p in found if p.is_file() and not p.is_symlink())
 
 
-def remove_stale_temp_files(spool_dir: Path) -> int:
-    """Delete ``.tmp`` leftovers of writes interrupted by a crash; they never became objects."""
+STALE_AFTER = 10.0  # seconds: a temp file this old that nobody holds is a leftover of a crash
+
+
+def remove_stale_temp_files(spool_dir: Path, *, now: float | None = None) -> int:
+    """Delete ``.tmp`` leftovers of writes interrupted by a crash; they never became objects.
+
+    A temp file another live process is still writing (it holds the file's lock, :mod:`smartbox_next.atomic`)
+    is never touched, nor one younger than :data:`STALE_AFTER` seconds (the instant between its creation and
+    its writer's lock).
+    """
+    now = time.time() if now is None else now
     count = 0
-    if spool_dir.exists():
-        for tmp in spool_dir.rglob(f"*{TMP_SUFFIX}"):
+    for folder, _dirs, names in os.walk(spool_dir, onerror=lambda exc: None):
+        for name in names:
+            tmp = Path(folder) / name
+            if not name.endswith(TMP_SUFFIX) or tmp.is_symlink():
+                continue
             with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime < STALE_AFTER or is_being_written(tmp):
+                    continue
                 tmp.unlink()
                 count += 1
     return count

@@ -12,9 +12,11 @@ silently replaced by an empty one.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +24,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from smartbox_next.errors import OutboxError, SmartboxError
+from smartbox_next.errors import OutboxError, SmartboxError, SpoolFullError
+
+LOG = logging.getLogger(__name__)
 
 
 class Backoff(Protocol):
@@ -70,6 +74,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     UNIQUE (sop_instance_uid, destination)
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (destination, state, next_attempt);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 PRAGMA user_version = 1;
 """
 
@@ -96,16 +101,17 @@ class Job:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Job:
+        key, params = _stored_reason(row)
         return cls(row["id"], row["sop_instance_uid"], row["sop_class_uid"], row["destination"], Path(row["path"]),
                    row["size"], JobState(row["state"]), row["attempts"], row["next_attempt"], row["created"],
-                   row["updated"], row["first_failure"], row["error_key"],
-                   json.loads(row["error_params"]) if row["error_params"] else {}, row["warning"])
+                   row["updated"], row["first_failure"], key, params, row["warning"])
 
     def error(self) -> SmartboxError | None:
         """The stored failure as an error object (for text in either language)."""
         if not self.error_key:
             return None
-        return SmartboxError(self.error_key, **self.error_params)
+        params = {k: v for k, v in self.error_params.items() if k not in ("key", "retryable")}
+        return SmartboxError(self.error_key, **params)
 
     def as_json(self) -> dict[str, Any]:
         err = self.error()
@@ -138,9 +144,30 @@ class DestinationStats:
     retry_wait: int
 
 
+def _stored_reason(row: sqlite3.Row) -> tuple[str | None, dict[str, Any]]:
+    """The error key and parameters of a row; a damaged parameter column becomes ``outbox.reason_damaged``
+    (the job itself is intact and can be retried) instead of a crash of every command that lists jobs."""
+    key, raw = row["error_key"], row["error_params"]
+    if not raw:
+        return key, {}
+    try:
+        params = json.loads(raw)
+    except (TypeError, ValueError):
+        params = None
+    if isinstance(params, dict) and all(isinstance(k, str) for k in params):
+        return key, params
+    LOG.warning("job %s: stored error parameters are damaged", row["id"])
+    return "outbox.reason_damaged", {"job": row["id"], "original": str(key or "-")}
+
+
 def _json_params(params: dict[str, Any]) -> str:
     return json.dumps({k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
                        for k, v in params.items()}, ensure_ascii=False)
+
+
+def _disk_full(exc: sqlite3.OperationalError) -> bool:
+    """SQLite's SQLITE_FULL ("database or disk is full"): the disk, not damage."""
+    return "disk is full" in str(exc)
 
 
 class Outbox:
@@ -158,6 +185,8 @@ class Outbox:
                 self._open(existed)
                 return
             except sqlite3.OperationalError as exc:  # another process holds a lock: wait, it is not damage
+                if _disk_full(exc):
+                    raise SpoolFullError("outbox.disk_full", path=str(path)) from None
                 if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
                     raise OutboxError("outbox.corrupt", path=str(path), detail=str(exc)) from None
                 self.close()
@@ -186,13 +215,30 @@ class Outbox:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if _disk_full(exc):
+                raise SpoolFullError("outbox.disk_full", path=str(self.path)) from None
             raise
-        conn.execute("COMMIT")
+
+    def database_id(self) -> str:
+        """This database's identity (created with it): the spool's marker names it, so a lost or replaced
+        database is told from a first start (:mod:`smartbox_next.spool.guard`)."""
+        with self._tx() as conn:
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('id', ?)", (uuid.uuid4().hex,))
+            return str(conn.execute("SELECT value FROM meta WHERE key='id'").fetchone()[0])
+
+    def instance_known(self, sop_instance_uid: str) -> bool:
+        """Whether any job exists for this object."""
+        return self._conn().execute("SELECT 1 FROM jobs WHERE sop_instance_uid=? LIMIT 1",
+                                    (sop_instance_uid,)).fetchone() is not None
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -6,6 +6,8 @@
     <data_dir>/outbox.sqlite                          the job table (SQLite, WAL)
     <data_dir>/exams/                                 exam journals (state shared across processes)
     <data_dir>/worklist-cache.json                    the last worklist answers (offline use)
+    <data_dir>/service.lock                           held by the one running service (serve, station)
+    <data_dir>/spool/.outbox-id                       which database queues the spool (spool/guard.py)
     <data_dir>/standard/                              the standard's tables converted for dicom-validator
 
 Lower layers never compute a path: they are handed the one they use (the journal folder, the cache file).
@@ -42,6 +44,10 @@ class StationPaths:
     @property
     def exams(self) -> Path:
         return self.root / "exams"
+
+    @property
+    def service_lock(self) -> Path:
+        return self.root / "service.lock"
 
     @property
     def worklist_cache(self) -> Path:

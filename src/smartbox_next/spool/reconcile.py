@@ -45,7 +45,14 @@ def reconcile(spool: Path, outbox: Outbox, destinations: Sequence[str]) -> Recon
         except MediaError:  # not a readable object: leave it for IT, never send it
             LOG.warning("spool file %s is not a readable DICOM object; left in place", file.name)
             continue
-        outbox.enqueue(file, info.sop_instance_uid, info.sop_class_uid, destinations)
+        if outbox.instance_known(info.sop_instance_uid):  # a copy of an object queued under another path
+            LOG.warning("spool file %s holds object %s, which is queued already; left in place", file.name,
+                        info.sop_instance_uid)
+            continue
+        try:
+            outbox.enqueue(file, info.sop_instance_uid, info.sop_class_uid, destinations)
+        except FileNotFoundError:  # removed while we looked (a purge at the same time): nothing to queue
+            continue
         orphans.append(file)
     missing = []
     for job in outbox.jobs(states=(JobState.QUEUED, JobState.RETRY_WAIT)):

@@ -14,6 +14,7 @@ from datetime import datetime
 from smartbox_next.config import Config
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import AssociationAbortedError, ConfigError, ConnectError, NetworkError, ResponseTimeoutError
+from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.worklist import find_worklist
 from smartbox_next.worklist.cache import WorklistCache
 from smartbox_next.worklist.item import WorklistItem, WorklistResult
@@ -42,7 +43,8 @@ def fetch(config: Config, peer: Peer, query: WorklistQuery, *, limit: int | None
     wl = config.worklist
     limit = wl.max_results if limit is None else limit
     identifier = build_identifier(wl, query)
-    answer = find_worklist(config, peer, identifier, limit=limit, timeout=wl.timeout)
+    answer = find_worklist(LinkSettings.of(config.station, config.network), peer, identifier, limit=limit,
+                           timeout=wl.timeout)
     items = [WorklistItem.from_dataset(ds, wl.fallback_character_set) for ds in answer.identifiers]
     if query.patient_name != identifier.PatientName:
         by_name = WorklistQuery(patient_name=query.patient_name)

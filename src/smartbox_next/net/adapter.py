@@ -1,0 +1,584 @@
+"""The one door to pynetdicom: every other module in ``src/`` uses this narrow API (ruff TID251 enforces it).
+
+As association requestor (PS3.8 §9.3, §7.1): :func:`associate` opens an association with our own
+:class:`~smartbox_next.net.link.Context` values and returns an :class:`Association` whose accepted contexts and
+peer Maximum Length are our values. Through it the senders write P-DATA-TF PDUs (:class:`~.wire.PduSocket`,
+or the DUL queue with TLS), wait for a response status (PS3.7 Annex C), run a C-FIND / C-CANCEL (PS3.7
+§9.1.2, §9.3.2.3), abort (A-ABORT, PS3.8 §9.3.8) and release (A-RELEASE, §9.3.7). :func:`store_command` and
+:func:`echo_command` encode command sets (PS3.7 §9.3.1.1, §9.3.5.1; Implicit VR Little Endian, §6.3.1).
+As acceptor, :func:`start_server` runs a small SCP (C-STORE, MWL C-FIND, and always C-ECHO) for the loopback
+demo and the coming Storage Commitment listener.
+
+**Internals, checked not guessed.** pynetdicom has no public API for what the streaming sender needs, so this
+module relies on pynetdicom 3.0 internals, all listed in :data:`CLASS_CONTRACT` (checked when this module is
+imported) and :data:`INSTANCE_CONTRACT` (checked on every association, as soon as pynetdicom has built the
+objects). A renamed attribute raises :class:`PynetdicomContractError` naming it and the installed version,
+never a silent slow path. ``tests/test_net_adapter_contract.py`` exercises each against a real association.
+The pin in ``pyproject.toml`` (:data:`SUPPORTED`) follows from this list.
+
+**One writer per socket.** When the TCP connection opens (still inside pynetdicom's connect, before the
+A-ASSOCIATE-RQ goes out) the DUL's ``AssociationSocket.send`` and ``close`` are wrapped to take the
+association's write lock, the same lock :class:`~.wire.PduSocket` holds per write of whole PDUs.
+
+**No side effects at import.** The privacy settings (pynetdicom must not log identifiers: patient data) are
+applied by :func:`associate` and :func:`start_server`; the ``pynetdicom`` log level belongs to the
+application's logging setup (``cli/_app.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from enum import Enum
+from io import BytesIO
+from typing import Any
+
+import pynetdicom
+from pydicom.dataset import Dataset
+from pynetdicom import AE, _config, _globals, evt
+from pynetdicom.association import Association as PnAssociation
+from pynetdicom.dimse import DIMSEServiceProvider
+from pynetdicom.dimse_messages import C_ECHO_RQ, C_STORE_RQ
+from pynetdicom.dimse_primitives import C_ECHO, C_STORE
+from pynetdicom.dsutils import encode
+from pynetdicom.dul import DULServiceProvider
+from pynetdicom.pdu_primitives import A_ABORT, A_ASSOCIATE, A_P_ABORT, P_DATA
+from pynetdicom.presentation import PresentationContext, build_context
+from pynetdicom.timer import Timer
+from pynetdicom.transport import AssociationSocket
+
+from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from smartbox_next.net import wire
+from smartbox_next.net.link import (
+    MAX_CONTEXTS,
+    VERIFICATION_CONTEXT,
+    AcceptedContext,
+    Attempt,
+    Context,
+    LinkSettings,
+    Rejection,
+    tls_context,
+)
+
+LOG = logging.getLogger(__name__)
+
+VERSION: str = pynetdicom.__version__
+SUPPORTED = ">=3.0.4,<3.1"
+"""pynetdicom versions whose internals match the contract below (keep in step with pyproject.toml)."""
+
+LOGS_IDENTIFIERS = False
+"""Whether pynetdicom may log C-FIND identifiers (patient data): never (DESIGN: logs carry IDs only)."""
+
+APPLICATION_CONTEXT_NAME: str = str(_globals.APPLICATION_CONTEXT_NAME)
+"""The DICOM Application Context Name pynetdicom proposes (PS3.7 A.2.1)."""
+
+ALL_TRANSFER_SYNTAXES: tuple[str, ...] = tuple(str(ts) for ts in pynetdicom.ALL_TRANSFER_SYNTAXES)
+"""Every transfer syntax pynetdicom knows (for an SCP that accepts anything, e.g. the loopback PACS)."""
+
+STORAGE_SOP_CLASSES: tuple[str, ...] = tuple(str(cx.abstract_syntax) for cx in pynetdicom.AllStoragePresentationContexts
+                                             if cx.abstract_syntax is not None)
+"""Every storage SOP class pynetdicom knows (PS3.4 Annex B)."""
+
+
+class PynetdicomContractError(RuntimeError):
+    """The installed pynetdicom lacks an internal this adapter relies on: a defect of the installation."""
+
+
+def _missing(owner: str, name: str, detail: str = "is missing") -> PynetdicomContractError:
+    return PynetdicomContractError(
+        f"pynetdicom {VERSION}: {owner}.{name} {detail}; smartbox_next.net.adapter relies on it "
+        f"(supported: pynetdicom{SUPPORTED})")
+
+
+CLASS_CONTRACT: tuple[tuple[object, str, str], ...] = (
+    # (owner, attribute, why) — checked at import
+    (PnAssociation, "_handle_no_response", "DIMSE timeout: abort the association as pynetdicom does (PS3.7 §9.1)"),
+    (PnAssociation, "_check_received_status", "response primitive -> status data set (PS3.7 Annex C)"),
+    (DIMSEServiceProvider, "get_msg", "wrapped so the association reactor thread never takes our responses"),
+    (DULServiceProvider, "send_pdu", "TLS path: P-DATA primitives through the DUL queue"),
+    (AssociationSocket, "send", "wrapped to take the association's write lock"),
+    (AssociationSocket, "close", "wrapped to close only between two PDU writes"),
+    (Timer, "restart", "network idle timer restarted while we stream"),
+    (_config, "LOG_REQUEST_IDENTIFIERS", "privacy: no identifiers in pynetdicom's log"),
+    (_config, "LOG_RESPONSE_IDENTIFIERS", "privacy: no identifiers in pynetdicom's log"),
+    (C_STORE_RQ, "primitive_to_message", "C-STORE-RQ command set encoding"),
+    (C_ECHO_RQ, "primitive_to_message", "C-ECHO-RQ command set encoding"),
+)
+
+INSTANCE_CONTRACT: tuple[tuple[str, str, type, str], ...] = (
+    # (path from the Association, attribute, expected type, why) — checked on every association
+    ("dul", "_idle_timer", Timer, "network idle timer restarted while we stream (else large videos time out)"),
+    ("dul", "to_provider_queue", queue.Queue, "TLS path: back-pressure on the DUL's outgoing queue"),
+    ("dimse", "msg_queue", queue.Queue, "responses read with quick ACKs"),
+    ("dul", "socket", AssociationSocket, "the DUL's socket wrapper, whose writes take our lock"),
+    ("dul.socket", "socket", socket.socket, "the TCP socket P-DATA-TF PDUs are written to (None once closed)"),
+)
+
+
+def _check_classes() -> None:
+    for owner, name, _why in CLASS_CONTRACT:
+        if not hasattr(owner, name):
+            raise _missing(getattr(owner, "__name__", str(owner)), name)
+
+
+_check_classes()
+
+
+def _require(root: object, path: str, name: str, kind: type, *, may_be_none: bool = False) -> Any:
+    """``root.<path>.<name>``, checked to exist and to be a ``kind``; PynetdicomContractError otherwise.
+
+    ``may_be_none``: None is a legal state of the attribute (a socket pynetdicom has closed).
+    """
+    obj = root
+    for part in path.split("."):
+        obj = getattr(obj, part)  # public attributes (dul, dimse) and attributes checked before
+    owner = type(obj).__name__
+    if not hasattr(obj, name):
+        raise _missing(owner, name)
+    value = getattr(obj, name)
+    if value is None and may_be_none:
+        return None
+    if not isinstance(value, kind):
+        raise _missing(owner, name, f"is a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def apply_privacy() -> None:
+    """Switch off pynetdicom's logging of identifiers (idempotent); done for every association and server."""
+    _config.LOG_REQUEST_IDENTIFIERS = LOGS_IDENTIFIERS
+    _config.LOG_RESPONSE_IDENTIFIERS = LOGS_IDENTIFIERS
+
+
+# ------------------------------------------------------------------------------------------ commands
+
+
+def _command_bytes(message: C_STORE_RQ | C_ECHO_RQ) -> bytes:
+    encoded = encode(message.command_set, True, True)  # command sets: Implicit VR Little Endian (PS3.7 §6.3.1)
+    if encoded is None:
+        raise ValueError(f"{type(message).__name__} command set could not be encoded")
+    return bytes(encoded)
+
+
+def store_command(message_id: int, sop_class_uid: str, sop_instance_uid: str) -> bytes:
+    """The C-STORE-RQ command set (PS3.7 §9.3.1.1), priority MEDIUM, with a data set present."""
+    req = C_STORE()
+    req.MessageID = message_id
+    req.AffectedSOPClassUID = sop_class_uid
+    req.AffectedSOPInstanceUID = sop_instance_uid
+    req.Priority = 0  # MEDIUM
+    req.DataSet = BytesIO(b"\x00")  # marks "data set present"; the real one is streamed
+    msg = C_STORE_RQ()
+    msg.primitive_to_message(req)
+    return _command_bytes(msg)
+
+
+def echo_command(message_id: int) -> bytes:
+    """The C-ECHO-RQ command set (PS3.7 §9.3.5.1) for the Verification SOP Class, no data set."""
+    req = C_ECHO()
+    req.MessageID = message_id
+    req.AffectedSOPClassUID = VERIFICATION_CONTEXT.abstract_syntax
+    msg = C_ECHO_RQ()
+    msg.primitive_to_message(req)
+    return _command_bytes(msg)
+
+
+# ------------------------------------------------------------------------------------- association
+
+
+class NoResponse(Enum):
+    """Why :meth:`Association.wait_response` returned without a status."""
+
+    TIMEOUT = "timeout"  # DIMSE timeout: the association has been aborted (PS3.7 §9.1)
+    ENDED = "ended"  # the association ended while waiting (A-ABORT, A-P-ABORT, connection closed)
+    INVALID = "invalid"  # the response carried no valid status (pynetdicom aborted the association)
+
+
+_ABORT_PROVIDER = 2  # A-P-ABORT is issued by the UL service provider (PS3.8 §7.4, Table 9-26 source 2)
+
+
+class _Watch:
+    """Event handlers of one association attempt; they run in pynetdicom's DUL thread."""
+
+    def __init__(self, lock: wire.WriteLock) -> None:
+        self.attempt = Attempt()
+        self.lock = lock
+        self.problem: PynetdicomContractError | None = None
+
+    def on_conn_open(self, event: evt.Event) -> None:
+        self.attempt.connected = True
+        try:
+            asock = _require(event.assoc, "dul", "socket", AssociationSocket)
+            sock = _require(event.assoc, "dul.socket", "socket", socket.socket)
+        except PynetdicomContractError as exc:  # pynetdicom swallows handler exceptions: raised after associate
+            self.problem = exc
+            return
+        wire.tune(sock)
+        _guard_writes(asock, self.lock)
+
+    def on_acse_recv(self, event: evt.Event) -> None:
+        primitive = event.primitive  # type: ignore[attr-defined]  # set for EVT_ACSE_RECV (pynetdicom events)
+        if isinstance(primitive, A_ASSOCIATE):
+            if primitive.result in (1, 2):
+                self.attempt.rejection = Rejection(int(primitive.result), int(primitive.result_source or 0),
+                                                   int(primitive.diagnostic or 0))
+            elif primitive.result == 0:
+                self.attempt.accepted = True
+        elif isinstance(primitive, A_ABORT):
+            self.attempt.abort_source = int(primitive.abort_source or 0)
+        elif isinstance(primitive, A_P_ABORT):
+            self.attempt.abort_source = _ABORT_PROVIDER
+
+
+def _quick_ack_handler(event: evt.Event) -> None:
+    """Re-arm TCP_QUICKACK after every PDU (SCPs with Nagle on that write header and body separately)."""
+    asock = event.assoc.dul.socket  # attributes checked when the connection opened
+    if asock is not None and asock.socket is not None:  # None: pynetdicom closed the connection
+        wire.quick_ack(asock.socket)
+
+
+def _guard_writes(asock: AssociationSocket, lock: wire.WriteLock) -> None:
+    """Make the DUL's writes take ``lock``; its close waits for a PDU in flight (after waking a blocked one)."""
+    send, close = asock.send, asock.close
+
+    def locked_send(bytestream: bytes) -> None:
+        with lock:
+            send(bytestream)
+
+    def locked_close() -> None:
+        raw = asock.socket
+        if raw is not None:
+            with suppress(OSError):
+                raw.shutdown(socket.SHUT_RDWR)  # wakes a writer blocked in the kernel, so it lets go of the lock
+        with lock:
+            close()
+            if raw is not None:
+                raw.close()  # idempotent; pynetdicom skips its close when its own shutdown raised
+
+    asock.send = locked_send  # type: ignore[method-assign]
+    asock.close = locked_close  # type: ignore[method-assign]
+
+
+def _keep_reactor_off_dimse(assoc: PnAssociation) -> None:
+    """Stop pynetdicom's association reactor thread from taking DIMSE messages off the queue.
+
+    As requestor we expect only responses to our own requests. pynetdicom's pause handshake
+    (``_reactor_checkpoint`` / ``_is_paused``) has a window in which the reactor still takes one message —
+    seen under load with several associations at once (a stolen C-STORE-RSP, then an abort). So the reactor
+    (the Association thread itself) never gets one; we read the queue from the calling thread.
+    """
+    original = assoc.dimse.get_msg
+
+    def guarded(block: bool = False) -> Any:
+        if threading.current_thread() is assoc:
+            return None, None
+        return original(block)
+
+    assoc.dimse.get_msg = guarded  # type: ignore[method-assign]
+
+
+def _accepted(assoc: PnAssociation) -> tuple[AcceptedContext, ...]:
+    """The accepted contexts, each checked against what we proposed under its ID (the peer is not trusted)."""
+    proposed = {int(cx.context_id): cx for cx in assoc.requestor.requested_contexts if cx.context_id is not None}
+    out: list[AcceptedContext] = []
+    for cx in assoc.accepted_contexts:
+        cid = cx.context_id
+        mine = proposed.get(int(cid)) if cid is not None else None
+        chosen = [str(ts) for ts in cx.transfer_syntax]
+        if cid is None or mine is None or len(chosen) != 1 or chosen[0] not in [str(t) for t in mine.transfer_syntax]:
+            LOG.warning("ignoring accepted context %s (%s): not one of the proposed transfer syntaxes", cid, chosen)
+            continue
+        out.append(AcceptedContext(int(cid), str(mine.abstract_syntax), chosen[0]))
+    return tuple(out)
+
+
+class Association:
+    """An association we requested (established or not), reduced to what the senders need."""
+
+    def __init__(self, ae: AE, assoc: PnAssociation, watch: _Watch) -> None:
+        self._ae = ae
+        self._assoc = assoc
+        self._lock = watch.lock
+        self.attempt = watch.attempt
+        self.accepted_contexts: tuple[AcceptedContext, ...] = _accepted(assoc)
+        self._msg_queue: queue.Queue[tuple[Any, Any]] = assoc.dimse.msg_queue
+        # the TCP socket (an SSLSocket with TLS); None when the connection is already closed
+        self._tcp: socket.socket | None = (
+            _require(assoc, "dul.socket", "socket", socket.socket, may_be_none=True) if watch.attempt.connected
+            else None)
+        self._pdu_socket: wire.PduSocket | None = None
+
+    @property
+    def is_established(self) -> bool:
+        return bool(self._assoc.is_established)
+
+    @property
+    def is_aborted(self) -> bool:
+        return bool(self._assoc.is_aborted)
+
+    @property
+    def peer_max_pdu(self) -> int:
+        """The largest P-DATA-TF variable field the peer accepts (PS3.8 D.1; 0 = unlimited)."""
+        return int(self._assoc.acceptor.maximum_length or 0)
+
+    @property
+    def dimse_timeout(self) -> float | None:
+        value = self._assoc.dimse_timeout
+        return None if value is None else float(value)
+
+    @dimse_timeout.setter
+    def dimse_timeout(self, seconds: float | None) -> None:
+        self._assoc.dimse_timeout = seconds
+
+    @property
+    def network_timeout(self) -> float | None:
+        value = self._assoc.network_timeout
+        return None if value is None else float(value)
+
+    def dul_alive(self) -> bool:
+        return bool(self._assoc.dul.is_alive())
+
+    # --- sending
+
+    def pdu_socket(self) -> wire.PduSocket | None:
+        """The plain TCP socket, written under the write lock; None with TLS (use :meth:`queue_pdv`).
+
+        Raises ConnectionAbortedError when the connection is already closed.
+        """
+        if self._tcp is None:
+            raise ConnectionAbortedError("the association's connection is closed")
+        if isinstance(self._tcp, ssl.SSLSocket):
+            return None  # an SSLSocket must not be written by two threads: the DUL writes all
+        if self._pdu_socket is None:
+            wire.set_send_timeout(self._tcp, self.network_timeout or 0.0)
+            self._pdu_socket = wire.PduSocket(self._tcp, self._lock)
+        return self._pdu_socket
+
+    def queue_pdv(self, context_id: int, pdv: bytes) -> None:
+        """Hand one PDV (message control header + fragment) to the DUL as a P-DATA request (TLS path)."""
+        primitive = P_DATA()
+        primitive.presentation_data_value_list.append((context_id, pdv))
+        self._assoc.dul.send_pdu(primitive)
+
+    def queued_pdus(self) -> int:
+        """PDUs still waiting in the DUL's outgoing queue (back-pressure for the TLS path)."""
+        return int(self._assoc.dul.to_provider_queue.qsize())
+
+    def touch(self) -> None:
+        """We are busy sending: restart the network idle timer so a long upload is not taken as idle."""
+        self._assoc.dul._idle_timer.restart()
+
+    # --- receiving
+
+    def wait_response(self, message_id: int) -> Dataset | NoResponse:
+        """The status of the response to request ``message_id`` (Status and optional elements, PS3.7 Annex C).
+
+        Messages answering other requests are logged and skipped. While waiting, TCP_QUICKACK is re-armed
+        every millisecond (see :func:`~.wire.quick_ack`). After the DIMSE timeout the association is aborted
+        (PS3.7 §9.1) and :attr:`NoResponse.TIMEOUT` returned.
+        """
+        timeout = self.dimse_timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                _cx, rsp = self._msg_queue.get(timeout=0.001)
+            except queue.Empty:
+                if deadline is not None and time.monotonic() > deadline:
+                    self._assoc._handle_no_response()
+                    return NoResponse.TIMEOUT
+                if self._tcp is not None:
+                    wire.quick_ack(self._tcp)
+                continue
+            if rsp is None:  # pynetdicom's end-of-association marker (aborted, connection closed)
+                return NoResponse.ENDED
+            # a peer's message of any kind may arrive (every DIMSE primitive has the field, None in requests);
+            # only a response to our request counts
+            if rsp.MessageIDBeingRespondedTo != message_id:
+                LOG.warning("ignoring unexpected DIMSE message %s", type(rsp).__name__)
+                continue
+            status: Dataset = self._assoc._check_received_status(rsp)
+            return status if "Status" in status else NoResponse.INVALID
+
+    def find(self, identifier: Dataset, sop_class_uid: str,
+             message_id: int) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """C-FIND-RQ (PS3.7 §9.1.2) with ``identifier``; yields (status, identifier or None) per response.
+
+        An empty status data set means no (valid) answer: DIMSE timeout, abort or closed connection.
+        """
+        return self._assoc.send_c_find(identifier, sop_class_uid, msg_id=message_id)
+
+    def cancel(self, message_id: int, context_id: int) -> None:
+        """C-CANCEL-RQ for request ``message_id`` (PS3.7 §9.3.2.3, Message ID Being Responded To)."""
+        self._assoc.send_c_cancel(message_id, context_id)
+
+    # --- ending
+
+    def abort(self) -> None:
+        """A-ABORT (PS3.8 §9.3.8) if still established."""
+        if self._assoc.is_established:
+            self._assoc.abort()
+
+    def release(self) -> None:
+        """A-RELEASE (PS3.8 §9.3.7) if still established."""
+        if self._assoc.is_established:
+            self._assoc.release()
+
+    def close(self) -> None:
+        """Stop the local AE's threads (after release or abort)."""
+        self._ae.shutdown()
+
+
+def _make_ae(settings: LinkSettings) -> AE:
+    """An AE with our identity (PS3.7 D.3.3.2) and the configured timeouts."""
+    ae = AE(ae_title=settings.calling_ae)
+    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+    ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
+    ae.connection_timeout = settings.connect_timeout
+    ae.acse_timeout = settings.acse_timeout
+    ae.dimse_timeout = settings.dimse_timeout
+    ae.network_timeout = settings.network_timeout
+    ae.maximum_pdu_size = settings.max_pdu
+    return ae
+
+
+def _check_instance(assoc: PnAssociation) -> None:
+    for path, name, kind, _why in INSTANCE_CONTRACT:
+        _require(assoc, path, name, kind, may_be_none=name == "socket")
+
+
+def associate(settings: LinkSettings, peer: Peer, contexts: Sequence[Context], *,
+              ack_every_pdu: bool = False) -> Association:
+    """Request an association with exactly ``contexts`` (≤ 128, PS3.8 §9.3.2.2), IDs 1, 3, 5, … in order.
+
+    Returns the :class:`Association` whether or not it was accepted (see ``is_established`` and ``attempt``);
+    the caller calls :meth:`Association.close` when done. ``ack_every_pdu`` re-arms TCP_QUICKACK after every
+    PDU sent or received (for query exchanges with SCPs that write with Nagle on). Raises
+    PynetdicomContractError when pynetdicom's objects lack what this module relies on.
+    """
+    if len(contexts) > MAX_CONTEXTS:
+        raise ValueError("at most 128 presentation contexts per association (PS3.8 9.3.2.2)")
+    apply_privacy()
+    ae = _make_ae(settings)
+    watch = _Watch(wire.new_write_lock())
+    handlers: list[Any] = [(evt.EVT_CONN_OPEN, watch.on_conn_open), (evt.EVT_ACSE_RECV, watch.on_acse_recv)]
+    if ack_every_pdu:
+        handlers += [(evt.EVT_PDU_SENT, _quick_ack_handler), (evt.EVT_PDU_RECV, _quick_ack_handler)]
+    pcs: list[PresentationContext] = [build_context(cx.abstract_syntax, list(cx.transfer_syntaxes))
+                                      for cx in contexts]
+    tls_args = (tls_context(settings), peer.host) if peer.tls else None
+    assoc = ae.associate(peer.host, peer.port, contexts=pcs, ae_title=peer.ae_title, max_pdu=settings.max_pdu,
+                         tls_args=tls_args, evt_handlers=handlers)
+    try:
+        if watch.problem is not None:
+            raise watch.problem
+        _check_instance(assoc)
+        if assoc.is_established:
+            _keep_reactor_off_dimse(assoc)
+    except BaseException:
+        if assoc.is_established:
+            assoc.abort()
+        ae.shutdown()
+        raise
+    return Association(ae, assoc, watch)
+
+
+# ------------------------------------------------------------------------------------------ server
+
+
+@dataclass(frozen=True)
+class StoreRequest:
+    """One C-STORE as received (PS3.4 B.2.2): the command's UIDs and the data set as a Part 10 byte string.
+
+    Every value comes from the peer: check UIDs before using them, e.g. in file names.
+    """
+
+    calling_ae: str
+    sop_class_uid: str
+    sop_instance_uid: str
+    part10: bytes  # preamble, File Meta Information and the data set as sent (not decoded)
+
+
+@dataclass(frozen=True)
+class FindRequest:
+    """One C-FIND as received (PS3.4 C.4.1.2): the decoded identifier and whether a C-CANCEL arrived."""
+
+    calling_ae: str
+    identifier: Dataset
+    cancelled: Callable[[], bool]
+
+
+StoreHandler = Callable[[StoreRequest], int]
+FindHandler = Callable[[FindRequest], Iterator[tuple[int, Dataset | None]]]
+
+
+@dataclass(frozen=True)
+class ServerHandlers:
+    """What the SCP does per request; C-ECHO (Verification) is always answered with success (PS3.4 A.4)."""
+
+    store: StoreHandler | None = None  # returns the C-STORE status (PS3.4 B.2.3)
+    find: FindHandler | None = None  # yields (status, identifier) pairs: FF00 with a match, then 0000 or FE00
+
+
+class Server:
+    """A running SCP; :meth:`shutdown` stops it and every association it accepted."""
+
+    def __init__(self, ae: AE, server: Any) -> None:
+        self._ae = ae
+        self._server = server
+        self.host = str(server.server_address[0])
+        self.port = int(server.server_address[1])
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._ae.shutdown()
+
+
+def _store_event(handler: StoreHandler) -> Callable[[evt.Event], int]:
+    def on_store(event: evt.Event) -> int:
+        req = event.request
+        if not isinstance(req, C_STORE):  # pragma: no cover - pynetdicom calls this handler for C-STORE only
+            raise TypeError(f"C-STORE handler got {type(req).__name__}")
+        return handler(StoreRequest(str(event.assoc.requestor.ae_title), str(req.AffectedSOPClassUID),
+                                    str(req.AffectedSOPInstanceUID), event.encoded_dataset()))
+    return on_store
+
+
+def _find_event(handler: FindHandler) -> Callable[[evt.Event], Iterator[tuple[int, Dataset | None]]]:
+    def on_find(event: evt.Event) -> Iterator[tuple[int, Dataset | None]]:
+        request = FindRequest(str(event.assoc.requestor.ae_title), event.identifier, lambda: bool(event.is_cancelled))
+        yield from handler(request)
+    return on_find
+
+
+def start_server(ae_title: str, contexts: Sequence[Context], handlers: ServerHandlers, *,
+                 host: str = "127.0.0.1", port: int = 0, max_pdu: int = 131072) -> Server:
+    """Listen on ``host:port`` (port 0: a free one, read back from :attr:`Server.port`) as SCP for ``contexts``.
+
+    Verification is always supported (an acceptor must accept it, PS3.2 §7.1.1). Non-blocking: the server
+    runs in its own threads until :meth:`Server.shutdown`.
+    """
+    apply_privacy()
+    ae = AE(ae_title=ae_title)
+    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+    ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
+    ae.maximum_pdu_size = max_pdu
+    for cx in contexts:  # pynetdicom merges the transfer syntaxes of repeated abstract syntaxes
+        ae.add_supported_context(cx.abstract_syntax, list(cx.transfer_syntaxes))
+    if all(cx.abstract_syntax != VERIFICATION_CONTEXT.abstract_syntax for cx in contexts):
+        ae.add_supported_context(VERIFICATION_CONTEXT.abstract_syntax, list(VERIFICATION_CONTEXT.transfer_syntaxes))
+    bound: list[Any] = []
+    if handlers.store is not None:
+        bound.append((evt.EVT_C_STORE, _store_event(handlers.store)))
+    if handlers.find is not None:
+        bound.append((evt.EVT_C_FIND, _find_event(handlers.find)))
+    server = ae.start_server((host, port), block=False, evt_handlers=bound)
+    if server is None:  # pragma: no cover - block=False always returns the server
+        raise RuntimeError("pynetdicom returned no server")
+    return Server(ae, server)

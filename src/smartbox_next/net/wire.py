@@ -1,0 +1,153 @@
+"""The association's TCP socket: socket options in one place, and the one lock every write goes through.
+
+* :func:`tune` sets TCP_NODELAY as soon as the connection opens: small DIMSE exchanges take ~10 ms instead of
+  ~100 ms with Nagle's algorithm on both ends (PEERS.md). :func:`quick_ack` re-arms TCP_QUICKACK (Linux): a
+  peer that writes a PDU header and body in two writes with Nagle on (DCMTK does) otherwise waits for our
+  ~40 ms delayed ACK before it sends the body. Both act on plain and TLS sockets (socket options only).
+* :class:`PduSocket` writes whole P-DATA-TF PDUs (PS3.8 §9.3.5) under the association's **write lock** — the
+  same lock the adapter makes pynetdicom's DUL thread take for its own writes (A-ASSOCIATE, A-RELEASE,
+  A-ABORT, queued P-DATA; :mod:`smartbox_next.net.adapter`). So bytes of two PDUs never interleave on the wire,
+  and the lock is held for one write of whole PDUs, never for a whole object. It is a :class:`HandoffLock`:
+  released, it goes to the thread waiting longest, so a DUL write waits at most for the PDU in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from types import TracebackType
+from typing import Protocol
+
+TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only; None elsewhere (no equivalent)
+IOV_MAX = 1000  # iovec entries per sendmsg (Linux allows 1024)
+
+
+def tune(sock: socket.socket) -> None:
+    """TCP_NODELAY on a freshly connected association socket (a socket option; best effort like all of them)."""
+    with suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def quick_ack(sock: socket.socket) -> None:
+    """Acknowledge received data at once rather than after the delayed-ACK timer (re-armed after each receive)."""
+    if TCP_QUICKACK is not None:
+        with suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, TCP_QUICKACK, 1)
+
+
+def set_send_timeout(sock: socket.socket, seconds: float) -> None:
+    """Bound each blocking send by ``seconds`` (kernel SO_SNDTIMEO; Python's own timeout stays None)."""
+    with suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                        struct.pack("ll", int(seconds), int((seconds % 1) * 1_000_000)))
+
+
+Buffer = bytes | memoryview
+
+
+class WriteLock(Protocol):
+    """The association's write lock (a ``threading.Lock``; tests substitute one that records contention)."""
+
+    def __enter__(self) -> object: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None, /) -> None: ...
+
+
+class HandoffLock:
+    """A lock handed to the longest waiter on release (FIFO), so a thread that writes PDU after PDU cannot
+    starve another writer: a plain ``threading.Lock`` lets the releasing thread take it straight back, and the
+    DUL's A-ABORT could wait for the rest of a 4 GB object.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def __enter__(self) -> HandoffLock:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return self
+            gate = threading.Lock()
+            gate.acquire()
+            self._waiters.append(gate)
+        gate.acquire()  # released by __exit__ of the holder: the lock is ours, still marked held
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None, /) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # hand over; no one can barge in between
+            else:
+                self._held = False
+
+
+def new_write_lock() -> WriteLock:
+    """A fresh write lock for one association."""
+    return HandoffLock()
+
+
+class PduSocket:
+    """A plain TCP association socket written one run of whole PDUs at a time under the write lock.
+
+    Errors are the socket's own: ``BlockingIOError`` when SO_SNDTIMEO expired without progress, other
+    ``OSError`` when the connection broke. The caller maps them (outside the lock).
+    """
+
+    def __init__(self, sock: socket.socket, lock: WriteLock) -> None:
+        self.sock = sock
+        self.lock = lock
+
+    def send(self, parts: Sequence[Buffer], *, flags: int = 0,
+             between: Callable[[], None] | None = None) -> None:
+        """Write ``parts`` — whole PDUs, as header/data buffers — completely, holding the lock throughout.
+
+        ``between`` runs after a partial write (the kernel buffer was full), e.g. to notice a peer's A-ABORT.
+        """
+        views = [memoryview(p).cast("B") for p in parts]
+        with self.lock:
+            idx = 0
+            while idx < len(views):
+                sent = self.sock.sendmsg(views[idx: idx + IOV_MAX], [], flags)
+                # drop fully sent views, trim the partially sent one
+                while sent and idx < len(views):
+                    n = len(views[idx])
+                    if sent >= n:
+                        sent -= n
+                        idx += 1
+                    else:
+                        views[idx] = views[idx][sent:]
+                        sent = 0
+                if idx < len(views) and between is not None:
+                    between()
+
+    def sendfile(self, header: bytes, fd: int, offset: int, count: int) -> None:
+        """One PDU: ``header`` (held back with MSG_MORE) and ``count`` bytes of file ``fd`` copied by the kernel.
+
+        No user-space copy of the data: with several destinations at once this halves the copying the CPU does.
+        """
+        with self.lock:
+            self._send_all(header, socket.MSG_MORE)
+            end = offset + count
+            while offset < end:
+                sent = os.sendfile(self.sock.fileno(), fd, offset, end - offset)
+                if sent == 0:
+                    raise OSError(f"file ended early at offset {offset}")
+                offset += sent
+
+    def _send_all(self, data: bytes, flags: int) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self.sock.send(view, flags):]
