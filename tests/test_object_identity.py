@@ -140,6 +140,10 @@ def test_unreachable_worklist_cannot_confirm_a_typed_identity(tmp_path: Path,
     assert main(["--config", cfg, "--lang", "en", "create", str(_jpeg(tmp_path / "a.jpg")), "--out",
                  str(tmp_path / "o"), "--accession", "ACC-1001", "--patient-id", "P-9"]) == 1
     assert "cannot be checked against the worklist entry" in capsys.readouterr().err
+    assert main(["--config", cfg, "--lang", "de", "create", str(_jpeg(tmp_path / "a.jpg")), "--out",
+                 str(tmp_path / "o"), "--accession", "ACC-1001", "--patient-id", "P-9"]) == 1
+    err = capsys.readouterr().err
+    assert "kann nicht mit dem Worklist-Eintrag" in err and "Keine Verbindung" in err  # no English fragment
 
 
 # ------------------------------------------------------------------------------------------- equipment

@@ -26,6 +26,7 @@ from smartbox_next.dicom.anatomy import Region, parse_region
 from smartbox_next.errors import InputError, NetworkError, WorklistError
 from smartbox_next.exam.identity import manual_exam
 from smartbox_next.exam.model import Exam, IdentityOverride, Patient
+from smartbox_next.messages import Bilingual
 from smartbox_next.worklist.item import WorklistResult, merge_steps
 from smartbox_next.worklist.mapping import to_exam
 from smartbox_next.worklist.regions import RegionRules, normalise
@@ -166,13 +167,13 @@ def _typed_with_accession(config: Config, identity: Identity) -> ChosenExam | No
             return None
         if identity.override_worklist:
             return None
-        raise InputError("identity.worklist_unverified", accession=identity.accession, detail=exc.text("en")) \
-            from exc
+        raise InputError("identity.worklist_unverified", accession=identity.accession,
+                         detail=Bilingual(exc.text("en"), exc.text("de"))) from exc
     except NetworkError as exc:
         if identity.override_worklist:
             return None
-        raise InputError("identity.worklist_unverified", accession=identity.accession, detail=exc.text("en")) \
-            from exc
+        raise InputError("identity.worklist_unverified", accession=identity.accession,
+                         detail=Bilingual(exc.text("en"), exc.text("de"))) from exc
     if identity.study_uid and identity.study_uid != chosen.exam.study.study_instance_uid:
         raise InputError("identity.worklist_conflict", item=chosen.worklist.items[0].item_id
                          if chosen.worklist and chosen.worklist.items else "",
