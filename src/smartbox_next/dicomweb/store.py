@@ -201,14 +201,14 @@ def _post(client: WebClient, group: Sequence[ObjectInfo], batch: _Batch) -> Iter
         if rest:
             yield from _post(client, rest, batch)
         return
-    except OSError as exc:  # a file vanished or cannot be read: only that request's objects are concerned
-        for obj in group:
-            yield _failed(obj, MediaError("send.file_changed", retryable=True, path=str(obj.path), detail=str(exc)))
-        return
-    except (NetworkError, ConfigError) as exc:
+    except (NetworkError, ConfigError) as exc:  # before OSError: ResponseTimeoutError is a TimeoutError too
         LOG.info("%s: STOW-RS of %d object(s) failed: %s", client.peer, len(group), exc.key)
         for obj in group:
             yield _failed(obj, exc)
+        return
+    except OSError as exc:  # a file vanished or cannot be read: only that request's objects are concerned
+        for obj in group:
+            yield _failed(obj, MediaError("send.file_changed", retryable=True, path=str(obj.path), detail=str(exc)))
         return
     results = interpret(answer, group, str(client.peer), client.peer.endpoint("studies"), body.length)
     if results is None:
