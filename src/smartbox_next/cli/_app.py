@@ -117,6 +117,7 @@ COMMAND_MODULES = {
     "create": "smartbox_next.cli.create_cmd",
     "demo": "smartbox_next.cli.demo_cmd",
     "echo": "smartbox_next.cli.echo_cmd",
+    "exam": "smartbox_next.cli.exam_cmd",
     "export": "smartbox_next.cli.export_cmd",
     "queue": "smartbox_next.cli.queue_cmd",
     "send": "smartbox_next.cli.send_cmd",

@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -75,8 +75,36 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (destination, state, next_attempt);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-PRAGMA user_version = 1;
 """
+
+# Schema versions after the first (PRAGMA user_version): each step is applied once, in order, in one transaction
+# with the version bump, so an existing database is migrated on its next open and a crash leaves it at either
+# version. Version 2: exams and the objects created in them (the exam life cycle, spool/exams.py).
+_MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (2, """
+CREATE TABLE IF NOT EXISTS exams (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('in_progress','completed','discontinued')),
+    pps_uid TEXT NOT NULL UNIQUE,
+    study_uid TEXT NOT NULL,
+    data TEXT NOT NULL,
+    started REAL NOT NULL,
+    ended REAL,
+    reason TEXT,
+    updated REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exam_objects (
+    sop_instance_uid TEXT PRIMARY KEY,
+    exam_id TEXT NOT NULL REFERENCES exams (id),
+    sop_class_uid TEXT NOT NULL,
+    series_uid TEXT NOT NULL,
+    path TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exam_objects_exam ON exam_objects (exam_id);
+"""),
+)
+SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
 
 @dataclass(frozen=True)
@@ -201,6 +229,29 @@ class Outbox:
             if result != "ok":
                 raise OutboxError("outbox.corrupt", path=str(self.path), detail=str(result))
         conn.executescript(_SCHEMA)
+        self._migrate(conn)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring the schema to :data:`SCHEMA_VERSION` (a database of a newer version is refused, not touched)."""
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise OutboxError("outbox.corrupt", path=str(self.path),
+                              detail=f"schema version {version} is newer than this program's {SCHEMA_VERSION}")
+        for target, script in _MIGRATIONS:
+            if version >= target:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if int(conn.execute("PRAGMA user_version").fetchone()[0]) < target:  # another process was first
+                    for statement in (s.strip() for s in script.split(";")):
+                        if statement:
+                            conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {target}")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            version = target
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -228,6 +279,17 @@ class Outbox:
                 raise SpoolFullError("outbox.disk_full", path=str(self.path)) from None
             raise
 
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on error) on this thread's
+        connection: for the modules that keep their tables in this database (``spool/exams.py``)."""
+        with self._tx() as conn:
+            yield conn
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's connection, for reads outside a transaction (rows are ``sqlite3.Row``)."""
+        return self._conn()
+
     def database_id(self) -> str:
         """This database's identity (created with it): the spool's marker names it, so a lost or replaced
         database is told from a first start (:mod:`smartbox_next.spool.guard`)."""
@@ -248,12 +310,19 @@ class Outbox:
 
     # ---------------------------------------------------------------- writing
 
-    def enqueue(self, path: Path, sop_instance_uid: str, sop_class_uid: str, destinations: Sequence[str]) -> list[int]:
-        """One queued job per destination; idempotent for (SOP Instance UID, destination)."""
+    def enqueue(self, path: Path, sop_instance_uid: str, sop_class_uid: str, destinations: Sequence[str], *,
+                also: Callable[[sqlite3.Connection], None] | None = None) -> list[int]:
+        """One queued job per destination; idempotent for (SOP Instance UID, destination).
+
+        ``also`` runs inside the same transaction first (e.g. recording the object in its exam), so the object
+        is queued and recorded together or not at all.
+        """
         now = self._clock()
         size = path.stat().st_size
         ids = []
         with self._tx() as conn:
+            if also is not None:
+                also(conn)
             for dest in destinations:
                 conn.execute(
                     "INSERT OR IGNORE INTO jobs (sop_instance_uid, sop_class_uid, destination, path, size, state,"
