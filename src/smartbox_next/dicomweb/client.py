@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import socket
 import ssl
 import time
 from collections.abc import Iterator, Mapping
@@ -125,11 +126,15 @@ class WebClient:
         """The open HTTP client (made on first use, again after a transport failure)."""
         if self._http is None:
             s = self.settings
+            # TCP_NODELAY: the end of a body and the next request's headers are small writes that Nagle's
+            # algorithm would hold back until the server's delayed ACK (tens of ms per request; curl sets it too)
+            transport = self._transport or httpx.HTTPTransport(
+                verify=self._verify(), limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
             self._http = httpx.Client(
-                headers=self._headers(), verify=self._verify(), transport=self._transport, follow_redirects=False,
+                headers=self._headers(), transport=transport, follow_redirects=False, trust_env=False,
                 timeout=httpx.Timeout(connect=s.connect_timeout, write=s.write_timeout, read=s.response_timeout,
-                                      pool=s.connect_timeout),
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1), trust_env=False)
+                                      pool=s.connect_timeout))
         return self._http
 
     def close(self) -> None:
