@@ -134,3 +134,11 @@ def _isolated_station_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         os.environ.pop("SMARTBOX_STATION_DATA_DIR", None)
     else:
         os.environ["SMARTBOX_STATION_DATA_DIR"] = old
+
+
+@pytest.fixture(autouse=True)
+def _english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No locale variable of the developer's shell decides the language of a test: without --lang or
+    station.language the CLI speaks English (tests that check the locale rule set LANG themselves)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)

@@ -17,6 +17,7 @@ from smartbox_next.errors import MediaError, OutboxError
 from smartbox_next.exam.model import Exam
 from smartbox_next.iod.created import CreatedObject, write_object
 from smartbox_next.iod.still import StillCapture, build_still, pass_through
+from smartbox_next.messages import Bilingual, os_reason
 from smartbox_next.spool.files import check_free_space
 from smartbox_next.spool.outbox import Outbox
 from smartbox_next.spool.paths import StationPaths, study_folder
@@ -26,14 +27,63 @@ LOG = logging.getLogger(__name__)
 _STILL_MAGIC = (b"\xff\xd8", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*", b"GIF8")
 
 
-def is_still_image(path: Path) -> bool:
-    """True when the file starts like an image format (JPEG, PNG, BMP, TIFF, GIF)."""
+_HEAD = 512
+
+
+def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as fh:
-            head = fh.read(8)
-    except OSError:
+            return fh.read(_HEAD)
+    except FileNotFoundError:
         raise MediaError("input.not_found", path=str(path)) from None
+    except OSError as exc:
+        raise MediaError("input.unreadable", path=str(path), detail=os_reason(exc)) from None
+
+
+def is_still_image(path: Path) -> bool:
+    """True when the file starts like an image format (JPEG, PNG, BMP, TIFF, GIF)."""
+    head = _head(path)
     return any(head.startswith(m) for m in _STILL_MAGIC)
+
+
+def looks_like_video(head: bytes) -> bool:
+    """True when ``head`` (the first bytes of a file) starts like a container or stream the video probe reads:
+    ISO BMFF (MP4, MOV), MPEG-TS/M2TS, MPEG-PS, an MPEG-2 or H.264/HEVC elementary stream, Matroska/WebM, AVI,
+    FLV, Ogg, ASF, YUV4MPEG2."""
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip", b"pnot"):
+        return True
+    if head[:1] == b"\x47" and (len(head) <= 188 or head[188:189] == b"\x47"):  # MPEG-TS sync bytes
+        return True
+    if head[4:5] == b"\x47" and (len(head) <= 196 or head[196:197] == b"\x47"):  # M2TS (192-byte packets)
+        return True
+    if head.startswith((b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3", b"\x00\x00\x00\x01", b"\x00\x00\x01")):
+        return True  # MPEG-PS, MPEG-2 video, Annex B H.264/HEVC
+    return head.startswith((b"\x1a\x45\xdf\xa3", b"FLV", b"OggS", b"\x30\x26\xb2\x75", b"YUV4MPEG2")) or (
+        head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+
+
+def _not_media_reason(head: bytes) -> Bilingual:
+    if not head:
+        return Bilingual("the file is empty", "die Datei ist leer")
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if text and all(c.isprintable() or c in "\r\n\t" for c in text.rstrip("\ufffd")):
+        return Bilingual("it holds text", "sie enthält Text")
+    return Bilingual("its content matches no image or video format", "ihr Inhalt passt zu keinem Bild- oder "
+                     "Videoformat")
+
+
+def check_media(path: Path) -> bool:
+    """True for a still image, False for a video; raises MediaError ``input.not_media`` (empty, text, or no
+    known format) or ``input.not_found`` — judged by content, never by the file name."""
+    head = _head(path)
+    if any(head.startswith(m) for m in _STILL_MAGIC):
+        return True
+    if looks_like_video(head):
+        return False
+    raise MediaError("input.not_media", path=str(path), reason=_not_media_reason(head))
 
 
 def still_sop(name: str | None, config: Config) -> sops.SopClass:
@@ -44,7 +94,7 @@ def still_sop(name: str | None, config: Config) -> sops.SopClass:
 def create_objects(config: Config, exam: Exam, path: Path, out_dir: Path, sop_name: str | None = None,
                    conversion_type: str | None = None) -> list[CreatedObject]:
     """Create the object(s) for one input file."""
-    if is_still_image(path):
+    if check_media(path):
         sop = still_sop(sop_name if sop_name in ("sc", "vl-endoscopic", "vl-photographic") else None, config)
         image = load_still(path)
         ds = build_still(config, exam, StillCapture(image=image, conversion_type=conversion_type), sop)

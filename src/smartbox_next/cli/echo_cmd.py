@@ -16,7 +16,7 @@ from smartbox_next.net.echo import echo
 def echo_cmd(state: AppState, peer: str, as_json: bool) -> None:
     """Verify the connection to PEER (a configured name or AET@host:port)."""
     with reporting(state):
-        target = state.config.peer(peer)
+        target = state.config.peer(peer, option="PEER")
         result = echo(state.config, target)
     params = {"peer": str(target), "echo_ms": f"{result.echo_ms:.1f}",
               "association_ms": f"{result.association_ms:.1f}"}

@@ -15,18 +15,34 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from smartbox_next.config import Config
 from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
-from smartbox_next.errors import NetworkError
+from smartbox_next.errors import NetworkError, SmartboxError
 from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressCallback, store_files
 
 LOG = logging.getLogger(__name__)
 
-RetryCallback = Callable[[Peer, int, float, int], None]  # peer, attempt that failed, wait (s), objects left
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A retry about to happen: attempt ``attempt`` of ``max_attempts`` failed for ``objects`` objects (the
+    first one's ``error``); the next attempt starts in ``wait`` seconds."""
+
+    peer: Peer
+    attempt: int
+    max_attempts: int
+    wait: float
+    objects: int
+    error: SmartboxError
+
+
+RetryCallback = Callable[[Retry], None]
 
 
 def collect_paths(items: Iterable[Path]) -> list[Path]:
@@ -68,7 +84,7 @@ def deliver(config: Config, peer: Peer, paths: Sequence[Path], *, progress: Prog
         LOG.info("%s: %d object(s) to retry in %.1f s (attempt %d failed: %s)", peer, len(again), wait, attempt,
                  again[0].error.key)
         if on_retry is not None:
-            on_retry(peer, attempt, wait, len(again))
+            on_retry(Retry(peer, attempt, policy.max_attempts, wait, len(again), again[0].error))
         sleep(wait)
         pending = [r.path for r in again]
     return BatchResult(peer=peer, results=[results[Path(p)] for p in paths], seconds=clock() - start,

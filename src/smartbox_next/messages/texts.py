@@ -9,6 +9,38 @@ from __future__ import annotations
 from smartbox_next.messages._types import Text
 
 TEXTS: dict[str, Text] = {
+    # labels
+    "label.error": Text(en="Error", de="Fehler"),
+    "label.warning": Text(en="Warning", de="Warnung"),
+    "label.note": Text(en="Note", de="Hinweis"),
+    "label.aborted": Text(en="Aborted.", de="Abgebrochen."),
+    # command-line mistakes (click's usage errors, cli/_usage.py); exit code 2
+    "usage.hint": Text(en="Usage: {usage} (all options: '{help}')",
+                       de="Aufruf: {usage} (alle Optionen: '{help}')"),
+    "usage.no_such_option": Text(en="There is no option '{option}'.", de="Die Option '{option}' gibt es nicht."),
+    "usage.did_you_mean": Text(en="Did you mean {options}?", de="Meinten Sie {options}?"),
+    "usage.no_such_command": Text(en="There is no command {command}.", de="Den Befehl {command} gibt es nicht."),
+    "usage.missing_command": Text(en="The command is missing.", de="Der Befehl fehlt."),
+    "usage.missing_argument": Text(en="The argument {name} is missing.", de="Das Argument {name} fehlt."),
+    "usage.missing_option": Text(en="The option {name} is missing.", de="Die Option {name} fehlt."),
+    "usage.choose_from": Text(en="Choose {choices}.", de="Bitte {choices} wählen."),
+    "usage.invalid_value": Text(en="Invalid value for {name}: {reason}", de="Ungültiger Wert für {name}: {reason}"),
+    "usage.not_a_choice": Text(en="{value} is not one of {choices}.", de="{value} ist keiner der Werte {choices}."),
+    "usage.not_a_number": Text(en="{value} is {kind}.", de="{value} ist {kind}."),
+    "usage.out_of_range": Text(en="{value} is not in the range {range}.", de="{value} liegt nicht im Bereich {range}."),
+    "usage.extra_arguments": Text(en="Unexpected extra arguments: {arguments}.",
+                                  de="Unerwartete zusätzliche Argumente: {arguments}."),
+    "usage.needs_value": Text(en="The option {option} needs a value.", de="Die Option {option} braucht einen Wert."),
+    "usage.takes_no_value": Text(en="The option {option} takes no value.",
+                                 de="Die Option {option} nimmt keinen Wert an."),
+    "usage.bad_value": Text(en="The command line is not valid: {detail}",
+                            de="Die Befehlszeile ist ungültig: {detail}"),
+    "usage.station_and_any_station": Text(en="--station and --any-station exclude each other; give one of them.",
+                                          de="--station und --any-station schließen einander aus; bitte nur eine "
+                                             "der beiden angeben."),
+    "usage.burst_sop": Text(en="--burst makes one Multi-frame True Color SC object: use --sop mf-sc or omit --sop.",
+                            de="--burst erzeugt ein Multi-frame-True-Color-SC-Objekt: Bitte --sop mf-sc angeben oder "
+                               "--sop weglassen."),
     # usage errors of the identity options (create, export)
     "usage.worklist_item_with_patient": Text(
         en="--worklist-item takes patient and study from the worklist: omit --patient-name, --patient-id, "
@@ -20,6 +52,33 @@ TEXTS: dict[str, Text] = {
            "Give either the patient or --emergency.",
         de="--emergency erzeugt eine generierte, deutlich gekennzeichnete Notfall-Identität und lässt sich nicht mit "
            "{options} kombinieren. Bitte entweder den Patienten oder --emergency angeben."),
+    # smartbox config show (TOML comments)
+    "config_show.title": Text(en="SmartBox Next: the effective configuration (read back with --config).",
+                              de="SmartBox Next: die wirksame Konfiguration (mit --config wieder einlesbar)."),
+    "config_show.file": Text(en="File: {path}", de="Datei: {path}"),
+    "config_show.no_file": Text(en="File: none ({path} does not exist; --config or {variable} names another).",
+                                de="Datei: keine ({path} existiert nicht; --config oder {variable} nennt eine "
+                                   "andere)."),
+    "config_show.environment": Text(en="Environment (wins over the file): {variables}",
+                                    de="Umgebung (hat Vorrang vor der Datei): {variables}"),
+    "config_show.no_environment": Text(en="Environment: no SMARTBOX_* settings variables.",
+                                       de="Umgebung: keine SMARTBOX_*-Einstellungsvariablen."),
+    "config_show.rest": Text(en="Everything else: built-in defaults ('smartbox config settings' explains each).",
+                             de="Alles Übrige: eingebaute Vorgaben ('smartbox config settings' erklärt jede)."),
+    "config_show.from_variable": Text(en="from {variable}", de="aus {variable}"),
+    # smartbox validate
+    "validation.ok": Text(en="OK", de="in Ordnung"),
+    "validation.fail": Text(en="FAIL ({count} errors)", de="FEHLER ({count} Verstöße)"),
+    "validation.verdict_unchecked": Text(en="{path}: not checked", de="{path}: nicht geprüft"),
+    "validation.no_dciodvfy": Text(en="(dciodvfy not installed)", de="(dciodvfy nicht installiert)"),
+    # smartbox send
+    "send.retry": Text(en="{peer}: attempt {failed} of {max} failed ({reason}); attempt {next} of {max} in {wait} s "
+                          "(objects: {count}).",
+                       de="{peer}: Versuch {failed} von {max} fehlgeschlagen ({reason}); Versuch {next} von {max} in "
+                          "{wait} s (Objekte: {count})."),
+    "send.files_one": Text(en="file {files}", de="Datei {files}"),
+    "send.files_many": Text(en="{count} files: {files}", de="{count} Dateien: {files}"),
+    "send.more_files": Text(en="and {count} more", de="und {count} weitere"),
     # smartbox demo
     "demo.loopback": Text(en="Loopback PACS {pacs}, worklist {worklist}",
                           de="Loopback-PACS {pacs}, Arbeitsliste {worklist}"),

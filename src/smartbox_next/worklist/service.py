@@ -27,10 +27,12 @@ UNREACHABLE: tuple[type[NetworkError], ...] = (ConnectError, ResponseTimeoutErro
 def resolve_peer(config: Config, name: str | None = None) -> Peer:
     """``--from`` value, else ``worklist.peer`` (a peer name or AET@host:port), else the one peer with role
     worklist (:meth:`Config.worklist_source`)."""
-    spec = name or config.worklist_source()
+    if name:
+        return config.peer(name, option="--from")
+    spec = config.worklist_source()
     if not spec:
         raise ConfigError("worklist.no_peer")
-    return config.peer(spec)
+    return config.peer(spec, setting="worklist.peer")
 
 
 def fetch(config: Config, peer: Peer, query: WorklistQuery, *, limit: int | None = None) -> WorklistResult:
