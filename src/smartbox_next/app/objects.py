@@ -140,6 +140,7 @@ def export_objects(config: Config, outbox: Outbox, exam: Exam, path: Path, desti
     check_free_space(spool.parent, config.outbox.min_free_mb, size)
     out = []
     for created in create_objects(config, exam, path, folder, sop_name):
-        ids = outbox.enqueue(created.path, created.sop_instance_uid, created.sop_class_uid, destinations)
+        ids = outbox.enqueue(created.path, created.sop_instance_uid, created.sop_class_uid, destinations,
+                             accession=exam.study.accession_number, patient=exam.patient.patient_name)
         out.append(Exported(created, ids))
     return out

@@ -13,6 +13,7 @@ from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
 from smartbox_next.cli.create_cmd import SOP_CHOICES, exam_from_options, identity_options
 from smartbox_next.delivery.destination import destination_names
+from smartbox_next.messages import say
 
 
 @cli.command("export")
@@ -32,6 +33,8 @@ def export(state: AppState, /, inputs: tuple[Path, ...], sop: str | None, as_jso
     def produce(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
         for item in export_objects(config, outbox, exam, path, names, sop):
             yield ({**item.created.as_json(), "jobs": item.job_ids, "destinations": names},
-                   f"{path} -> {item.created.path.name}  jobs {', '.join(map(str, item.job_ids))}")
+                   say("export.queued", state.lang, {"source": path, "file": item.created.path.name,
+                                                     "jobs": ", ".join(map(str, item.job_ids)),
+                                                     "destinations": ", ".join(names)}))
 
     return for_each_input(state, inputs, as_json, produce)

@@ -71,12 +71,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_key TEXT,
     error_params TEXT,
     warning TEXT,
+    accession TEXT NOT NULL DEFAULT '',
+    patient TEXT NOT NULL DEFAULT '',
     UNIQUE (sop_instance_uid, destination)
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (destination, state, next_attempt);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 """
+# columns added after version 1 (a version 1 database gets them on open, empty)
+_ADDED_COLUMNS = {"accession": "TEXT NOT NULL DEFAULT ''", "patient": "TEXT NOT NULL DEFAULT ''"}
 
 
 @dataclass(frozen=True)
@@ -98,13 +102,16 @@ class Job:
     error_key: str | None
     error_params: dict[str, Any]
     warning: str | None
+    accession: str = ""  # Accession Number of the object's study ("" when unknown)
+    patient: str = ""  # Patient's Name (PN, ^-separated): patient data, shown only when asked for
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Job:
         key, params = _stored_reason(row)
         return cls(row["id"], row["sop_instance_uid"], row["sop_class_uid"], row["destination"], Path(row["path"]),
                    row["size"], JobState(row["state"]), row["attempts"], row["next_attempt"], row["created"],
-                   row["updated"], row["first_failure"], key, params, row["warning"])
+                   row["updated"], row["first_failure"], key, params, row["warning"], row["accession"],
+                   row["patient"])
 
     def error(self) -> SmartboxError | None:
         """The stored failure as an error object (for text in either language)."""
@@ -113,13 +120,19 @@ class Job:
         params = {k: v for k, v in self.error_params.items() if k not in ("key", "retryable")}
         return SmartboxError(self.error_key, **params)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, *, show_patient: bool = False) -> dict[str, Any]:
+        """The job for machines; the patient's name only with ``show_patient``."""
         err = self.error()
-        return {"id": self.id, "sop_instance_uid": self.sop_instance_uid, "destination": self.destination,
-                "path": str(self.path), "size": self.size, "state": self.state.value, "attempts": self.attempts,
-                "next_attempt": self.next_attempt, "error_key": self.error_key,
-                "error_en": err.text("en") if err else None, "error_de": err.text("de") if err else None,
-                "warning": self.warning}
+        out = {"id": self.id, "sop_instance_uid": self.sop_instance_uid, "destination": self.destination,
+               "accession_number": self.accession, "path": str(self.path), "size": self.size,
+               "state": self.state.value, "attempts": self.attempts, "next_attempt": self.next_attempt,
+               "created": self.created, "updated": self.updated, "error_key": self.error_key,
+               "error_params": {k: v for k, v in self.error_params.items() if k not in ("key", "retryable")} or None,
+               "error_en": err.text("en") if err else None, "error_de": err.text("de") if err else None,
+               "warning": self.warning}
+        if show_patient:
+            out["patient_name"] = self.patient
+        return out
 
 
 @dataclass(frozen=True)
@@ -201,6 +214,14 @@ class Outbox:
             if result != "ok":
                 raise OutboxError("outbox.corrupt", path=str(self.path), detail=str(result))
         conn.executescript(_SCHEMA)
+        present = {r["name"] for r in conn.execute("PRAGMA table_info(jobs)")}
+        for column, definition in _ADDED_COLUMNS.items():
+            if column not in present:
+                try:
+                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} {definition}")
+                except sqlite3.OperationalError as exc:  # another process added it a moment ago
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -248,8 +269,10 @@ class Outbox:
 
     # ---------------------------------------------------------------- writing
 
-    def enqueue(self, path: Path, sop_instance_uid: str, sop_class_uid: str, destinations: Sequence[str]) -> list[int]:
-        """One queued job per destination; idempotent for (SOP Instance UID, destination)."""
+    def enqueue(self, path: Path, sop_instance_uid: str, sop_class_uid: str, destinations: Sequence[str], *,
+                accession: str = "", patient: str = "") -> list[int]:
+        """One queued job per destination; idempotent for (SOP Instance UID, destination). ``accession`` and
+        ``patient`` label the job for the operator (``queue list``); they are not used for sending."""
         now = self._clock()
         size = path.stat().st_size
         ids = []
@@ -257,8 +280,8 @@ class Outbox:
             for dest in destinations:
                 conn.execute(
                     "INSERT OR IGNORE INTO jobs (sop_instance_uid, sop_class_uid, destination, path, size, state,"
-                    " next_attempt, created, updated) VALUES (?,?,?,?,?,'queued',?,?,?)",
-                    (sop_instance_uid, sop_class_uid, dest, str(path), size, now, now, now))
+                    " next_attempt, created, updated, accession, patient) VALUES (?,?,?,?,?,'queued',?,?,?,?,?)",
+                    (sop_instance_uid, sop_class_uid, dest, str(path), size, now, now, now, accession, patient))
                 row = conn.execute("SELECT id FROM jobs WHERE sop_instance_uid=? AND destination=?",
                                    (sop_instance_uid, dest)).fetchone()
                 ids.append(int(row["id"]))
