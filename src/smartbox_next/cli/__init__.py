@@ -2,7 +2,9 @@
 
 Exit codes: 0 success; 1 anything about inputs, files, the configuration, peers or the network (message in
 the operator's language with what to do); 2 only for mistakes in the command line itself (click's usage
-errors, rendered in the operator's language by :mod:`smartbox_next.cli._usage`). Each command lives in its own module, registers itself on
+errors, rendered in the operator's language by :mod:`smartbox_next.cli._usage`).
+
+Each command lives in its own module, registers itself on
 :data:`cli` and is listed in :data:`smartbox_next.cli._app.COMMAND_MODULES` (loaded on first use).
 """
 

@@ -33,6 +33,10 @@ class HandledError(Exception):
         self.code = code
 
 
+class WordedUsageError(click.UsageError):
+    """A command-line mistake found by a command, already worded in the operator's language (exit code 2)."""
+
+
 @dataclass
 class AppState:
     """What every command gets: the loaded configuration and the operator's language."""

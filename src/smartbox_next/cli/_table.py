@@ -14,7 +14,8 @@ def format_table(heads: Sequence[str], rows: Sequence[Sequence[str]], *, right: 
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(heads)]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths))
-                         ).rstrip()
+        cells = [v.rjust(w) if i in right else v.ljust(w)
+                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
+        return "  ".join(cells).rstrip()
 
     return [line(heads), line(["-" * w for w in widths]), *(line(r) for r in cells)]

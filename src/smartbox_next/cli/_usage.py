@@ -102,7 +102,11 @@ def _bad_value(message: str, lang: str) -> str:
 
 def usage_message(exc: click.UsageError, lang: str) -> str:
     """The error of ``exc`` in ``lang`` (one line, no usage)."""
+    from smartbox_next.cli._app import WordedUsageError
+
     message = exc.message
+    if isinstance(exc, WordedUsageError):
+        return message
     if isinstance(exc, click.NoSuchOption):
         text = say("usage.no_such_option", lang, {"option": exc.option_name})
         if exc.possibilities:

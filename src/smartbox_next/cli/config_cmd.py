@@ -79,8 +79,8 @@ def settings() -> None:
     """Every setting with its default, meaning and environment variable, as a commented TOML file (English,
     like --help)."""
     click.echo("# SmartBox Next: every setting with its default. Save as smartbox.toml and keep what you change.")
-    click.echo(f"# Each setting can also be set by the environment variable named after it ({ENV_PREFIX}<SECTION>_<KEY>), "
-               "which wins over the file.")
+    click.echo("# Each setting can also be set by the environment variable named after it "
+               f"({ENV_PREFIX}<SECTION>_<KEY>), which wins over the file.")
     for section, cls in SECTIONS.items():
         click.echo("")
         click.echo(f"[{toml_key(section)}]  # {(cls.__doc__ or '').strip().splitlines()[0]}")

@@ -10,7 +10,7 @@ import click
 
 from smartbox_next.app.identity import Identity, exam_for
 from smartbox_next.app.objects import create_objects
-from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
+from smartbox_next.cli._app import AppState, WordedUsageError, cli, for_each_input, pass_state, reporting
 from smartbox_next.dicom import sop as sops
 from smartbox_next.exam.model import Exam
 from smartbox_next.messages import say
@@ -46,11 +46,11 @@ def exam_from_options(state: AppState, **options: Any) -> Exam:
     """
     identity = Identity(**{k: options[k] for k in _IDENTITY_FIELDS if k in options})
     if identity.worklist_item and identity.by_hand:
-        raise click.UsageError(say("usage.worklist_item_with_patient", state.lang))
+        raise WordedUsageError(say("usage.worklist_item_with_patient", state.lang))
     given = [f"--{name.replace('_', '-')}" for name in ("patient_id", "patient_name", "birth_date", "sex")
              if options.get(name)]
     if identity.emergency and given:
-        raise click.UsageError(say("usage.emergency_with_patient", state.lang, {"options": ", ".join(given)}))
+        raise WordedUsageError(say("usage.emergency_with_patient", state.lang, {"options": ", ".join(given)}))
     chosen = exam_for(state.config, identity)
     if chosen.worklist is not None:
         from smartbox_next.cli.worklist_cmd import report_result
@@ -87,7 +87,7 @@ def create(state: AppState, /, inputs: tuple[Path, ...], out_dir: Path, sop: str
 
     if burst:
         if sop not in (None, "mf-sc"):
-            raise click.UsageError("--burst makes a Multi-frame True Color SC object: use --sop mf-sc or omit --sop")
+            raise WordedUsageError(say("usage.burst_sop", state.lang))
 
         def produce_burst(first: Path) -> Iterator[tuple[dict[str, Any], str]]:
             from smartbox_next.iod.multiframe import build_multiframe_from_stills

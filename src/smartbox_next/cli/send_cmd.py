@@ -88,8 +88,8 @@ def _report_failures(batch: BatchResult, lang: str) -> None:
         entry[1].append(r.path)
     for (label, text), (problem, files) in groups.items():
         key = "send.files_one" if len(files) == 1 else "send.files_many"
-        click.echo(f"{say(label, lang)}: {text} ({say(key, lang, {'count': len(files), 'files': _files_text(files, lang)})})",
-                   err=True)
+        which = say(key, lang, {"count": len(files), "files": _files_text(files, lang)})
+        click.echo(f"{say(label, lang)}: {text} ({which})", err=True)
         if problem.hint(lang):
             click.echo(f"  → {problem.hint(lang)}", err=True)
 

@@ -40,7 +40,8 @@ def validate(state: AppState, files: tuple[Path, ...], as_json: bool, no_dciodvf
         if as_json:
             emit_json(report.as_dict())
             continue
-        verdict = say("validation.ok", lang) if report.ok else say("validation.fail", lang, {"count": len(report.errors)})
+        verdict = (say("validation.ok", lang) if report.ok
+                   else say("validation.fail", lang, {"count": len(report.errors)}))
         checked = f" [{report.iod}]" if report.iod else ""
         checker = "" if report.dciodvfy_ran or no_dciodvfy else " " + say("validation.no_dciodvfy", lang)
         click.echo(f"{path}{checked}: {verdict}{checker}")

@@ -19,6 +19,7 @@ from smartbox_next.messages.language import LANGUAGES, operator_language, os_rea
 from smartbox_next.messages.printable import printable
 from smartbox_next.messages.texts import TEXTS
 
+
 def _merge(*parts: Mapping[str, Message]) -> dict[str, Message]:
     merged: dict[str, Message] = {}
     for part in parts:

@@ -66,6 +66,21 @@ TEXTS: dict[str, Text] = {
     "config_show.rest": Text(en="Everything else: built-in defaults ('smartbox config settings' explains each).",
                              de="Alles Übrige: eingebaute Vorgaben ('smartbox config settings' erklärt jede)."),
     "config_show.from_variable": Text(en="from {variable}", de="aus {variable}"),
+    # smartbox worklist (the table)
+    "worklist_table.title": Text(en="Worklist {peer}: scheduled steps: {count}, as of {fetched_at}",
+                                 de="Arbeitsliste {peer}: geplante Schritte: {count}, Stand {fetched_at}"),
+    "worklist_table.title_stale": Text(
+        en="Worklist {peer}: scheduled steps: {count} — STALE, saved {age} ago ({fetched_at}), the server is "
+           "unreachable",
+        de="Arbeitsliste {peer}: geplante Schritte: {count} — VERALTET, vor {age} gespeichert ({fetched_at}), der "
+           "Server ist nicht erreichbar"),
+    "worklist_table.col_patient": Text(en="Patient (sex)", de="Patient (Geschl.)"),
+    "worklist_table.col_birth": Text(en="Born", de="Geboren"),
+    "worklist_table.col_procedure": Text(en="Procedure", de="Untersuchung"),
+    "worklist_table.col_when": Text(en="Scheduled", de="Geplant"),
+    "worklist_table.col_accession": Text(en="Accession", de="Auftragsnr."),
+    "worklist_table.col_patient_id": Text(en="Patient ID", de="Patienten-ID"),
+    "worklist_table.col_id": Text(en="Entry", de="Eintrag"),
     # smartbox validate
     "validation.ok": Text(en="OK", de="in Ordnung"),
     "validation.fail": Text(en="FAIL ({count} errors)", de="FEHLER ({count} Verstöße)"),
