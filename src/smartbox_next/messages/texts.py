@@ -107,9 +107,15 @@ TEXTS: dict[str, Text] = {
     "demo.object_invalid": Text(en="  {file}  {syntax}  INVALID {checked}", de="  {file}  {syntax}  UNGÜLTIG {checked}"),
     "demo.checked_dciodvfy": Text(en="+ dciodvfy", de="+ dciodvfy-Prüfung"),
     "demo.checked_own": Text(en="(no dciodvfy)", de="(ohne dciodvfy)"),
-    "demo.sent": Text(en="Sent: {sent}/{total}; in the loopback PACS: {pacs_dir}",
-                      de="Gesendet: {sent}/{total}; im Loopback-PACS: {pacs_dir}"),
-    "demo.station_dir": Text(en="Spool and outbox: {station_dir}", de="Zwischenspeicher und Ausgang: {station_dir}"),
+    "demo.sent": Text(en="Sent to the loopback PACS: {sent} of {total}.", de="An das Loopback-PACS gesendet: {sent} von "
+                                                                         "{total}."),
+    "demo.folders": Text(en="Folders used:", de="Verwendete Ordner:"),
+    "demo.folder_work": Text(en="work folder:                    {path}", de="Arbeitsordner:                 {path}"),
+    "demo.folder_sample": Text(en="still input (bundled sample):   {path}", de="Standbild (mitgeliefert):      {path}"),
+    "demo.folder_capture": Text(en="video input:                    {path}", de="Video (Eingabe):               {path}"),
+    "demo.folder_station": Text(en="spool and outbox:               {path}", de="Zwischenspeicher und Ausgang:  {path}"),
+    "demo.folder_pacs": Text(en="received by the loopback PACS:  {path}", de="Empfangen vom Loopback-PACS:   {path}"),
+    "demo.removed": Text(en="Removed {path} (keep it with --keep).", de="Entfernt: {path} (behalten mit --keep)."),
     "demo.succeeded": Text(en="Demo succeeded.", de="Demo erfolgreich."),
     "demo.failed": Text(en="Demo FAILED.", de="Demo FEHLGESCHLAGEN."),
     # smartbox queue rebuild
