@@ -38,7 +38,8 @@ def demo(state: AppState, out_dir: Path | None, keep: bool, as_json: bool) -> in
     for item, report in result.objects:
         if as_json:
             emit_json({**item.created.as_json(),
-                       "transfer_syntax_name": syntax_name(item.created.transfer_syntax_uid), "valid": report.ok, "errors": report.errors, "dciodvfy": report.dciodvfy_ran})
+                       "transfer_syntax_name": syntax_name(item.created.transfer_syntax_uid), "valid": report.ok,
+                       "errors": report.errors, "dciodvfy": report.dciodvfy_ran})
             continue
         checked = say("demo.checked_dciodvfy" if report.dciodvfy_ran else "demo.checked_own", lang)
         click.echo(say("demo.object_valid" if report.ok else "demo.object_invalid", lang,
