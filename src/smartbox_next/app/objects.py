@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from smartbox_next.atomic import share_as_umask_allows
 from smartbox_next.capture.image import load_still
 from smartbox_next.config import Config
 from smartbox_next.dicom import sop as sops
@@ -20,7 +21,7 @@ from smartbox_next.iod.still import StillCapture, build_still, pass_through
 from smartbox_next.messages import Bilingual, os_reason
 from smartbox_next.spool.files import check_free_space
 from smartbox_next.spool.outbox import Outbox
-from smartbox_next.spool.paths import StationPaths, study_folder
+from smartbox_next.spool.paths import StationPaths, private_dir, study_folder
 
 LOG = logging.getLogger(__name__)
 
@@ -92,8 +93,30 @@ def still_sop(name: str | None, config: Config) -> sops.SopClass:
 
 
 def create_objects(config: Config, exam: Exam, path: Path, out_dir: Path, sop_name: str | None = None,
-                   conversion_type: str | None = None) -> list[CreatedObject]:
-    """Create the object(s) for one input file."""
+                   conversion_type: str | None = None, *, private: bool = False) -> list[CreatedObject]:
+    """Create the object(s) for one input file: ``private`` (0600, the spool) or with the mode the user's umask
+    gives a new file (a folder the operator chose, ``smartbox create --out``)."""
+    created = _create(config, exam, path, out_dir, sop_name, conversion_type)
+    if not private:
+        for obj in created:
+            share_as_umask_allows(obj.path)
+    return created
+
+
+def create_burst(config: Config, exam: Exam, stills: list[Path], out_dir: Path,
+                 frame_time_ms: float | None = None) -> CreatedObject:
+    """One Multi-frame True Color SC object of ``stills`` (same size, in order), with the user's umask's mode."""
+    from smartbox_next.iod.multiframe import build_multiframe_from_stills
+
+    for still in stills:
+        _head(still)  # a missing or unreadable input is named as such
+    obj = build_multiframe_from_stills(config, exam, stills, out_dir, frame_time_ms=frame_time_ms)
+    share_as_umask_allows(obj.path)
+    return obj
+
+
+def _create(config: Config, exam: Exam, path: Path, out_dir: Path, sop_name: str | None,
+            conversion_type: str | None) -> list[CreatedObject]:
     if check_media(path):
         sop = still_sop(sop_name if sop_name in ("sc", "vl-endoscopic", "vl-photographic") else None, config)
         image = load_still(path)
@@ -131,15 +154,15 @@ def export_objects(config: Config, outbox: Outbox, exam: Exam, path: Path, desti
     """
     if not destinations:
         raise OutboxError("outbox.no_destinations")
-    spool = StationPaths.of(config.station).spool
-    folder = study_folder(spool, exam.study.study_instance_uid)
+    spool = StationPaths.of(config.station).prepare().spool
+    folder = private_dir(study_folder(spool, exam.study.study_instance_uid))
     try:
         size = path.stat().st_size
     except OSError:
         raise MediaError("input.not_found", path=str(path)) from None
     check_free_space(spool.parent, config.outbox.min_free_mb, size)
     out = []
-    for created in create_objects(config, exam, path, folder, sop_name):
+    for created in create_objects(config, exam, path, folder, sop_name, private=True):
         ids = outbox.enqueue(created.path, created.sop_instance_uid, created.sop_class_uid, destinations,
                              accession=exam.study.accession_number, patient=exam.patient.patient_name)
         out.append(Exported(created, ids))

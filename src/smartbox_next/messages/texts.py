@@ -86,6 +86,8 @@ TEXTS: dict[str, Text] = {
     "validation.fail": Text(en="FAIL ({count} errors)", de="FEHLER ({count} Verstöße)"),
     "validation.verdict_unchecked": Text(en="{path}: not checked", de="{path}: nicht geprüft"),
     "validation.no_dciodvfy": Text(en="(dciodvfy not installed)", de="(dciodvfy nicht installiert)"),
+    # smartbox create
+    "create.burst": Text(en="{count} stills -> {file}  [{syntax}]", de="{count} Standbilder -> {file}  [{syntax}]"),
     # smartbox export
     "export.queued": Text(en="{source} -> {file}  jobs {jobs} ({destinations})",
                           de="{source} -> {file}  Aufträge {jobs} ({destinations})"),

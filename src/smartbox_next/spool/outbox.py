@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -178,6 +179,26 @@ def _json_params(params: dict[str, Any]) -> str:
                        for k, v in params.items()}, ensure_ascii=False)
 
 
+def _private(path: Path) -> None:
+    """The database (it names patients and accession numbers) readable by the service user only: created 0600
+    before SQLite opens it (SQLite gives its -wal and -shm files the database's mode); an existing one of ours
+    that is open to others is closed (0600)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return  # SQLite's own open reports the problem in the outbox's words
+    try:
+        info = os.fstat(fd)
+        if info.st_mode & 0o077 and info.st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+            for suffix in ("-wal", "-shm"):
+                side = Path(f"{path}{suffix}")
+                if side.exists():
+                    os.chmod(side, 0o600)
+    finally:
+        os.close(fd)
+
+
 def _disk_full(exc: sqlite3.OperationalError) -> bool:
     """SQLite's SQLITE_FULL ("database or disk is full"): the disk, not damage."""
     return "disk is full" in str(exc)
@@ -192,6 +213,7 @@ class Outbox:
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         existed = path.exists() and path.stat().st_size > 0
+        _private(path)
         deadline = time.monotonic() + 60
         while True:
             try:
