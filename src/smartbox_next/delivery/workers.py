@@ -167,8 +167,9 @@ class SenderService:
 
     def _failed(self, dest: Destination, job: Job, exc: SmartboxError) -> None:
         updated = self.outbox.mark_failed(job.id, exc, self.policy)
-        level = logging.INFO if updated.state is JobState.RETRY_WAIT else logging.WARNING  # a retry is routine
-        LOG.log(level, "job %d to %s: %s (%s, attempt %d of %d): %s", job.id, dest.name, exc.key, updated.state.value,
+        # INFO: the outcome of a job is routine for the service, and its listener tells the people (``serve`` on
+        # stdout, in their language); a log collector tells a final failure by its "event" field
+        LOG.info("job %d to %s: %s (%s, attempt %d of %d): %s", job.id, dest.name, exc.key, updated.state.value,
                     updated.attempts, self.policy.max_attempts, exc.text("en"),
                     extra={"event": updated.state.value, "job": job.id, "destination": dest.name,
                            "sop_instance_uid": job.sop_instance_uid, "accession_number": job.accession,
