@@ -257,7 +257,9 @@ def test_create_with_worklist_item_id_and_unknown_accession(wlm: peers.WorklistS
     assert (str(ds.PatientName), ds.AccessionNumber) == ("Weiß^Käthe", "ACC-WEI")
     rc = main(["--config", cfg_path, "create", str(tmp_path / "x.jpg"), "--out", str(tmp_path / "o"),
                "--accession", "NO-SUCH", "--from", wlm.address])
-    assert rc == 1 and "Kein Worklist-Eintrag" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith("Fehler: Kein Worklist-Eintrag passt zu der Auftragsnummer NO-SUCH."), err
+    assert "accession" not in err  # no English fragment in German text (issue 12, item 5)
 
 
 # ----------------------------------------------------------------------------------------- Orthanc
