@@ -55,7 +55,7 @@ def show(state: AppState, as_json: bool) -> None:
     sources = config_sources(state.config_path)
     click.echo(f"# {say('config_show.title', lang)}")
     if sources.file is not None:
-        click.echo(f"# {say('config_show.file', lang, {'path': sources.file})}")
+        click.echo(f"# {say('config_show.file', lang, {'path': sources.file.absolute()})}")
     else:
         click.echo(f"# {say('config_show.no_file', lang, {'path': sources.looked_for, 'variable': CONFIG_ENV})}")
     variables = [v for v in sources.variables if v != CONFIG_ENV]
