@@ -319,7 +319,7 @@ def test_send_reports_each_retry_once_and_names_only_existing_files(capsys: pyte
         f"  → Bitte die Adresse (127.0.0.1 Port {port}) in den Einstellungen prüfen und ob {peer} läuft und von "
         "dieser Station erreichbar ist.",
     ]
-    assert out == f"{peer}: 0 von 1 gespeichert (0 mit Warnung), 1 fehlgeschlagen, 0.0 MB in " \
+    assert out == f"{peer}: 0 von 1 gespeichert (0 mit Warnung), 1 fehlgeschlagen, 0,0 MB in " \
                   f"{out.split(' in ')[1]}"
     assert "fehlt.dcm" not in out
 

@@ -9,6 +9,11 @@ from smartbox_next.messages import render
 from smartbox_next.net.echo import echo
 
 
+def _number(value: float, lang: str) -> str:
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if lang == "de" else text
+
+
 @cli.command("echo")
 @click.argument("peer")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -18,10 +23,11 @@ def echo_cmd(state: AppState, peer: str, as_json: bool) -> None:
     with reporting(state):
         target = state.config.peer(peer, option="PEER")
         result = echo(state.config, target)
-    params = {"peer": str(target), "echo_ms": f"{result.echo_ms:.1f}",
-              "association_ms": f"{result.association_ms:.1f}"}
+    lang = state.lang
+    params = {"peer": str(target), "echo_ms": _number(result.echo_ms, lang),
+              "association_ms": _number(result.association_ms, lang)}
     if as_json:
         emit_json({"event": "echo", "peer": str(target), "status": result.status,
                    "echo_ms": round(result.echo_ms, 2), "association_ms": round(result.association_ms, 2)})
     else:
-        click.echo(render("echo.ok", state.lang, params))
+        click.echo(render("echo.ok", lang, params))

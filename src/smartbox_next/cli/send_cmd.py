@@ -42,10 +42,14 @@ def _result_json(peer: Peer, r: FileResult, lang: str) -> dict[str, Any]:
     return out
 
 
-def _summary_params(b: BatchResult) -> dict[str, Any]:
+def _summary_params(b: BatchResult, lang: str = "en") -> dict[str, Any]:
+    def number(value: float) -> str:
+        text = f"{value:.1f}"
+        return text.replace(".", ",") if lang == "de" else text
+
     return {"peer": str(b.peer), "stored": b.count(Outcome.STORED) + b.count(Outcome.WARNING),
             "total": len(b.results), "warnings": b.count(Outcome.WARNING), "failed": b.count(Outcome.FAILED),
-            "mb": f"{b.bytes_sent / 1e6:.1f}", "seconds": f"{b.seconds:.1f}"}
+            "mb": number(b.bytes_sent / 1e6), "seconds": number(b.seconds)}
 
 
 class _JsonProgress:
@@ -147,7 +151,7 @@ def send_cmd(state: AppState, paths: tuple[Path, ...], targets: tuple[str, ...],
             emit_json({"event": "summary", **_summary_params(batch), "ok": batch.ok, "attempts": batch.attempts})
         else:
             _report_failures(batch, lang)
-            click.echo(render("send.summary", lang, _summary_params(batch)))
+            click.echo(render("send.summary", lang, _summary_params(batch, lang)))
     if missing or not all(b.ok for b in results):
         raise click.exceptions.Exit(1)
 
