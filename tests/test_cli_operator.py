@@ -255,6 +255,7 @@ def test_queue_show_is_a_readable_block(capsys: pytest.CaptureFixture[str], tmp_
         "  Grund:             Keine Verbindung zu PACS@10.1.2.3:104: unter 10.1.2.3 Port 104 antwortet niemand.",
         "  Was zu tun ist:    Bitte die Adresse (10.1.2.3 Port 104) in den Einstellungen prüfen und ob "
         "PACS@10.1.2.3:104 läuft und von dieser Station erreichbar ist.",
+        "  Erneut senden:     smartbox queue retry 1",
     ]
     code, out, _ = run(capsys, "queue", "show", "1", "--json")
     data = json.loads(out)

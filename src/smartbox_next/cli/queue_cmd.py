@@ -155,6 +155,8 @@ def show(state: AppState, job_id: int, show_patient: bool, as_json: bool) -> Non
     err = job.error()
     if err is not None and job.state is not JobState.SENT:
         fields += [("reason", err.text(lang)), ("todo", err.hint(lang))]
+    if job.state in (JobState.FAILED, JobState.CANCELLED, JobState.RETRY_WAIT):
+        fields.append(("again", f"smartbox queue retry {job.id}"))
     if job.warning:
         fields.append(("warning", job.warning))
     labels = {key: say(f"queue.field_{key}", lang) for key, _ in fields}

@@ -192,6 +192,7 @@ TEXTS: dict[str, Text] = {
     "queue.field_first_failure": Text(en="First failure", de="Erster Fehler"),
     "queue.field_reason": Text(en="Reason", de="Grund"),
     "queue.field_todo": Text(en="What to do", de="Was zu tun ist"),
+    "queue.field_again": Text(en="Send again", de="Erneut senden"),
     "queue.field_warning": Text(en="Warning of the PACS", de="Warnung des PACS"),
     # job states as listed (English: the value --state takes)
     "queue.state_queued": Text(en="queued", de="eingereiht"),
