@@ -15,11 +15,9 @@ from typing import Any, TypeVar
 
 from smartbox_next.messages import core, image, media, net, objects, outbox, web, workflow, worklist
 from smartbox_next.messages._types import Bilingual, Message, Text
+from smartbox_next.messages.language import LANGUAGES, operator_language, os_reason, system_language
 from smartbox_next.messages.printable import printable
 from smartbox_next.messages.texts import TEXTS as _TEXTS
-
-LANGUAGES = ("de", "en")
-
 
 _Entry = TypeVar("_Entry", Message, Text)
 
@@ -85,5 +83,5 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-__all__ = ["CATALOGUE", "LANGUAGES", "TEXTS", "Bilingual", "Message", "Text", "placeholders", "printable", "render",
-           "render_hint", "say"]
+__all__ = ["CATALOGUE", "LANGUAGES", "TEXTS", "Bilingual", "Message", "Text", "operator_language", "os_reason",
+           "placeholders", "printable", "render", "render_hint", "say", "system_language"]
