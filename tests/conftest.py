@@ -21,16 +21,18 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REQUIRED_TOOLS = ("storescp", "storescu", "findscu", "wlmscpfs", "dciodvfy", "dcentvfy", "Orthanc",
-                  "img2dcm", "dump2dcm", "openssl")
+                  "img2dcm", "dump2dcm", "openssl", "dcmqrscp")
+REQUIRED_FILES = (peers.ORTHANC_WORKLIST_PLUGIN, peers.ORTHANC_DICOMWEB_PLUGIN)  # Orthanc plugins (Debian packages)
 
 PEER_FIXTURES = frozenset({"storescp_all", "storescp_implicit", "wlm_scp", "orthanc_peer", "dciodvfy_tool",
                            "dcentvfy_tool", "img2dcm_tool", "storescu_tool", "findscu_tool",
-                           "dump2dcm_tool"})
+                           "dump2dcm_tool", "standard_tables"})
 
 
 def missing_tools() -> list[str]:
-    """The required real tools that are not installed."""
-    return [name for name in REQUIRED_TOOLS if peers.find_tool(name) is None]
+    """The required real tools (and Orthanc plugins) that are not installed."""
+    return ([name for name in REQUIRED_TOOLS if peers.find_tool(name) is None]
+            + [str(path) for path in REQUIRED_FILES if not path.is_file()])
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -38,7 +40,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         missing = missing_tools()
         if missing:
             pytest.exit(f"CI=true but real peers/validators are missing: {', '.join(missing)} "
-                        "(scripts/test installs dcmtk, dicom3tools, orthanc)", returncode=1)
+                        "(scripts/test installs dcmtk, dicom3tools, orthanc, orthanc-dicomweb)", returncode=1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -93,6 +95,21 @@ def orthanc_peer(tmp_path: Path) -> Iterator[peers.OrthancPeer]:
         yield pacs
 
 
+@pytest.fixture(scope="session")
+def standard_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dicom-standard tables converted once per session for dicom-validator, the second IOD validator."""
+    from smartbox_next.iod import validate_standard
+
+    if not validate_standard.available():
+        reason = "dicom-validator / dicom-standard not installed (pip install -e '.[dev]')"
+        if peers.in_ci():
+            pytest.fail(f"CI=true but {reason}", pytrace=False)
+        pytest.skip(reason)
+    tables = tmp_path_factory.mktemp("standard-tables")
+    validate_standard.dicom_info(tables)
+    return tables
+
+
 @pytest.fixture
 def dciodvfy_tool() -> str:
     return peers.require_tool("dciodvfy")
@@ -143,3 +160,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith("SMARTBOX_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.fixture(autouse=True)
+def _english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No locale variable of the developer's shell decides the language of a test: without --lang or
+    station.language the CLI speaks English (tests that check the locale rule set LANG themselves)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)

@@ -36,16 +36,19 @@ from pydicom.dataset import Dataset
 __all__ = [
     "ORTHANC_PASSWORD",
     "ORTHANC_USER",
+    "Archive",
     "OrthancPeer",
     "StoreScp",
     "VerifyResult",
     "WorklistScp",
     "dcentvfy",
     "dciodvfy",
+    "dcmqrscp",
     "free_port",
     "in_ci",
     "make_tls_files",
     "orthanc",
+    "qrscp",
     "require_tool",
     "started_logs",
     "storescp",
@@ -58,6 +61,7 @@ HOST = "127.0.0.1"
 ORTHANC_USER = "smartbox"
 ORTHANC_PASSWORD = "smartbox-test"
 ORTHANC_WORKLIST_PLUGIN = Path("/usr/share/orthanc/plugins/libModalityWorklists.so")
+ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")  # Debian orthanc-dicomweb
 
 # Names that pip's pynetdicom also installs as Python scripts; only the native DCMTK binary will do.
 _SHADOWED = frozenset({"storescp", "storescu", "findscu", "echoscu", "echoscp", "getscu", "movescu", "qrscp"})
@@ -352,6 +356,84 @@ def wlmscpfs(wl_dir: Path, *, aet: str = "WLMSCP") -> Iterator[WorklistScp]:
         yield WorklistScp(port=port, aet=aet, wl_dir=wl_dir, log_path=log_path)
 
 
+# ----------------------------------------------------------------------------------------- archives
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A running query/retrieve archive (DCMTK dcmqrscp or pynetdicom's qrscp application)."""
+
+    port: int
+    aet: str
+    storage: Path
+    log_path: Path
+
+    @property
+    def address(self) -> str:
+        return f"{self.aet}@{HOST}:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+DCMQRSCP_PREFER = {"jpeg": "+xy", "mpeg2": "+xm", "mpeg2-high": "+xh", "h264": "+xn", "hevc": "+x4",
+                   "native": "+xe"}
+"""dcmqrscp accepts uncompressed plus the one preferred compressed syntax of its ``+x…`` option."""
+
+
+@contextlib.contextmanager
+def dcmqrscp(work_dir: Path, *, prefer: str = "native", aet: str = "DCMQRSCP") -> Iterator[Archive]:
+    """Run DCMTK ``dcmqrscp`` (its own index in ``work_dir/storage``, C-STORE, C-FIND, C-GET, C-MOVE).
+
+    ``prefer`` names the compressed transfer syntax it accepts besides the uncompressed ones
+    (:data:`DCMQRSCP_PREFER`).
+    """
+    exe = require_tool("dcmqrscp")
+    storage = work_dir / "storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    log_path = work_dir / "dcmqrscp.log"
+    cfg = work_dir / "dcmqrscp.cfg"
+
+    def build(port: int) -> list[str]:
+        cfg.write_text(f"NetworkTCPPort = {port}\nMaxPDUSize = 131072\nMaxAssociations = 16\n"
+                       "HostTable BEGIN\nHostTable END\nVendorTable BEGIN\nVendorTable END\n"
+                       f"AETable BEGIN\n{aet} {storage} RW (100, 1024mb) ANY\nAETable END\n")
+        return [exe, "-dhl", "-c", str(cfg), DCMQRSCP_PREFER[prefer], str(port)]  # a child per association
+
+    proc, port = _start_on_free_port(build, log_path, START_TIMEOUT, cwd=work_dir)
+    with _running(proc, log_path):
+        yield Archive(port=port, aet=aet, storage=storage, log_path=log_path)
+
+
+@contextlib.contextmanager
+def qrscp(work_dir: Path, *, aet: str = "QRSCP") -> Iterator[Archive]:
+    """Run pynetdicom's ``qrscp`` application (SQLite index, instances as files; C-STORE, C-FIND, C-GET)."""
+    import sys
+
+    try:
+        import sqlalchemy  # noqa: F401  (qrscp's database)
+    except ImportError:
+        reason = "sqlalchemy not installed (pynetdicom's qrscp needs it; pip install -e '.[dev]')"
+        if in_ci():
+            pytest.fail(f"CI=true but {reason}", pytrace=False)
+        pytest.skip(reason)
+    storage = work_dir / "instances"
+    storage.mkdir(parents=True, exist_ok=True)
+    log_path = work_dir / "qrscp.log"
+    cfg = work_dir / "qrscp.ini"
+    cfg.write_text(f"[DEFAULT]\nae_title: {aet}\nport: 11112\nmax_pdu: 131072\nacse_timeout: 30\n"
+                   "dimse_timeout: 60\nnetwork_timeout: 60\nbind_address: 127.0.0.1\n"
+                   f"instance_location: {storage}\ndatabase_location: {work_dir / 'instances.sqlite'}\n"
+                   "log_identifier: False\n[STORESCP]\naddress: 127.0.0.1\nport: 11113\n")
+
+    def build(port: int) -> list[str]:
+        return [sys.executable, "-m", "pynetdicom", "qrscp", "-c", str(cfg), "--port", str(port), "-ll", "info"]
+
+    proc, port = _start_on_free_port(build, log_path, START_TIMEOUT, cwd=work_dir)
+    with _running(proc, log_path):
+        yield Archive(port=port, aet=aet, storage=storage, log_path=log_path)
+
+
 # ------------------------------------------------------------------------------------------- Orthanc
 
 
@@ -374,6 +456,22 @@ class OrthancPeer:
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.http_port}"
+
+    @property
+    def dicomweb_url(self) -> str:
+        """The DICOMweb plugin's base URL (started with ``orthanc(..., dicomweb=True)``)."""
+        return f"{self.base_url}/dicom-web"
+
+    def lookup(self, sop_instance_uid: str) -> str | None:
+        """Orthanc's id of the instance with this SOP Instance UID (``POST /tools/lookup``), or None."""
+        found = json.loads(self.post("/tools/lookup", sop_instance_uid))
+        ids = [str(f["ID"]) for f in found if f.get("Type") == "Instance"]
+        return ids[0] if ids else None
+
+    def file_of(self, sop_instance_uid: str) -> bytes | None:
+        """The stored Part 10 file of an instance (``/instances/<id>/file``), or None when Orthanc has none."""
+        instance = self.lookup(sop_instance_uid)
+        return None if instance is None else self.get(f"/instances/{instance}/file")
 
     def _request(self, path: str, data: bytes | None = None, method: str | None = None) -> bytes:
         req = urllib.request.Request(self.base_url + "/" + path.lstrip("/"), data=data, method=method)
@@ -427,11 +525,14 @@ def _orthanc_ready(http_port: int, dicom_port: int) -> bool:
 @contextlib.contextmanager
 def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
             accepted_transfer_syntaxes: list[str] | None = None, aet: str = "ORTHANC",
-            extra_config: Mapping[str, Any] | None = None) -> Iterator[OrthancPeer]:
+            extra_config: Mapping[str, Any] | None = None, dicomweb: bool = False,
+            ports: tuple[int, int] | None = None) -> Iterator[OrthancPeer]:
     """Run Orthanc with storage in ``work_dir`` and optionally the worklist plugin on ``worklist_dir``.
 
     Worklist files for Orthanc lie directly in ``worklist_dir`` (``*.wl``, any called AET).
-    ``accepted_transfer_syntaxes`` restricts what its SCP accepts (to test refusals).
+    ``accepted_transfer_syntaxes`` restricts what its SCP accepts (to test refusals). ``dicomweb`` loads the
+    DICOMweb plugin (``/dicom-web/``, basic authentication like the REST API). ``ports`` = (HTTP, DICOM): start
+    on these (an Orthanc that comes back where the station expects it, with the same storage); default free ones.
     """
     exe = require_tool("Orthanc")
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -439,7 +540,7 @@ def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
     cfg_path = work_dir / "orthanc.json"
     last: PeerStartError | None = None
     for _ in range(3):
-        http_port, dicom_port = free_port(), free_port()
+        http_port, dicom_port = ports if ports is not None else (free_port(), free_port())
         if http_port == dicom_port:
             continue
         config: dict[str, Any] = {
@@ -469,6 +570,14 @@ def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
             config["Plugins"] = [str(ORTHANC_WORKLIST_PLUGIN)]
             config["Worklists"] = {"Enable": True, "Database": str(worklist_dir)}
             config["DicomAlwaysAllowFindWorklist"] = True
+        if dicomweb:
+            if not ORTHANC_DICOMWEB_PLUGIN.is_file():
+                msg = f"Orthanc DICOMweb plugin missing: {ORTHANC_DICOMWEB_PLUGIN} (Debian package orthanc-dicomweb)"
+                if in_ci():
+                    pytest.fail(msg, pytrace=False)
+                pytest.skip(msg)
+            config["Plugins"] = [*config["Plugins"], str(ORTHANC_DICOMWEB_PLUGIN)]
+            config["DicomWeb"] = {"Enable": True, "Root": "/dicom-web/", "EnableWado": False}
         if accepted_transfer_syntaxes is not None:
             config["AcceptedTransferSyntaxes"] = list(accepted_transfer_syntaxes)
         config.update(extra_config or {})
@@ -479,7 +588,7 @@ def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
                           cwd=work_dir)
         except PeerStartError as exc:
             last = exc
-            if not re.search(r"address already in use|cannot bind|bind", str(exc), re.I):
+            if ports is not None or not re.search(r"address already in use|cannot bind|bind", str(exc), re.I):
                 raise
             continue
         with _running(proc, log_path):

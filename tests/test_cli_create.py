@@ -132,7 +132,7 @@ def test_missing_identity_and_usage_errors(tmp_path: Path, capsys: pytest.Captur
 def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                    dciodvfy_tool: str) -> None:
     """README's first command: loopback worklist → still + video → validate → export → delivered."""
-    assert main(["--lang", "en", "demo", "--out", str(tmp_path), "--json"]) == 0
+    assert main(["--lang", "en", "demo", "--out", str(tmp_path), "--json", "--keep"]) == 0
     rows = _json_lines(capsys.readouterr().out)
     objects = [r for r in rows if "summary" not in r]
     [summary] = [r["summary"] for r in rows if "summary" in r]
@@ -145,6 +145,8 @@ def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path: Path, capsys: pytes
     for path in received:
         ds = peers.read_back(path)
         assert ds.PatientName == "Müller^Jürgen" and ds.AccessionNumber == "DEMO-ACC-001"
+        # the region comes from the procedure ("Gastroskopie"), not from a default (issue 11)
+        assert [(c.CodingSchemeDesignator, c.CodeValue) for c in ds.AnatomicRegionSequence] == [("SCT", "110861005")]
     assert peers.dcentvfy(received).errors == []
 
 

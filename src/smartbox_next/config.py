@@ -8,6 +8,10 @@ Peers are written ``AET@host:port`` (``[peers] pacs = "PACS@10.0.0.5:104"``) or 
 for; only ``storage`` peers receive C-STOREs. A peer written without ``roles`` (every configuration from before
 roles existed) gets the legacy rule: the peer named by ``worklist.peer`` is the worklist SCP only, every other
 one a storage destination.
+A peer with ``url = "https://…/dicom-web"`` instead of ``address`` (or a string starting with ``http://`` /
+``https://``) is a DICOMweb service (:class:`~smartbox_next.dicom.webpeer.WebPeer`, ``Config.web_peers``): a
+STOW-RS destination with authentication none / basic / bearer, its secret named by ``password_env`` /
+``password_file`` / ``token_env`` / ``token_file`` and read only when a request needs it.
 """
 
 from __future__ import annotations
@@ -15,15 +19,23 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from smartbox_next import __version__
-from smartbox_next.dicom.peer import Peer, PeerRole, check_ae_title, check_tls_name, sorted_roles
+from smartbox_next.dicom.peer import PEER_FORM, Peer, PeerRole, check_ae_title, check_tls_name, sorted_roles
+from smartbox_next.dicom.webpeer import (
+    WebPeer,
+    is_url,
+    secret_env_names,
+    web_peer_as_dict,
+    web_peer_from_table,
+    web_peer_keys,
+)
 from smartbox_next.errors import ConfigError
-from smartbox_next.messages import Bilingual
+from smartbox_next.messages import Bilingual, os_reason, printable
 
 ENV_PREFIX = "SMARTBOX_"
 CONFIG_ENV = "SMARTBOX_CONFIG"
@@ -82,10 +94,35 @@ def _uid_root(value: Any, setting: str) -> Any:
     return value
 
 
+REGION_FORM = Bilingual("a region name (colon, upper-gi, bronchus, bladder, …) or a code SCHEME:VALUE:Meaning",
+                        "ein Regionsname (colon, upper-gi, bronchus, bladder, …) oder ein Code SCHEMA:WERT:Bedeutung")
+
+
+def _region(value: Any, setting: str) -> Any:
+    from smartbox_next.dicom.anatomy import parse_region
+    from smartbox_next.errors import InputError
+
+    if value == "":
+        return value
+    try:
+        parse_region(str(value))
+    except InputError:
+        raise ConfigError("config.invalid_value", setting=setting, value=value, expected=REGION_FORM) from None
+    return value
+
+
 def _charset(value: Any, setting: str) -> Any:
     from smartbox_next.dicom.charset import check_character_set
 
     return check_character_set(value, setting)
+
+
+def _language(value: Any, setting: str) -> Any:
+    if value not in ("", "de", "en"):
+        raise ConfigError("config.invalid_value", setting=setting, value=value,
+                          expected=Bilingual('de | en, or "" for the system locale',
+                                             'de | en oder "" für die Sprache des Systems'))
+    return value
 
 
 def _doc(text: str, check: Check | None = None) -> dict[str, Any]:
@@ -97,16 +134,24 @@ class StationConfig:
     """This capture station (local AE)."""
 
     ae_title: str = field(default="SMARTBOX", metadata=_doc("Own AE title (1-16 characters).", check_ae_title))
-    station_name: str = field(default="SMARTBOX", metadata=_doc("Station Name (0008,1010), SH.", _max_len(16)))
+    station_name: str = field(default="", metadata=_doc(
+        "Station Name (0008,1010), SH; empty = the AE title.", _max_len(16)))
     institution_name: str = field(default="", metadata=_doc("Institution Name (0008,0080), LO.", _max_len(64)))
     institution_department: str = field(
         default="", metadata=_doc("Institutional Department Name (0008,1040), LO.", _max_len(64))
     )
-    language: str = field(default="de", metadata=_doc("Operator language: de or en.", _choice("de", "en")))
+    language: str = field(default="", metadata=_doc(
+        "Operator language: de | en; empty = the system locale (LC_ALL, LC_MESSAGES, LANG), else English.",
+        _language))
     data_dir: Path = field(
         default=Path("~/.local/share/smartbox-next"),
         metadata=_doc("Where spool, outbox and worklist cache live."),
     )
+
+    @property
+    def name(self) -> str:
+        """Station Name (0008,1010) as written: ``station_name``, else the AE title (PS3.3 C.7.5.1)."""
+        return self.station_name or self.ae_title
 
 
 @dataclass(frozen=True)
@@ -165,6 +210,11 @@ class ObjectsConfig:
     modality: str = field(
         default="ES", metadata=_doc("Modality of the originating exam, written into SC objects.", _max_len(16))
     )
+    anatomic_region: str = field(
+        default="", metadata=_doc(
+            "Station default Anatomic Region (PS3.3 C.8.12.1), used only when neither the operator nor the "
+            "worklist entry names one: a name (colon, upper-gi, bronchus, bladder, …) or SCHEME:VALUE:Meaning; "
+            "empty = none (a video object is then refused until the region is chosen).", _region))
 
 
 @dataclass(frozen=True)
@@ -227,15 +277,6 @@ class WorklistConfig:
     timeout: float = field(default=20.0, metadata=_doc("Wait for each worklist answer (s).", _range(0.1, 3600)))
 
 
-def _code(value: Any, setting: str) -> Any:
-    parts = str(value).split(":", 2)
-    if len(parts) != 3 or not all(p.strip() for p in parts) or len(parts[2]) > 64:
-        raise ConfigError("config.invalid_value", setting=setting, value=value,
-                          expected=Bilingual("SCHEME:VALUE:Meaning, e.g. SCT:14742008:Large intestine",
-                                             "SCHEMA:WERT:Bedeutung, z. B. SCT:14742008:Large intestine"))
-    return value
-
-
 @dataclass(frozen=True)
 class VideoConfig:
     """Video and multi-frame objects (PS3.5 §8.2.5–8.2.11; PS3.3 A.32.5–A.32.7, A.8.5)."""
@@ -264,15 +305,6 @@ class VideoConfig:
     multiframe_encoding: str = field(
         default="jpeg", metadata=_doc("Multi-frame SC frames: jpeg (baseline, one per fragment) | uncompressed.",
                                       _choice("jpeg", "uncompressed")))
-    anatomic_region_endoscopic: str = field(
-        default="SCT:14742008:Large intestine",
-        metadata=_doc("Anatomic Region of Video Endoscopic objects (CID 4040), SCHEME:VALUE:Meaning.", _code))
-    anatomic_region_microscopic: str = field(
-        default="SCT:38266002:Entire body",
-        metadata=_doc("Anatomic Region of Video Microscopic objects (CID 4031), SCHEME:VALUE:Meaning.", _code))
-    anatomic_region_photographic: str = field(
-        default="SCT:38266002:Entire body",
-        metadata=_doc("Anatomic Region of Video Photographic objects (CID 4031), SCHEME:VALUE:Meaning.", _code))
 
 
 @dataclass(frozen=True)
@@ -290,6 +322,22 @@ class OutboxConfig:
 
 
 @dataclass(frozen=True)
+class DicomwebConfig:
+    """DICOMweb destinations (STOW-RS, PS3.18 §10.5; QIDO-RS, §10.6): request grouping and waits."""
+
+    objects_per_request: int = field(default=16, metadata=_doc(
+        "Small objects sent together in one STOW-RS request.", _range(1, 1000)))
+    request_mb: int = field(default=32, metadata=_doc(
+        "Small objects share a request up to this many MB; an object at least this large goes alone.",
+        _range(1, 1_000_000)))
+    response_timeout: float = field(default=600.0, metadata=_doc(
+        "Wait for the server's answer once a request is sent (s); it may be storing gigabytes.", _range(0.1, 86400)))
+    verify_timeout: float = field(default=30.0, metadata=_doc(
+        "How long a stored instance may take to appear in QIDO-RS for a peer with verify_stored (s).",
+        _range(0, 3600)))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -302,15 +350,40 @@ class Config:
     worklist: WorklistConfig = WorklistConfig()
     video: VideoConfig = VideoConfig()
     outbox: OutboxConfig = OutboxConfig()
+    dicomweb: DicomwebConfig = DicomwebConfig()
     peers: Mapping[str, Peer] = field(default_factory=dict)
+    procedure_regions: Mapping[str, str] = field(default_factory=dict)
+    """``[procedure_regions]``: the site's additions to the built-in procedure → anatomic region table
+    (:mod:`smartbox_next.worklist.regions`): key = a procedure code ``SCHEME:VALUE`` or a word of the procedure
+    description, value = a region name or ``SCHEME:VALUE:Meaning``."""
+    web_peers: Mapping[str, WebPeer] = field(default_factory=dict)  # DICOMweb services ([peers.NAME] url = …)
 
-    def peer(self, name_or_address: str) -> Peer:
-        """A configured peer by name, or a literal ``AET@host:port``."""
+    def peer(self, name_or_address: str, *, option: str | None = None, setting: str = "peer") -> Peer:
+        """A configured DIMSE peer by name, or a literal ``AET@host:port``; a malformed literal is named as the
+        command-line ``option`` it came from, else as the ``setting``."""
         if name_or_address in self.peers:
             return self.peers[name_or_address]
+        if name_or_address in self.web_peers or is_url(name_or_address):
+            raise ConfigError("config.peer_is_web", name=name_or_address)
         if "@" in name_or_address:
-            return Peer.parse(name_or_address, setting="peer")
+            try:
+                return Peer.parse(name_or_address, setting=option or setting)
+            except ConfigError as exc:
+                raise located(exc, option=option) if option else exc from None
         raise ConfigError("config.unknown_peer", name=name_or_address)
+
+    def destination(self, name_or_address: str, *, option: str | None = None) -> Peer | WebPeer:
+        """Where ``send``/``echo`` go: a configured peer of either kind by name, ``AET@host:port`` or a URL; a
+        malformed literal is named as the command-line ``option`` it came from."""
+        if name_or_address in self.web_peers:
+            return self.web_peers[name_or_address]
+        if is_url(name_or_address):
+            return WebPeer.parse(name_or_address, setting=option or "--to")
+        return self.peer(name_or_address, option=option)
+
+    def storage_web_peers(self) -> dict[str, WebPeer]:
+        """The DICOMweb services with role ``storage``, by name: STOW-RS destinations of the outbox."""
+        return {name: p for name, p in self.web_peers.items() if PeerRole.STORAGE in p.roles}
 
     def storage_peers(self) -> dict[str, Peer]:
         """The peers with role ``storage``, by name: the PACS destinations of the outbox."""
@@ -325,6 +398,8 @@ class Config:
         """
         spec = self.worklist.peer
         if spec:
+            if spec in self.web_peers:
+                raise ConfigError("config.peer_is_web", name=spec)
             named = self.peers.get(spec)
             if named is not None and PeerRole.WORKLIST not in named.roles:
                 raise ConfigError("config.worklist_peer_role", peer=spec, roles=_roles_text(named.roles))
@@ -349,6 +424,7 @@ SECTIONS: dict[str, type[Any]] = {
     "worklist": WorklistConfig,
     "video": VideoConfig,
     "outbox": OutboxConfig,
+    "dicomweb": DicomwebConfig,
 }
 
 _KINDS = {
@@ -358,7 +434,6 @@ _KINDS = {
     "Path": Bilingual("a path", "ein Pfad"),
     "str": Bilingual("text", "Text"),
 }
-_FILE = Bilingual("the configuration file", "der Konfigurationsdatei")
 _ENVIRONMENT = Bilingual("the environment", "der Umgebung")
 # SMARTBOX_* variables of the scripts in scripts/, not settings.
 _NOT_SETTINGS = (CONFIG_ENV, "SMARTBOX_SKIP_INSTALL", "SMARTBOX_TEST_")
@@ -396,11 +471,54 @@ def _coerce(raw: Any, kind: Any, setting: str) -> Any:
                           expected=_KINDS.get(kind_name, kind_name)) from None
 
 
-def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+_REGION_MOVED = Bilingual(
+    "the anatomic region comes from --anatomic-region, the worklist entry ([procedure_regions]) or the station "
+    "default objects.anatomic_region (never from a built-in default).",
+    "die anatomische Region kommt aus --anatomic-region, dem Worklist-Eintrag ([procedure_regions]) oder dem "
+    "Stationsstandard objects.anatomic_region (nie aus einem eingebauten Standardwert).")
+MOVED_SETTINGS: dict[str, Bilingual] = {
+    "video.anatomic_region_endoscopic": _REGION_MOVED,
+    "video.anatomic_region_microscopic": _REGION_MOVED,
+    "video.anatomic_region_photographic": _REGION_MOVED,
+}
+"""Settings of earlier versions that were replaced: named in the error, so a site's old file is not silently
+misread (issue 11: the region default was a colon code on every video)."""
+
+
+def _moved(setting: str, source: Bilingual) -> None:
+    if setting in MOVED_SETTINGS:
+        raise ConfigError("config.setting_moved", setting=setting, replacement=MOVED_SETTINGS[setting],
+                          source=source)
+
+
+def _file_source(path: Path | None) -> Bilingual:
+    if path is None:
+        return Bilingual("the configuration file", "der Konfigurationsdatei")
+    return Bilingual(f"the configuration file {printable(str(path))}",
+                     f"der Konfigurationsdatei {printable(str(path))}")
+
+
+def located(exc: ConfigError, *, variable: str | None = None, path: Path | None = None,
+            option: str | None = None) -> ConfigError:
+    """``exc`` (a bad value) reworded to name where the value came from: the environment variable ``variable``,
+    the command-line option ``option``, or the configuration file ``path``; other errors unchanged."""
+    if exc.key != "config.invalid_value":
+        return exc
+    params = {k: v for k, v in exc.params.items() if k != "key"}
+    if option is not None:
+        return ConfigError("config.invalid_option", option=option, **params)
+    if variable is not None:
+        return ConfigError("config.invalid_env", variable=variable, **params)
+    return ConfigError("config.invalid_in_file", source=_file_source(path), **params)
+
+
+def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str],
+                   path: Path | None) -> Any:
     known = {f.name for f in fields(cls)}
     for key in table:
+        _moved(f"{name}.{key}", _file_source(path))
         if key not in known:
-            raise ConfigError("config.unknown_setting", setting=f"{name}.{key}", source=_FILE)
+            raise ConfigError("config.unknown_setting", setting=f"{name}.{key}", source=_file_source(path))
     values: dict[str, Any] = {}
     for f in fields(cls):
         setting = f"{name}.{f.name}"
@@ -411,10 +529,13 @@ def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Map
             raw = table[f.name]
         else:
             continue
-        value = _coerce(raw, f.type, setting)
-        check = f.metadata.get("check")
-        if check is not None:
-            value = check(value, setting)
+        try:
+            value = _coerce(raw, f.type, setting)
+            check = f.metadata.get("check")
+            if check is not None:
+                value = check(value, setting)
+        except ConfigError as exc:
+            raise located(exc, variable=env_key if env_key in env else None, path=path) from None
         values[f.name] = value
     return cls(**values)
 
@@ -448,48 +569,79 @@ def legacy_roles(name: str, worklist_peer: str) -> frozenset[PeerRole]:
 
 @dataclass(frozen=True)
 class _PeerSpec:
-    """A peer as written, before its roles are settled (``roles`` None: not written -> :func:`legacy_roles`)."""
+    """A peer as written, before its roles are settled (``roles`` None: not written -> :func:`legacy_roles`).
+
+    ``web`` holds the table of a DICOMweb peer (``url`` instead of ``address``; the address is the URL)."""
 
     address: str
     setting: str
     tls: bool
     roles: frozenset[PeerRole] | None
+    web: Mapping[str, Any] | None = None
     tls_name: str = ""
 
 
-def _peers(table: Mapping[str, Any], env: Mapping[str, str], worklist_peer: str) -> dict[str, Peer]:
+def _peers(table: Mapping[str, Any], env: Mapping[str, str], worklist_peer: str,
+           path: Path | None) -> tuple[dict[str, Peer], dict[str, WebPeer]]:
     specs: dict[str, _PeerSpec] = {}
-    for name, spec in table.items():
-        setting = f"peers.{name}"
-        if isinstance(spec, str):
-            specs[name] = _PeerSpec(spec, setting, tls=False, roles=None)
-        elif isinstance(spec, Mapping):
-            unknown = set(spec) - {"address", "tls", "tls_name", "enabled", "roles"}
-            if unknown:
-                raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
-                                  source=_FILE)
-            if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
-                continue
-            tls = _coerce(spec.get("tls", False), bool, f"{setting}.tls")
-            roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
-            tls_name = check_tls_name(_coerce(spec.get("tls_name", ""), str, f"{setting}.tls_name"),
-                                      f"{setting}.tls_name")
-            specs[name] = _PeerSpec(str(spec.get("address", "")), f"{setting}.address", tls=tls, roles=roles,
-                                    tls_name=tls_name)
-        else:
-            raise ConfigError("config.invalid_value", setting=setting, value=spec, expected="AET@host:port")
+    try:
+        for name, spec in table.items():
+            setting = f"peers.{name}"
+            if isinstance(spec, str):
+                specs[name] = _PeerSpec(spec, setting, tls=False, roles=None, web={} if is_url(spec) else None)
+            elif isinstance(spec, Mapping) and "url" in spec:
+                unknown = set(spec) - web_peer_keys()
+                if unknown:
+                    raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
+                                      source=_file_source(path))
+                if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
+                    continue
+                roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
+                specs[name] = _PeerSpec(str(spec["url"]), f"{setting}.url", tls=False, roles=roles, web=spec)
+            elif isinstance(spec, Mapping):
+                unknown = set(spec) - {"address", "tls", "tls_name", "enabled", "roles"}
+                if unknown:
+                    raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
+                                      source=_file_source(path))
+                if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
+                    continue
+                tls = _coerce(spec.get("tls", False), bool, f"{setting}.tls")
+                roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
+                tls_name = check_tls_name(_coerce(spec.get("tls_name", ""), str, f"{setting}.tls_name"),
+                                          f"{setting}.tls_name")
+                specs[name] = _PeerSpec(str(spec.get("address", "")), f"{setting}.address", tls=tls, roles=roles,
+                                        tls_name=tls_name)
+            else:
+                raise ConfigError("config.invalid_value", setting=setting, value=spec, expected=PEER_FORM)
+    except ConfigError as exc:
+        raise located(exc, path=path) from None
+    variables: dict[str, str] = {}
     for key, value in env.items():
         if key.startswith(f"{ENV_PREFIX}PEERS_"):
             name = key[len(ENV_PREFIX) + 6:].lower()
             if name:
                 # the variable gives the address; TLS, TLS name and roles of the file's peer of that name stay
                 written = specs.get(name)
+                web = ((written.web if written is not None and written.web is not None else {})
+                       if is_url(value) else None)
                 specs[name] = _PeerSpec(value, f"peers.{name}", tls=written.tls if written else False,
-                                        roles=written.roles if written else None,
+                                        roles=written.roles if written else None, web=web,
                                         tls_name=written.tls_name if written else "")
-    return {name: Peer.parse(s.address, setting=s.setting, name=name, tls=s.tls, tls_name=s.tls_name,
-                             roles=legacy_roles(name, worklist_peer) if s.roles is None else s.roles)
-            for name, s in specs.items()}
+                variables[name] = key
+    dimse: dict[str, Peer] = {}
+    web_peers: dict[str, WebPeer] = {}
+    for name, s in specs.items():
+        try:
+            if s.web is None:
+                dimse[name] = Peer.parse(s.address, setting=s.setting, name=name, tls=s.tls, tls_name=s.tls_name,
+                                         roles=legacy_roles(name, worklist_peer) if s.roles is None else s.roles)
+            else:
+                web_peers[name] = web_peer_from_table(name, s.address, s.web, f"peers.{name}",
+                                                      frozenset({PeerRole.STORAGE}) if s.roles is None else s.roles,
+                                                      lambda v, setting: _coerce(v, bool, setting))
+        except ConfigError as exc:
+            raise located(exc, variable=variables.get(name), path=path) from None
+    return dimse, web_peers
 
 
 def default_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -500,43 +652,104 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     return base / "smartbox-next" / "smartbox.toml"
 
 
+@dataclass(frozen=True)
+class ConfigSources:
+    """Where the effective configuration came from (``smartbox config show`` names them)."""
+
+    file: Path | None  # the file read; None: no file (built-in defaults and the environment only)
+    looked_for: Path  # the file that was (or would have been) read
+    variables: tuple[str, ...]  # the SMARTBOX_* settings variables applied, sorted
+
+
+def _setting_variables(env: Mapping[str, str]) -> list[str]:
+    return sorted(k for k in env if k.startswith(ENV_PREFIX) and not k.startswith(_NOT_SETTINGS))
+
+
+def config_sources(path: Path | None = None, env: Mapping[str, str] | None = None) -> ConfigSources:
+    """The file and variables :func:`load_config` reads for ``path`` and ``env`` (no file is read here)."""
+    env = dict(os.environ if env is None else env)
+    explicit = path is not None or CONFIG_ENV in env
+    looked_for = path if path is not None else default_config_path(env)
+    used = looked_for if explicit or looked_for.exists() else None
+    return ConfigSources(file=used, looked_for=looked_for, variables=tuple(_setting_variables(env)))
+
+
+def _toml_problem(exc: tomllib.TOMLDecodeError) -> Bilingual:
+    where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    if where is None:
+        return Bilingual(f"not valid TOML: {exc}", "kein gültiges TOML")
+    line, column = where.groups()
+    return Bilingual(f"not valid TOML at line {line}, column {column}: {str(exc)[:where.start()].strip()}",
+                     f"kein gültiges TOML in Zeile {line}, Spalte {column}")
+
+
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read ``path`` (or the default location, if it exists) and apply environment overrides."""
     env = dict(os.environ if env is None else env)
-    explicit = path is not None or CONFIG_ENV in env
-    path = path if path is not None else default_config_path(env)
+    sources = config_sources(path, env)
     data: dict[str, Any] = {}
-    if explicit or path.exists():
+    if sources.file is not None:
+        file = sources.file
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError("config.file_unreadable", path=str(path), detail=str(exc)) from None
-    return config_from_mapping(data, env)
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError("config.file_unreadable", path=str(file), detail=os_reason(exc)) from None
+        except UnicodeDecodeError:
+            raise ConfigError("config.file_unreadable", path=str(file),
+                              detail=Bilingual("it is not UTF-8 text", "sie ist kein UTF-8-Text")) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("config.file_unreadable", path=str(file), detail=_toml_problem(exc)) from None
+    return config_from_mapping(data, env, path=sources.file)
 
 
-def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
-    """Build a Config from parsed TOML and an environment mapping (no file access)."""
+def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None = None, *,
+                        path: Path | None = None) -> Config:
+    """Build a Config from parsed TOML (of the file ``path``, named in errors) and an environment mapping."""
     env = {} if env is None else env
     for key in data:
-        if key not in SECTIONS and key != "peers":
-            raise ConfigError("config.unknown_setting", setting=key, source=_FILE)
+        if key not in SECTIONS and key not in ("peers", "procedure_regions"):
+            raise ConfigError("config.unknown_setting", setting=key, source=_file_source(path))
     env_keys = {f"{ENV_PREFIX}{name}_{f.name}".upper() for name, cls in SECTIONS.items() for f in fields(cls)}
-    for key in env:
-        if (key.startswith(ENV_PREFIX) and not key.startswith(_NOT_SETTINGS)
-                and not re.match(rf"^{ENV_PREFIX}PEERS_[A-Z0-9_]+$", key) and key not in env_keys):
+    env_keys |= secret_env_names(_table(data, "peers", path))  # a secret's variable may be named SMARTBOX_…
+    for key in _setting_variables(env):
+        if not re.match(rf"^{ENV_PREFIX}PEERS_[A-Z0-9_]+$", key) and key not in env_keys:
+            for moved in MOVED_SETTINGS:
+                if key == f"{ENV_PREFIX}{moved.replace('.', '_')}".upper():
+                    _moved(moved, _ENVIRONMENT)
             raise ConfigError("config.unknown_setting", setting=key, source=_ENVIRONMENT)
     sections = {
-        name: _build_section(name, cls, _table(data, name), env) for name, cls in SECTIONS.items()
+        name: _build_section(name, cls, _table(data, name, path), env, path) for name, cls in SECTIONS.items()
     }
-    config = Config(**sections, peers=_peers(_table(data, "peers"), env, sections["worklist"].peer))
+    dimse, web = _peers(_table(data, "peers", path), env, sections["worklist"].peer, path)
+    config = Config(**sections, peers=dimse, web_peers=web,
+                    procedure_regions=_procedure_regions(_table(data, "procedure_regions", path)))
     config.worklist_source()  # refuses contradictory worklist roles now, not at the first query
+    spec = config.worklist.peer
+    if spec and spec not in config.peers and "@" in spec:  # a literal AET@host:port: checked now, named
+        variable = f"{ENV_PREFIX}WORKLIST_PEER"
+        try:
+            Peer.parse(spec, setting="worklist.peer")
+        except ConfigError as exc:
+            raise located(exc, variable=variable if variable in env else None, path=path) from None
     return config
 
 
-def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+def _procedure_regions(table: Mapping[str, Any]) -> dict[str, str]:
+    """``[procedure_regions]``: every value a region (name or code), every key non-empty text."""
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        setting = f"procedure_regions.{key}"
+        if not str(key).strip() or not isinstance(value, str) or not value.strip():
+            raise ConfigError("config.invalid_value", setting=setting, value=value, expected=REGION_FORM)
+        out[str(key)] = _region(value, setting)
+    return out
+
+
+def _table(data: Mapping[str, Any], name: str, path: Path | None) -> Mapping[str, Any]:
     table = data.get(name, {})
     if not isinstance(table, Mapping):
-        raise ConfigError("config.invalid_value", setting=name, value=table, expected="a table")
+        raise ConfigError("config.invalid_in_file", setting=name, value=table, source=_file_source(path),
+                          expected=Bilingual("a table", "eine Tabelle"))
     return table
 
 
@@ -563,8 +776,85 @@ def as_toml_dict(config: Config) -> dict[str, Any]:
     out["peers"] = {name: {"address": str(p), "tls": p.tls, **({"tls_name": p.tls_name} if p.tls_name else {}),
                            "roles": [r.value for r in sorted_roles(p.roles)]}
                     for name, p in config.peers.items()}
+    out["peers"].update({name: {**web_peer_as_dict(p), "roles": [r.value for r in sorted_roles(p.roles)]}
+                         for name, p in config.web_peers.items()})
+    out["procedure_regions"] = dict(config.procedure_regions)
     return out
 
 
 def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
+
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_value(value: Any) -> str:
+    """``value`` (str, bool, int, float or a list of them) as a TOML value (TOML 1.0 basic strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    text = str(value)
+    out = []
+    for ch in text:
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def toml_key(name: str) -> str:
+    """A TOML key: bare when it may be, else quoted."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else toml_value(name)
+
+
+def env_settings(variables: Sequence[str]) -> dict[tuple[str, str], str]:
+    """(section, key) -> variable for the SMARTBOX_* settings variables (``("peers", name)`` for a peer)."""
+    by_variable = {f"{ENV_PREFIX}{name}_{f.name}".upper(): (name, f.name)
+                   for name, cls in SECTIONS.items() for f in fields(cls)}
+    out: dict[tuple[str, str], str] = {}
+    for variable in variables:
+        if variable in by_variable:
+            out[by_variable[variable]] = variable
+        elif variable.startswith(f"{ENV_PREFIX}PEERS_"):
+            out[("peers", variable[len(ENV_PREFIX) + 6:].lower())] = variable
+    return out
+
+
+def toml_text(data: Mapping[str, Mapping[str, Any]], notes: Mapping[tuple[str, str], str] | None = None) -> str:
+    """:func:`as_toml_dict` data as a TOML document that :func:`load_config` reads back to the same configuration;
+    ``notes`` adds a comment to a value (``(section, key) -> text``; for a peer table: ``("peers", name)``)."""
+    notes = notes or {}
+    lines: list[str] = []
+
+    def put(section: str, key: str, value: Any) -> None:
+        note = notes.get((section, key))
+        lines.append(f"{toml_key(key)} = {toml_value(value)}" + (f"  # {note}" if note else ""))
+
+    for section, values in data.items():
+        tables = {k: v for k, v in values.items() if isinstance(v, Mapping)}
+        if len(tables) < len(values) or not tables:
+            lines.append(f"[{toml_key(section)}]")
+            for key, value in values.items():
+                if key not in tables:
+                    put(section, key, value)
+            lines.append("")
+        for name, table in tables.items():  # a peer: address, tls, roles
+            note = notes.get((section, name))
+            lines.append(f"[{toml_key(section)}.{toml_key(name)}]" + (f"  # {note}" if note else ""))
+            for key, value in table.items():
+                put(f"{section}.{name}", key, value)
+            lines.append("")
+    return "\n".join(lines)

@@ -12,6 +12,7 @@ Progress goes to ``on_step(key, params)`` with keys of :data:`smartbox_next.mess
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -20,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from smartbox_next.app.identity import with_region
 from smartbox_next.app.loopback import start_loopback
 from smartbox_next.app.objects import Exported, export_objects
 from smartbox_next.app.station import continue_exam, open_outbox
@@ -31,6 +33,7 @@ from smartbox_next.iod.validate import Report, validate_file
 from smartbox_next.spool.outbox import JobState
 from smartbox_next.worklist.mapping import to_exam
 from smartbox_next.worklist.query import WorklistQuery
+from smartbox_next.worklist.regions import RegionRules
 from smartbox_next.worklist.service import fetch
 
 Step = Callable[[str, Mapping[str, Any]], None]
@@ -65,6 +68,8 @@ def demo_config(config: Config, work: Path, pacs: str, worklist: str) -> Config:
     config = with_overrides(config, "station", data_dir=str(work / "station"))
     config = with_overrides(config, "worklist", peer="demo-mwl")
     config = with_overrides(config, "outbox", folder="", min_free_mb=50)
+    if not config.objects.anatomic_region:  # the demo's own station default (its worklist names the procedure)
+        config = with_overrides(config, "objects", anatomic_region="colon")
     peers = {"demo-pacs": Peer.parse(pacs, name="demo-pacs", roles=frozenset({PeerRole.STORAGE})),
              "demo-mwl": Peer.parse(worklist, name="demo-mwl", roles=frozenset({PeerRole.WORKLIST}))}
     return replace(config, peers=MappingProxyType(peers))
@@ -72,12 +77,28 @@ def demo_config(config: Config, work: Path, pacs: str, worklist: str) -> Config:
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo made, checked and delivered."""
+    """What the demo made, checked and delivered, and which of its folders it removed again."""
 
     work: Path
     objects: list[tuple[Exported, Report]]
     sent: int
     received: list[Path]
+    removed: tuple[Path, ...] = ()
+
+    @property
+    def pacs_dir(self) -> Path:
+        """What the loopback PACS received."""
+        return self.work / "pacs"
+
+    @property
+    def station_dir(self) -> Path:
+        """The demo station's data folder: spool, outbox, exam journals."""
+        return self.work / "station"
+
+    @property
+    def capture(self) -> Path:
+        """The demo video capture (the still is the bundled sample, :func:`sample_path`)."""
+        return self.work / "capture.mp4"
 
     @property
     def ok(self) -> bool:
@@ -85,15 +106,38 @@ class DemoResult:
                 and len(self.received) == len(self.objects))
 
 
-def run_demo(config: Config, work: Path, on_step: Step) -> DemoResult:
-    """Run the whole chain in ``work`` (see the module docstring); raises SmartboxError on a failure."""
+def run_demo(config: Config, work: Path, on_step: Step, *, keep: bool = True,
+             temporary: bool = False) -> DemoResult:
+    """Run the whole chain in ``work`` (see the module docstring); raises SmartboxError on a failure.
+
+    Without ``keep`` the loopback peers' folder is removed at the end — and all of ``work`` when it is a
+    ``temporary`` folder the caller made for the demo; :attr:`DemoResult.removed` says what went.
+    """
+    try:
+        result = _run(config, work, on_step)
+    finally:
+        removed = () if keep else _clean(work, temporary)
+    return replace(result, removed=removed)
+
+
+def _clean(work: Path, temporary: bool) -> tuple[Path, ...]:
+    target = work if temporary else work / "pacs"
+    if not target.exists():
+        return ()
+    shutil.rmtree(target, ignore_errors=True)
+    return (target,)
+
+
+def _run(config: Config, work: Path, on_step: Step) -> DemoResult:
     loop, servers = start_loopback(work / "pacs", config.station.ae_title, config.worklist.modality)
     try:
         config = demo_config(config, work, loop.storage_address, loop.worklist_address)
         on_step("demo.loopback", {"pacs": loop.storage_address, "worklist": loop.worklist_address})
         result = fetch(config, config.peer("demo-mwl"), WorklistQuery.from_options(config))
         on_step("demo.scheduled", {"count": len(result.items)})
-        exam = continue_exam(config, to_exam(result.items[0], uid_root=config.uid.root))
+        rules = RegionRules.from_config(config.procedure_regions)
+        exam = continue_exam(config, with_region(config, to_exam(result.items[0], uid_root=config.uid.root,
+                                                                 regions=rules)))
         on_step("demo.chosen", {"patient": exam.patient.patient_name, "patient_id": exam.patient.patient_id,
                                 "accession": exam.study.accession_number})
         outbox = open_outbox(config)

@@ -98,7 +98,65 @@ def configuration_md() -> str:
     doc.p("Refused with a message naming the setting: an unknown role (`config.unknown_role`); `worklist.peer` "
           "naming a peer whose `roles` lack `worklist` (`config.worklist_peer_role`); `worklist.peer` empty while "
           "several peers have role `worklist` (`config.worklist_ambiguous`).")
+    _web_peers(doc)
+    _procedure_regions(doc)
     return to_markdown(doc)
+
+
+def _procedure_regions(doc: Document) -> None:
+    """``[procedure_regions]`` and the order the anatomic region is chosen in (PS3.3 C.8.12.1)."""
+    from smartbox_next.config import MOVED_SETTINGS
+    from smartbox_next.dicom.anatomy import REGION_NAMES
+
+    doc.h(1, "[procedure_regions]")
+    doc.p("The site's additions to the built-in table that maps a scheduled procedure to the Anatomic Region "
+          "Sequence (0008,2218) of its objects (conformance statement, Annex E). A key is a procedure code "
+          "`SCHEME:VALUE` (matched against the Requested Procedure Code Sequence and the Scheduled Protocol Code "
+          "Sequence of the worklist entry) or a word of the procedure description (matched, ignoring case and "
+          "umlaut spelling, in the Requested Procedure / Scheduled Procedure Step Descriptions and code meanings); "
+          "a value is a region name or a code `SCHEME:VALUE:Meaning`. The site's codes and words are looked at "
+          "before the built-in ones. Default: none.")
+    doc.code('[procedure_regions]\n"99KLIN:KOL01" = "colon"\n"99KLIN:BRO7" = "bronchus"\n'
+             '"Pouchoskopie" = "SCT:34402009:Rectum"')
+    doc.p("The region of an exam is, in this order: `--anatomic-region` on `create`/`export`; the worklist entry "
+          "(these tables); `objects.anatomic_region`, only when set and only when the entry names no region. An "
+          "entry naming two regions, or none without a station default, leaves it open: a video object is then "
+          "refused with a message asking to choose the region; a still is written without it. Region names: "
+          + ", ".join(f"`{n}`" for n in REGION_NAMES) + ".")
+    doc.p("Settings of earlier versions that were replaced are refused by name (`config.setting_moved`): "
+          + ", ".join(f"`{m}`" for m in MOVED_SETTINGS) + " (their built-in default was a colon code on every "
+          "video).")
+
+
+def _web_peers(doc: Document) -> None:
+    """The ``[peers.NAME] url = …`` form: DICOMweb (STOW-RS) destinations."""
+    doc.h(2, "DICOMweb peers (STOW-RS)")
+    doc.p("A peer with `url` instead of `address` is a DICOMweb service (PS3.18): its base URL, e.g. "
+          "`https://pacs.example/dicom-web` (the path before `/studies`). It can only have role `storage` (the "
+          "default when `roles` is not written); `export` and `serve` deliver to it through the outbox like to a "
+          "PACS, `smartbox send FILE --to NAME` or `--to https://…` (no authentication) sends directly, "
+          "`smartbox echo NAME` checks reachability and credentials with one QIDO-RS query. "
+          "`SMARTBOX_PEERS_<NAME>=https://…` sets or replaces the URL (the file's other keys of that peer stay).")
+    doc.table(["Key", "Default", "Meaning"], [
+        ["`url`", "—", "Base URL (`http://` or `https://`), no user name or password in it."],
+        ["`auth`", "`none`", "`none`, `basic` (RFC 7617) or `bearer` (RFC 6750)."],
+        ["`username`", "`\"\"`", "User name for `basic`."],
+        ["`password_env` / `password_file`", "—", "For `basic`: the environment variable or the file holding the "
+         "password (exactly one). The secret itself is never written in the configuration and never shown."],
+        ["`token_env` / `token_file`", "—", "For `bearer`: the environment variable or the file holding the token."],
+        ["`ca_bundle`", "`\"\"`", "PEM file of the CA(s) that sign the server certificate; empty = the system's CAs."],
+        ["`verify_tls`", "`true`", "Verify the HTTPS certificate and host name (switch off only for a test system)."],
+        ["`verify_stored`", "`false`", "Confirm every stored instance by QIDO-RS before its job counts as "
+         "delivered (retention keeps the file until then)."],
+        ["`enabled`, `roles`", "`true`, `[\"storage\"]`", "As for DIMSE peers."],
+    ])
+    doc.code('[peers.archive]\nurl = "https://pacs.example/dicom-web"\nauth = "basic"\nusername = "smartbox"\n'
+             'password_file = "/etc/smartbox/archive.password"\nca_bundle = "/etc/smartbox/hospital-ca.pem"\n'
+             'verify_stored = true\n\n[peers.cloud]\nurl = "https://imaging.example.com/v1/dicomWeb"\n'
+             'auth = "bearer"\ntoken_env = "CLOUD_TOKEN"')
+    doc.p("Request grouping and waits are in `[dicomweb]`; connect and send-progress timeouts come from "
+          "`[network]` (`connect_timeout`, `network_timeout`). A secret that cannot be read "
+          "(`config.secret_unavailable`) keeps the jobs queued and is read again at the next attempt.")
 
 
 def _area(key: str) -> str:
@@ -126,9 +184,30 @@ def operations_md() -> str:
         "Outbox job states: " + ", ".join(f"`{s.value}`" for s in JobState) + ". Retryable failures wait in "
         "`retry_wait` and are retried automatically (exponential back-off, see `[retry]` in configuration.md); "
         "permanent failures end in `failed` and need the action below.",
-        "Exit codes: 0 success, 1 input/configuration/network error (message and what to do), 2 usage error. "
-        "Messages are German or English (`--lang de|en`, default `station.language`).",
-        "Logs are English and carry job IDs and SOP Instance UIDs, never patient names or birth dates at INFO.",
+        "`smartbox serve` says on stdout, in the station's language, what it serves (destinations, data folder, "
+        "listening ports), each job as it is sent, retried (attempt n of m, the next attempt's local time, the "
+        "reason) or failed (with what to do), what `--until-idle` waits for, and when it stops. With nothing to "
+        "send to it exits 1; `--until-idle` exits 1 when a job failed for good in that run.",
+        "`smartbox queue list` shows per job its state, destination, accession number (the patient's name only "
+        "with `--show-patient`), size, attempts and next attempt (local time), and per destination the count and "
+        "MByte waiting; `smartbox queue show N` the whole job with its reason and what to do; `--json` for "
+        "machines.",
+        "`smartbox config show` prints the effective configuration as TOML that `--config` reads back, naming the "
+        "file and the `SMARTBOX_*` variables it came from; `smartbox config settings` prints every setting with "
+        "its default. A bad value is named with where it came from: the file, the environment variable, or the "
+        "command-line option.",
+        "Exit codes: 0 success; 1 anything about inputs, files, the configuration, peers or the network (message "
+        "and what to do); 2 only a mistake in the command line itself (unknown option, missing argument, invalid "
+        "choice) — also worded in the operator's language.",
+        "Language: `--lang de|en` (before or after the command), else `station.language`, else the system locale "
+        "(`LC_ALL`, `LC_MESSAGES`, `LANG`), else English. `--help` texts are English.",
+        "Logs (stderr) are English and carry job IDs, SOP Instance UIDs and accession numbers, never patient names "
+        "or birth dates at INFO; `--log-format json` writes them as one JSON object per line (at least INFO) for a "
+        "log collector, while status lines for people stay on stdout.",
+        "Files: the data folder (`station.data_dir`), its spool and exam journals are 0700, the outbox database, "
+        "spooled objects, journals and the worklist cache 0600 — they hold patient data and belong to the service "
+        "user alone (SmartBox closes a data folder or database it finds open to others). Objects written by "
+        "`smartbox create --out` get the mode the user's umask gives a new file.",
     ])
     doc.h(1, "Messages and what to do / Meldungen und was zu tun ist")
     areas = list(dict.fromkeys(_area(k) for k in sorted(CATALOGUE)))

