@@ -40,14 +40,14 @@ from smartbox_next.worklist.service import fetch
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # pydicom on the values (silenced in the CLI too)
 
 CASES = 70  # per family
-CASE_BOUND = 15.0  # seconds (timeouts below are 2 s; one case needs a few of them at most)
+CASE_BOUND = 10.0  # seconds (timeouts below are 1 s; one case needs a few of them at most)
 GROWTH = 50 * 1024 * 1024  # bytes of peak RSS growth over a whole family (measured: < 1 MiB)
 
-TIMEOUTS = {"connect_timeout": 2, "acse_timeout": 2, "dimse_timeout": 2, "network_timeout": 2}
+TIMEOUTS = {"connect_timeout": 1, "acse_timeout": 1, "dimse_timeout": 1, "network_timeout": 1}
 
 
 def _config() -> Config:
-    return config_from_mapping({"network": TIMEOUTS, "worklist": {"timeout": 2}})
+    return config_from_mapping({"network": TIMEOUTS, "worklist": {"timeout": 1}})
 
 
 def _flip(data: bytes, rng: random.Random, count: int) -> bytes:
@@ -74,7 +74,7 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
 def _finish(conv: hp.Conversation, rng: random.Random) -> None:
     """Close at once, or linger a little (the client's timeouts must end it)."""
     if rng.random() < 0.2:
-        conv.idle(rng.uniform(0.1, 3.0))
+        conv.idle(rng.uniform(0.1, 1.5))
 
 
 def association_case(rng: random.Random) -> hp.Script:
