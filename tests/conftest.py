@@ -21,7 +21,7 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REQUIRED_TOOLS = ("storescp", "storescu", "findscu", "wlmscpfs", "dciodvfy", "dcentvfy", "Orthanc",
-                  "img2dcm", "dump2dcm", "openssl", "dcmqrscp")
+                  "img2dcm", "dump2dcm", "openssl", "dcmqrscp", "chromium")
 
 PEER_FIXTURES = frozenset({"storescp_all", "storescp_implicit", "wlm_scp", "orthanc_peer", "dciodvfy_tool",
                            "dcentvfy_tool", "img2dcm_tool", "storescu_tool", "findscu_tool",

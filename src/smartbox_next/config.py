@@ -305,13 +305,26 @@ def _bind(value: Any, setting: str) -> Any:
     return value
 
 
+def _seconds_list(value: Any, setting: str) -> Any:
+    try:
+        parts = [int(p) for p in str(value).split(",")]
+    except ValueError:
+        parts = []
+    if not parts or any(not 0 <= p <= 300 for p in parts):
+        raise ConfigError("config.invalid_value", setting=setting, value=value,
+                          expected=Bilingual("whole seconds 0 … 300, comma-separated (e.g. 0,10,30,60)",
+                                             "ganze Sekunden 0 … 300, durch Kommas getrennt (z. B. 0,10,30,60)"))
+    return value
+
+
 @dataclass(frozen=True)
 class WebConfig:
     """The station's web server (``smartbox station``): local by default, remote only with a password."""
 
     bind: str = field(default="127.0.0.1", metadata=_doc(
         "Address the station listens on; anything but a loopback address needs web.password_hash.", _bind))
-    port: int = field(default=8080, metadata=_doc("TCP port of the station UI and API.", _range(1, 65535)))
+    port: int = field(default=8080, metadata=_doc("TCP port of the station UI and API (0 = any free port).",
+                                                  _range(0, 65535)))
     password_hash: str = field(default="", metadata=_doc(
         "Hash of the station password (scrypt; make it with 'smartbox station --hash-password'); empty = no "
         "login, allowed on a loopback address only."))
@@ -342,8 +355,10 @@ class LiveConfig:
     crf: int = field(default=23, metadata=_doc("x264 constant rate factor of recordings (0-51).", _range(0, 51)))
     max_kbit: int = field(default=20000, metadata=_doc("Bit-rate cap of recordings (kbit/s).", _range(500, 50000)))
     pre_record_s: int = field(default=10, metadata=_doc(
-        "Pre-record preset when the exam opens: 0, 10, 30 or 60 seconds before the press.",
-        _choice(0, 10, 30, 60)))
+        "Pre-record preset when the exam opens (seconds before the press; one of pre_record_choices).",
+        _range(0, 300)))
+    pre_record_choices: str = field(default="0,10,30,60", metadata=_doc(
+        "The pre-record buttons of the exam screen: seconds, comma-separated (0 = off).", _seconds_list))
     pre_record_max_s: int = field(default=60, metadata=_doc(
         "Longest pre-record kept in the ring buffer (s); 0 = no pre-record, encoder only while recording.",
         _range(0, 300)))

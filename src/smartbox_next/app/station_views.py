@@ -94,10 +94,16 @@ def status_json(station: LiveStation, lang: str) -> dict[str, Any]:
         "worklist": {"configured": bool(_worklist_peer(station.config)),
                      "online": last is not None and not last.get("stale") and not last.get("error"),
                      "fetched_at": last.get("fetched_at") if last else None},
-        "pre_record_choices": [0, 10, 30, 60] if station.config.live.pre_record_max_s else [0],
+        "pre_record_choices": pre_record_choices(station.config),
         "pre_record_default": min(station.config.live.pre_record_s, station.config.live.pre_record_max_s),
         "undo_s": station.config.live.undo_s,
     }
+
+
+def pre_record_choices(config: Config) -> list[int]:
+    """The pre-record buttons: the configured seconds the ring buffer can hold (always with 0 = off)."""
+    live = config.live
+    return sorted({0, *(int(p) for p in live.pre_record_choices.split(",") if int(p) <= live.pre_record_max_s)})
 
 
 # ------------------------------------------------------------------------------------------ worklist
