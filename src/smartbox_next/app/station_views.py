@@ -88,7 +88,7 @@ def status_json(station: LiveStation, lang: str) -> dict[str, Any]:
     last = station.last_worklist()
     return {
         "server_time": time.time(), "version": __version__, "lang": lang, "station": station.config.station.name,
-        "pending": pending + held_n, "pending_mb": round((pending_bytes + held_bytes) / 1e6, 1),
+        "pending": pending + held_n, "pending_mb": round((pending_bytes + held_bytes) / 1e6, 2),
         "failed": sum(s.failed for s in stats), "open_exam": open_exam, "source": station.source.status.as_json(),
         "recording": station.recording_state(), "lamps": list(station.lamps.values()),
         "worklist": {"configured": bool(_worklist_peer(station.config)),

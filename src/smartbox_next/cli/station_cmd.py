@@ -4,9 +4,11 @@ service (this process holds the data folder's service lock, like ``smartbox serv
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -15,6 +17,10 @@ from smartbox_next.config import Config, with_overrides
 from smartbox_next.messages import say
 
 LOG = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """SIGTERM/SIGINT after the web server has shut down."""
 
 
 def _demo(config: Config, state: AppState) -> tuple[Config, list[object]]:
@@ -95,7 +101,20 @@ def station(state: AppState, port: int | None, bind: str | None, source: str | N
         server = uvicorn.Server(uvicorn.Config(
             app, log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="off",
             ssl_certfile=config.web.tls_certificate or None, ssl_keyfile=config.web.tls_private_key or None))
-        server.run(sockets=[sock])
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+        def stop_after_server(signum: int, frame: FrameType | None) -> None:
+            raise _Stopped(signum)  # uvicorn shuts down, then raises the signal again: land here, clean up
+
+        for sig in previous:
+            signal.signal(sig, stop_after_server)
+        try:
+            server.run(sockets=[sock])
+        except _Stopped:
+            pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     finally:
         click.echo(say("station.stopping", state.lang), err=True)
         live_station.stop_event.set()

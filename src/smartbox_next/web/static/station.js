@@ -141,7 +141,7 @@ function renderNav() {
 function renderFooter() {
   const st = S.status; if (!st) return;
   const p = $("pending");
-  p.textContent = st.pending ? tn("pending", st.pending, { mb: num(st.pending_mb, 1) }) : t("all_sent");
+  p.textContent = st.pending ? tn("pending", st.pending, { mb: num(st.pending_mb, st.pending_mb < 1 ? 2 : 1) }) : t("all_sent");
   p.className = "pending" + (st.failed ? " bad" : st.pending ? " busy" : "");
   put($("lamps"), ...st.lamps.map((l) => h("span", { class: "lamp " + (l.ok === true ? "ok" : l.ok === false ? "down" : ""), title: l.address || "" },
     h("i"), l.role === "worklist" ? "RIS" : l.role === "folder" ? t("role_folder") : "PACS")));
@@ -312,10 +312,11 @@ function renderControls() {
   video.classList.toggle("recording", !!rec);
   put(video, icon(rec ? "stop" : "record"), h("span", { id: "video-label" }));
   $("video-label").textContent = rec ? t("video_stop") : t("video_start");
-  const pending = ex.counts.held + ex.counts.failed;
+  const retry = ex.captures.filter((c) => c.state === "retry").length;
+  const pending = ex.counts.held + ex.counts.failed + retry;
   const send = $("send-all");
-  send.textContent = t("send_all", { n: ex.counts.held });
-  send.disabled = ex.counts.held === 0 && ex.counts.failed === 0;
+  send.textContent = t("send_all", { n: pending });
+  send.disabled = pending === 0;
   send.dataset.count = String(pending);
   const choices = (S.status && S.status.pre_record_choices) || [0];
   $("pre-choices").replaceChildren(...choices.map((n) => h("button", { type: "button", class: n === S.pre ? "on" : "", id: "pre-" + n, disabled: !!rec,
