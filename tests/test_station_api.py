@@ -14,7 +14,7 @@ from typing import Any
 
 import peers
 import pytest
-from processes import processes, wait_for  # noqa: F401 - fixture
+from processes import processes, wait_for
 from starlette.testclient import TestClient
 from station_support import start_station, stop_station
 
@@ -24,6 +24,8 @@ from smartbox_next.config import config_from_mapping
 from smartbox_next.errors import ConfigError
 from smartbox_next.web.app import create_app
 from smartbox_next.web.security import Security, hash_password, verify_password
+
+__all__ = ["processes"]  # the fixture
 
 FAST = {"retry": {"initial_delay": 0.2, "max_delay": 1.0, "jitter": 0.1},
         "network": {"connect_timeout": 2, "acse_timeout": 5, "dimse_timeout": 20},

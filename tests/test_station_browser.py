@@ -13,7 +13,7 @@ from typing import Any
 import peers
 import pydicom
 import pytest
-from processes import processes, wait_for  # noqa: F401 - fixture
+from processes import processes, wait_for
 from station_support import (
     browser_page,
     height_of,
@@ -23,6 +23,8 @@ from station_support import (
     stop_station,
     write_demo_worklist,
 )
+
+__all__ = ["processes"]  # the fixture
 
 MAIN_ACTIONS = ("#photo", "#video", "#send-all", "#end-exam")
 
