@@ -134,6 +134,7 @@ COMMAND_MODULES = {
     "queue": "smartbox_next.cli.queue_cmd",
     "send": "smartbox_next.cli.send_cmd",
     "serve": "smartbox_next.cli.serve_cmd",
+    "station": "smartbox_next.cli.station_cmd",
     "validate": "smartbox_next.cli.validate_cmd",
     "worklist": "smartbox_next.cli.worklist_cmd",
 }
