@@ -21,7 +21,7 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REQUIRED_TOOLS = ("storescp", "storescu", "findscu", "wlmscpfs", "dciodvfy", "dcentvfy", "Orthanc",
-                  "img2dcm", "dump2dcm", "openssl", "dcmqrscp")
+                  "img2dcm", "dump2dcm", "openssl", "dcmqrscp", "chromium")
 REQUIRED_FILES = (peers.ORTHANC_WORKLIST_PLUGIN, peers.ORTHANC_DICOMWEB_PLUGIN)  # Orthanc plugins (Debian packages)
 
 PEER_FIXTURES = frozenset({"storescp_all", "storescp_implicit", "wlm_scp", "orthanc_peer", "dciodvfy_tool",

@@ -86,7 +86,8 @@ def test_show_of_defaults_names_no_file(capsys: pytest.CaptureFixture[str], tmp_
         "# Environment: no SMARTBOX_* settings variables.",
         "# Everything else: built-in defaults ('smartbox config settings' explains each).",
     ]
-    assert '[station]\nae_title = "SMARTBOX"\n' in out and 'language = ""\n' in out and out.endswith("[peers]\n\n[procedure_regions]\n")
+    assert '[station]\nae_title = "SMARTBOX"\n' in out and 'language = ""\n' in out
+    assert out.endswith("[peers]\n\n[procedure_regions]\n")
     assert config_from_mapping(tomllib.loads(out)) == Config()
 
 

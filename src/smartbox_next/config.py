@@ -46,7 +46,7 @@ Check = Callable[[Any, str], Any]
 ROLE_NAMES = tuple(r.value for r in PeerRole)
 
 
-def _choice(*allowed: str) -> Check:
+def _choice(*allowed: Any) -> Check:
     def check(value: Any, setting: str) -> Any:
         if value not in allowed:
             raise ConfigError("config.invalid_value", setting=setting, value=value, expected=" | ".join(allowed))
@@ -321,6 +321,80 @@ class OutboxConfig:
                                                       _range(1, 10_000)))
 
 
+def _bind(value: Any, setting: str) -> Any:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ConfigError("config.invalid_value", setting=setting, value=value,
+                          expected=Bilingual("an IP address (127.0.0.1, 0.0.0.0, ::1 …)",
+                                             "eine IP-Adresse (127.0.0.1, 0.0.0.0, ::1 …)")) from None
+    return value
+
+
+def _seconds_list(value: Any, setting: str) -> Any:
+    try:
+        parts = [int(p) for p in str(value).split(",")]
+    except ValueError:
+        parts = []
+    if not parts or any(not 0 <= p <= 300 for p in parts):
+        raise ConfigError("config.invalid_value", setting=setting, value=value,
+                          expected=Bilingual("whole seconds 0 … 300, comma-separated (e.g. 0,10,30,60)",
+                                             "ganze Sekunden 0 … 300, durch Kommas getrennt (z. B. 0,10,30,60)"))
+    return value
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The station's web server (``smartbox station``): local by default, remote only with a password."""
+
+    bind: str = field(default="127.0.0.1", metadata=_doc(
+        "Address the station listens on; anything but a loopback address needs web.password_hash.", _bind))
+    port: int = field(default=8080, metadata=_doc("TCP port of the station UI and API (0 = any free port).",
+                                                  _range(0, 65535)))
+    password_hash: str = field(default="", metadata=_doc(
+        "Hash of the station password (scrypt; make it with 'smartbox station --hash-password'); empty = no "
+        "login, allowed on a loopback address only."))
+    session_hours: float = field(default=12.0, metadata=_doc("How long a login lasts (hours).", _range(0.1, 720)))
+    allowed_hosts: str = field(default="", metadata=_doc(
+        "Further host names the browser may use (comma-separated; the bind address, localhost and 127.0.0.1 "
+        "always work)."))
+    tls_certificate: str = field(default="", metadata=_doc("PEM certificate: serve HTTPS (with tls_private_key)."))
+    tls_private_key: str = field(default="", metadata=_doc("PEM private key of tls_certificate."))
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Live capture at the station: the source, the recording and pre-record."""
+
+    source: str = field(default="testpattern", metadata=_doc(
+        "testpattern | file:PATH (played in a loop) | v4l2:/dev/videoN."))
+    width: int = field(default=1280, metadata=_doc("Picture width asked of the source (even).", _range(64, 4096)))
+    height: int = field(default=720, metadata=_doc("Picture height asked of the source (even).", _range(64, 4096)))
+    frame_rate: float = field(default=25.0, metadata=_doc("Frames per second asked of the source.", _range(1, 120)))
+    v4l2_format: str = field(default="", metadata=_doc(
+        "V4L2 pixel format: empty = the driver's default | mjpeg | yuyv422.", _choice("", "mjpeg", "yuyv422")))
+    codec: str = field(default="h264", metadata=_doc(
+        "Recording codec: h264 (High Profile, Level 4.1, MP4) | mpeg2 (Main Profile, MPEG-TS).",
+        _choice("h264", "mpeg2")))
+    preset: str = field(default="superfast", metadata=_doc(
+        "x264 preset of the real-time encoder.", _choice("ultrafast", "superfast", "veryfast", "faster", "fast")))
+    crf: int = field(default=23, metadata=_doc("x264 constant rate factor of recordings (0-51).", _range(0, 51)))
+    max_kbit: int = field(default=20000, metadata=_doc("Bit-rate cap of recordings (kbit/s).", _range(500, 50000)))
+    pre_record_s: int = field(default=10, metadata=_doc(
+        "Pre-record preset when the exam opens (seconds before the press; one of pre_record_choices).",
+        _range(0, 300)))
+    pre_record_choices: str = field(default="0,10,30,60", metadata=_doc(
+        "The pre-record buttons of the exam screen: seconds, comma-separated (0 = off).", _seconds_list))
+    pre_record_max_s: int = field(default=60, metadata=_doc(
+        "Longest pre-record kept in the ring buffer (s); 0 = no pre-record, encoder only while recording.",
+        _range(0, 300)))
+    preview_width: int = field(default=960, metadata=_doc("Width of the live preview (pixels).", _range(160, 1920)))
+    undo_s: float = field(default=8.0, metadata=_doc("How long a deleted capture can be restored (s).",
+                                                     _range(1, 600)))
+
+
 @dataclass(frozen=True)
 class DicomwebConfig:
     """DICOMweb destinations (STOW-RS, PS3.18 §10.5; QIDO-RS, §10.6): request grouping and waits."""
@@ -350,6 +424,8 @@ class Config:
     worklist: WorklistConfig = WorklistConfig()
     video: VideoConfig = VideoConfig()
     outbox: OutboxConfig = OutboxConfig()
+    web: WebConfig = WebConfig()
+    live: LiveConfig = LiveConfig()
     dicomweb: DicomwebConfig = DicomwebConfig()
     peers: Mapping[str, Peer] = field(default_factory=dict)
     procedure_regions: Mapping[str, str] = field(default_factory=dict)
@@ -424,6 +500,8 @@ SECTIONS: dict[str, type[Any]] = {
     "worklist": WorklistConfig,
     "video": VideoConfig,
     "outbox": OutboxConfig,
+    "web": WebConfig,
+    "live": LiveConfig,
     "dicomweb": DicomwebConfig,
 }
 

@@ -29,15 +29,15 @@ from pathlib import Path
 from smartbox_next.atomic import write_with
 from smartbox_next.config import Config
 from smartbox_next.delivery.dicomweb import DicomwebDestination
+from smartbox_next.delivery.names import FOLDER_DESTINATION, destination_names, folder_of
 from smartbox_next.delivery.protocol import Destination, JobOutcome
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError, OutboxError, SmartboxError
 from smartbox_next.net.link import LinkSettings
-from smartbox_next.net.store import FileResult, store_each
+from smartbox_next.net.store import FileResult, ProgressCallback, store_each
 from smartbox_next.spool.outbox import Job
 
-FOLDER_DESTINATION = "folder"
 __all__ = ["FOLDER_DESTINATION", "Destination", "DicomwebDestination", "DimseDestination", "FolderDestination",
            "JobOutcome", "destination_names", "destinations"]
 
@@ -45,11 +45,13 @@ __all__ = ["FOLDER_DESTINATION", "Destination", "DicomwebDestination", "DimseDes
 class DimseDestination:
     """A Storage SCP: each batch over one association (PS3.4 Annex B; ``net.store.store_each``)."""
 
-    def __init__(self, config: Config, name: str, peer: Peer, transcoder: Reencoder) -> None:
+    def __init__(self, config: Config, name: str, peer: Peer, transcoder: Reencoder,
+                 progress: ProgressCallback | None = None) -> None:
         self.config = config
         self.name = name
         self.peer = peer
         self.transcoder = transcoder
+        self.progress = progress  # byte-level progress of each object (the station shows % and MB/s)
 
     def send(self, jobs: Sequence[Job], stop: threading.Event) -> Iterator[JobOutcome]:
         if stop.is_set():
@@ -58,7 +60,8 @@ class DimseDestination:
         for job in jobs:
             waiting[job.path].append(job)
         for res in store_each(LinkSettings.of(self.config.station, self.config.network), self.peer,
-                              [j.path for j in jobs], transcoder=self.transcoder, stop=stop.is_set):
+                              [j.path for j in jobs], transcoder=self.transcoder, progress=self.progress,
+                              stop=stop.is_set):
             yield self._outcome(waiting[res.path].pop(0), res)
 
     def _outcome(self, job: Job, res: FileResult) -> JobOutcome:
@@ -98,25 +101,15 @@ class FolderDestination:
         """Nothing held."""
 
 
-def _folder(config: Config) -> Path | None:
-    if config.outbox.folder and config.outbox.folder_enabled:
-        return Path(config.outbox.folder).expanduser()
-    return None
+def destinations(config: Config, *, progress: ProgressCallback | None = None) -> list[Destination]:
+    """Every enabled destination: the peers with role ``storage`` and the folder, if set and enabled.
 
-
-def destination_names(config: Config) -> list[str]:
-    """The names of :func:`destinations` (what ``export`` queues for), without building them."""
-    names = [*config.storage_peers(), *config.storage_web_peers()]
-    return [*names, FOLDER_DESTINATION] if _folder(config) is not None else names
-
-
-def destinations(config: Config) -> list[Destination]:
-    """Every enabled destination: the peers with role ``storage`` and the folder, if set and enabled."""
+    ``progress`` receives the byte-level progress of every object sent to a peer (the station UI)."""
     transcoder = Reencoder(config)
-    out: list[Destination] = [DimseDestination(config, name, peer, transcoder)
+    out: list[Destination] = [DimseDestination(config, name, peer, transcoder, progress)
                               for name, peer in config.storage_peers().items()]
     out += [DicomwebDestination(config, name, peer) for name, peer in config.storage_web_peers().items()]
-    folder = _folder(config)
+    folder = folder_of(config)
     if folder is not None:
         out.append(FolderDestination(folder))
     return out

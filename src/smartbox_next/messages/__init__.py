@@ -13,7 +13,7 @@ import string
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from smartbox_next.messages import core, image, media, net, objects, outbox, web, workflow, worklist
+from smartbox_next.messages import core, image, media, net, objects, outbox, station, web, workflow, worklist
 from smartbox_next.messages._types import Bilingual, Message, Text
 from smartbox_next.messages.language import LANGUAGES, operator_language, os_reason, system_language
 from smartbox_next.messages.printable import printable
@@ -34,9 +34,9 @@ def _merge(*parts: Mapping[str, _Entry]) -> dict[str, _Entry]:
 
 CATALOGUE: dict[str, Message] = _merge(
     core.MESSAGES, image.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES,
-    web.MESSAGES, workflow.MESSAGES, objects.MESSAGES,
+    web.MESSAGES, workflow.MESSAGES, objects.MESSAGES, station.MESSAGES,
 )
-TEXTS: dict[str, Text] = _merge(_TEXTS, workflow.TEXTS)
+TEXTS: dict[str, Text] = _merge(_TEXTS, workflow.TEXTS, station.TEXTS)
 
 
 class _Lenient(dict[str, Any]):

@@ -524,6 +524,16 @@ class Outbox:
         row = self._conn().execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         return Job.from_row(row) if row else None
 
+    def jobs_for(self, sop_instance_uids: Sequence[str]) -> list[Job]:
+        """Every job of these objects (any destination, any state), by id."""
+        uids = list(dict.fromkeys(sop_instance_uids))
+        out: list[Job] = []
+        for i in range(0, len(uids), 500):  # SQLite's parameter limit
+            part = uids[i:i + 500]
+            out += [Job.from_row(r) for r in self._conn().execute(
+                f"SELECT * FROM jobs WHERE sop_instance_uid IN ({','.join('?' * len(part))}) ORDER BY id", part)]
+        return sorted(out, key=lambda j: j.id)
+
     def paths(self) -> set[Path]:
         return {Path(r[0]) for r in self._conn().execute("SELECT DISTINCT path FROM jobs")}
 

@@ -9,6 +9,8 @@
     <data_dir>/service.lock                           held by the one running service (serve, station)
     <data_dir>/spool/.outbox-id                       which database queues the spool (spool/guard.py)
     <data_dir>/standard/                              the standard's tables converted for dicom-validator
+    <data_dir>/station/                               the capture station's work files (recordings being
+                                                      made, deleted captures until undo expires, thumbnails)
 
 Lower layers never compute a path: they are handed the one they use (the journal folder, the cache file).
 
@@ -65,6 +67,11 @@ class StationPaths:
     @property
     def worklist_cache(self) -> Path:
         return self.root / "worklist-cache.json"
+
+    @property
+    def station_work(self) -> Path:
+        """The capture station's work folder (``smartbox station``; never part of the spool)."""
+        return self.root / "station"
 
     @property
     def standard_tables(self) -> Path:
