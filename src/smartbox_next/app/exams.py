@@ -21,6 +21,7 @@ Flow for the UI: ``chosen = exam_for(config, identity)`` (show the patient, the 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -37,11 +38,14 @@ from smartbox_next.app.station import continue_exam, paths
 from smartbox_next.config import Config
 from smartbox_next.delivery.destination import destination_names
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
+from smartbox_next.dicom.payload import to_bytes
 from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP
 from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import InputError, MediaError, OutboxError
 from smartbox_next.exam.journal import FileJournal, journal_path
 from smartbox_next.exam.model import Exam, ExamJournal, Patient, Series, Study
+from smartbox_next.iod import mpps
+from smartbox_next.spool.commitments import CommitmentStore, CommitState
 from smartbox_next.spool.exams import (
     STATE_TEXT,
     ExamIdTaken,
@@ -53,8 +57,11 @@ from smartbox_next.spool.exams import (
     new_exam_id,
 )
 from smartbox_next.spool.files import check_free_space
+from smartbox_next.spool.messages import MessageKind, MessageStore
 from smartbox_next.spool.outbox import Outbox
 from smartbox_next.spool.paths import study_folder
+from smartbox_next.worklist.item import merge_steps
+from smartbox_next.worklist.mapping import protocol_name, scheduled_step_attributes
 
 LOG = logging.getLogger(__name__)
 
@@ -84,6 +91,41 @@ class CaptureView:
 
 
 @dataclass(frozen=True)
+class MppsView:
+    """One MPPS message of an exam to one peer."""
+
+    peer: str
+    operation: str  # "N-CREATE" | "N-SET"
+    state: str  # queued | sending | sent | retry_wait | failed
+    attempts: int
+    error_key: str | None
+    error: str | None  # in the requested language
+    hint: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CommitmentView:
+    """How many of an exam's objects a destination requiring commitment has committed."""
+
+    destination: str
+    total: int
+    committed: int
+    waiting: int  # not stored yet, or requested and not reported yet
+    failed: int
+    overdue: int  # waiting longer than commitment.window_hours since the first request
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.committed == self.total
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "complete": self.complete}
+
+
+@dataclass(frozen=True)
 class ExamView:
     """An exam as the CLI and the UI show it."""
 
@@ -101,6 +143,8 @@ class ExamView:
     ended: str | None
     discontinuation_reason: str | None  # code value of CID 9301, when given
     captures: tuple[CaptureView, ...]
+    mpps: tuple[MppsView, ...] = ()
+    commitment: tuple[CommitmentView, ...] = ()
 
     @property
     def in_progress(self) -> bool:
@@ -109,6 +153,8 @@ class ExamView:
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["captures"] = [c.as_json() for c in self.captures]
+        out["mpps"] = [m.as_json() for m in self.mpps]
+        out["commitment"] = [c.as_json() for c in self.commitment]
         return out
 
 
@@ -116,7 +162,34 @@ def _when(epoch: float | None) -> str | None:
     return None if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch))
 
 
-def _view(record: ExamRecord, objects: Sequence[ExamObject]) -> ExamView:
+def _mpps_views(outbox: Outbox, record: ExamRecord, lang: str) -> tuple[MppsView, ...]:
+    out = []
+    for m in MessageStore(outbox).messages(exam_id=record.id, kinds=(MessageKind.MPPS_CREATE, MessageKind.MPPS_SET)):
+        err = m.error()
+        out.append(MppsView(m.destination, "N-CREATE" if m.kind is MessageKind.MPPS_CREATE else "N-SET",
+                            m.state.value, m.attempts, m.error_key, err.text(lang) if err else None,
+                            err.hint(lang) if err else None))
+    return tuple(out)
+
+
+def _commitment_views(config: Config, outbox: Outbox, objects: Sequence[ExamObject]) -> tuple[CommitmentView, ...]:
+    uids = [o.sop_instance_uid for o in objects]
+    if not uids:
+        return ()
+    rows = {(c.sop_instance_uid, c.destination): c for c in CommitmentStore(outbox).commitments(uids=uids)}
+    window, now = config.commitment.window_hours * 3600, time.time()
+    out = []
+    for dest in config.commitment_peers():
+        states = [rows.get((u, dest)) for u in uids]
+        committed = sum(1 for c in states if c is not None and c.state is CommitState.COMMITTED)
+        failed = sum(1 for c in states if c is not None and c.state is CommitState.FAILED)
+        overdue = sum(1 for c in states if c is not None and c.overdue(now, window))
+        out.append(CommitmentView(dest, len(uids), committed, len(uids) - committed - failed, failed, overdue))
+    return tuple(out)
+
+
+def _view(record: ExamRecord, objects: Sequence[ExamObject], config: Config | None = None,
+          outbox: Outbox | None = None, lang: str = "en") -> ExamView:
     data = record.data
     patient, study = data["patient"], data["study"]
     return ExamView(
@@ -127,7 +200,9 @@ def _view(record: ExamRecord, objects: Sequence[ExamObject]) -> ExamView:
         worklist_item=data.get("worklist_item"), started=_when(record.started) or "", ended=_when(record.ended),
         discontinuation_reason=record.reason,
         captures=tuple(CaptureView(o.sop_instance_uid, o.sop_class_uid, o.series_uid, str(o.path),
-                                   _when(o.created) or "") for o in objects))
+                                   _when(o.created) or "") for o in objects),
+        mpps=_mpps_views(outbox, record, lang) if outbox is not None else (),
+        commitment=_commitment_views(config, outbox, objects) if config is not None and outbox is not None else ())
 
 
 # ------------------------------------------------------------------------------------------ the record
@@ -214,20 +289,37 @@ def start_exam(config: Config, outbox: Outbox, chosen: ChosenExam, *, emergency_
     item_id = chosen.worklist.items[0].item_id if chosen.worklist is not None and chosen.worklist.items else None
     description = str(exam.study.attributes.get("PerformedProcedureStepDescription", "")
                       or exam.study.study_description)
+    if chosen.worklist is not None and chosen.worklist.items:
+        item = merge_steps(list(chosen.worklist.items))
+        steps, protocol = scheduled_step_attributes(item), protocol_name(item) or config.mpps.protocol_name
+    else:
+        steps = [mpps.unscheduled_step(exam.study.study_instance_uid, exam.study.accession_number)]
+        protocol = config.mpps.protocol_name
     pps_uid = generate_uid(config.uid.root)
-    store = ExamStore(outbox)
+    store, messages = ExamStore(outbox), MessageStore(outbox)
     for _ in range(20):
         exam_id = new_exam_id()
         now = time.time()
         study = _with_step(exam.study, pps_uid, exam_id, now, description)
+        create = mpps.n_create(config, patient, study, steps, protocol_name=protocol)
         data = {"source": source, "worklist_item": item_id, "patient": _patient_data(patient),
-                "study": _study_data(study)}
+                "study": _study_data(study),
+                "mpps": {"protocol_name": protocol, "character_set": str(create.get("SpecificCharacterSet", ""))}}
+        payload = to_bytes(create)
+
+        def queue_create(conn: sqlite3.Connection, exam_id: str = exam_id, payload: bytes = payload) -> None:
+            for name in config.mpps_peers():
+                messages.add(conn, kind=MessageKind.MPPS_CREATE, destination=name, uid=pps_uid, payload=payload,
+                             exam_id=exam_id)
+
         try:
-            record = store.create(exam_id, pps_uid=pps_uid, study_uid=study.study_instance_uid, data=data)
+            record = store.create(exam_id, pps_uid=pps_uid, study_uid=study.study_instance_uid, data=data,
+                                  also=queue_create)
         except ExamIdTaken:
             continue
-        LOG.info("exam %s started (PPS %s, study %s)", record.id, pps_uid, study.study_instance_uid)
-        return _view(record, [])
+        LOG.info("exam %s started (PPS %s, study %s; MPPS to %s)", record.id, pps_uid, study.study_instance_uid,
+                 ", ".join(config.mpps_peers()) or "none")
+        return _view(record, [], config, outbox)
     raise RuntimeError("no free exam id after 20 draws")  # pragma: no cover - 32**4 ids per day
 
 
@@ -272,31 +364,61 @@ def capture(config: Config, outbox: Outbox, exam_id: str, path: Path, *,
 
 
 def complete_exam(config: Config, outbox: Outbox, exam_id: str) -> ExamView:
-    """End exam ``exam_id`` as COMPLETED (once; InputError ``exam.not_in_progress`` afterwards)."""
-    store = ExamStore(outbox)
-    record = store.end(check_exam_id(exam_id), ExamState.COMPLETED)
-    LOG.info("exam %s completed", record.id)
-    return _view(record, store.objects(record.id))
+    """End exam ``exam_id`` as COMPLETED (once; InputError ``exam.not_in_progress`` afterwards).
+
+    The final N-SET — every series with every object recorded in the exam — is queued in the same transaction
+    for every peer its N-CREATE was queued for.
+    """
+    return _end(config, outbox, exam_id, ExamState.COMPLETED, None)
 
 
 def discontinue_exam(config: Config, outbox: Outbox, exam_id: str, *, reason: str | None = None) -> ExamView:
     """End exam ``exam_id`` as DISCONTINUED, with a reason of CID 9301 (its code value) if given."""
     if reason is not None and reason not in DISCONTINUATION_REASONS:
         raise InputError("exam.bad_reason", value=reason, allowed=", ".join(DISCONTINUATION_REASONS))
-    store = ExamStore(outbox)
-    record = store.end(check_exam_id(exam_id), ExamState.DISCONTINUED, reason=reason)
-    LOG.info("exam %s discontinued (reason %s)", record.id, reason or "-")
-    return _view(record, store.objects(record.id))
+    return _end(config, outbox, exam_id, ExamState.DISCONTINUED, reason)
 
 
-def show_exam(config: Config, outbox: Outbox, exam_id: str) -> ExamView:
-    """Exam ``exam_id`` with its captures (InputError ``exam.unknown`` when there is none)."""
+def _end(config: Config, outbox: Outbox, exam_id: str, state: ExamState, reason: str | None) -> ExamView:
+    store, messages = ExamStore(outbox), MessageStore(outbox)
+
+    def queue_set(conn: sqlite3.Connection, record: ExamRecord, objects: list[ExamObject]) -> None:
+        peers = [r["destination"] for r in conn.execute(
+            "SELECT destination FROM messages WHERE exam_id=? AND kind='mpps_create' ORDER BY id", (record.id,))]
+        if not peers:
+            return
+        series: dict[str, list[tuple[str, str]]] = {}
+        for obj in objects:
+            series.setdefault(obj.series_uid, []).append((obj.sop_class_uid, obj.sop_instance_uid))
+        ended = time.localtime(time.time())
+        info = record.data.get("mpps", {})
+        final = mpps.n_set_final(
+            config, status=mpps.COMPLETED if state is ExamState.COMPLETED else mpps.DISCONTINUED,
+            end_date=time.strftime("%Y%m%d", ended), end_time=time.strftime("%H%M%S", ended),
+            series=[mpps.PerformedSeries(uid, tuple(refs)) for uid, refs in series.items()],
+            protocol_name=str(info.get("protocol_name") or config.mpps.protocol_name),
+            character_set=str(info.get("character_set") or "") or None, reason=reason)
+        payload = to_bytes(final)
+        for name in peers:
+            messages.add(conn, kind=MessageKind.MPPS_SET, destination=name, uid=record.pps_uid, payload=payload,
+                         exam_id=record.id)
+
+    record = store.end(check_exam_id(exam_id), state, reason=reason, also=queue_set)
+    LOG.info("exam %s %s (reason %s)", record.id, state.value, reason or "-")
+    return _view(record, store.objects(record.id), config, outbox)
+
+
+def show_exam(config: Config, outbox: Outbox, exam_id: str, *, lang: str = "en") -> ExamView:
+    """Exam ``exam_id`` with its captures, MPPS messages and commitment state (error texts in ``lang``).
+
+    InputError ``exam.unknown`` when there is none.
+    """
     store = ExamStore(outbox)
     record = store.get(check_exam_id(exam_id))
-    return _view(record, store.objects(record.id))
+    return _view(record, store.objects(record.id), config, outbox, lang)
 
 
-def list_exams(config: Config, outbox: Outbox, *, states: Sequence[str] = ()) -> list[ExamView]:
+def list_exams(config: Config, outbox: Outbox, *, states: Sequence[str] = (), lang: str = "en") -> list[ExamView]:
     """Every exam (or those in ``states``), oldest first."""
     store = ExamStore(outbox)
-    return [_view(r, store.objects(r.id)) for r in store.exams([ExamState(s) for s in states])]
+    return [_view(r, store.objects(r.id), config, outbox, lang) for r in store.exams([ExamState(s) for s in states])]

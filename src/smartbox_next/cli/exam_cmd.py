@@ -12,6 +12,7 @@ from smartbox_next.app.identity import Identity, exam_for
 from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
+from smartbox_next.errors import SmartboxError
 from smartbox_next.messages import say
 from smartbox_next.spool.exams import ExamState
 
@@ -73,7 +74,7 @@ def list_cmd(state: AppState, states: tuple[str, ...], as_json: bool) -> None:
     with reporting(state):
         outbox = open_outbox(state.config)
         try:
-            views = list_exams(state.config, outbox, states=states)
+            views = list_exams(state.config, outbox, states=states, lang=state.lang)
         finally:
             outbox.close()
     for view in views:
@@ -89,7 +90,7 @@ def show(state: AppState, exam_id: str, as_json: bool) -> None:
     with reporting(state):
         outbox = open_outbox(state.config)
         try:
-            view = show_exam(state.config, outbox, exam_id)
+            view = show_exam(state.config, outbox, exam_id, lang=state.lang)
         finally:
             outbox.close()
     if as_json:
@@ -98,6 +99,21 @@ def show(state: AppState, exam_id: str, as_json: bool) -> None:
     _print(state, view, False)
     for key, value in _details(view):
         click.echo(f"  {key}: {value}")
+    for m in view.mpps:
+        reason = f" — {m.error}" if m.error else ""
+        click.echo("  " + say("exam.mpps", state.lang, {"peer": m.peer, "operation": m.operation,
+                                                         "state": say(f"queue.state_{m.state}", state.lang),
+                                                         "reason": reason}))
+        if m.hint and m.state == "failed":
+            click.echo(f"    → {m.hint}")
+    for c in view.commitment:
+        click.echo("  " + say("exam.commitment", state.lang, {
+            "peer": c.destination, "committed": c.committed, "total": c.total, "waiting": c.waiting,
+            "failed": c.failed, "overdue": c.overdue}))
+        if c.overdue:
+            overdue = SmartboxError("commitment.overdue", peer=c.destination, count=c.overdue,
+                                    hours=f"{state.config.commitment.window_hours:g}")
+            click.echo(f"    {overdue.text(state.lang)}\n    → {overdue.hint(state.lang)}")
 
 
 def _details(view: ExamView) -> list[tuple[str, Any]]:

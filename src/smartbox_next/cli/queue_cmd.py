@@ -7,6 +7,8 @@ Nothing empties the queue by accident: ``retry`` and ``cancel`` act on the jobs 
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from smartbox_next.app.station import open_outbox, rebuild_outbox, service_lock
@@ -14,6 +16,7 @@ from smartbox_next.cli._app import AppState, HandledError, cli, emit_json, pass_
 from smartbox_next.delivery.destination import destination_names
 from smartbox_next.errors import OutboxError, SmartboxError
 from smartbox_next.messages import say
+from smartbox_next.spool.commitments import CommitmentStore
 from smartbox_next.spool.outbox import PENDING, JobState, Outbox
 
 _STATES = [s.value for s in JobState]
@@ -62,12 +65,26 @@ def list_jobs(state: AppState, states: tuple[str, ...], destination: str | None,
         else:
             click.echo(say("queue.summary", lang, {"destination": s.destination, "pending": s.pending,
                                                    "mb": row["pending_mb"], "sent": s.sent, "failed": s.failed}))
+    committing = set(state.config.commitment_peers())
+    commitment = {(c.sop_instance_uid, c.destination): c for c in CommitmentStore(outbox).commitments()}
+    window, now = state.config.commitment.window_hours * 3600, time.time()
+
+    def commitment_state(uid: str, dest: str) -> str | None:
+        """The commitment state of an object at a destination requiring it ("pending" before the row exists)."""
+        if dest not in committing:
+            return None
+        row = commitment.get((uid, dest))
+        return row.shown_state(now, window) if row is not None else "pending"
+
     for job in outbox.jobs(destination, [JobState(x) for x in states]):
+        shown = commitment_state(job.sop_instance_uid, job.destination)
         if as_json:
-            emit_json(job.as_json())
+            emit_json({**job.as_json(), "commitment": shown})
             continue
         err = job.error()
         reason = f"  {err.text(lang)}" if err and job.state not in (JobState.SENT,) else ""
+        if shown is not None:
+            reason += say("queue.commitment", lang, {"state": say(f"queue.commitment_{shown}", lang)})
         click.echo(say("queue.job", lang, {"job": job.id, "destination": job.destination,
                                            "state": say(f"queue.state_{job.state.value}", lang),
                                            "attempts": job.attempts, "mb": job.size / 1e6, "file": job.path.name,
@@ -131,17 +148,19 @@ def purge(state: AppState, older_than_days: float | None, force: bool, confirm: 
         raise _usage_error(state, SmartboxError("queue.confirm_without_force"))
     days = state.config.outbox.retention_days if older_than_days is None else older_than_days
     outbox = _outbox(state)
+    committing = list(state.config.commitment_peers())  # retention by commitment: those keep files until committed
     with reporting(state):
         if force and confirm is None:
-            raise OutboxError("outbox.purge_unconfirmed", count=outbox.count_undelivered(days * 86400))
-        purged = outbox.purge(days * 86400, undelivered=confirm if force else None)
+            raise OutboxError("outbox.purge_unconfirmed",
+                              count=outbox.count_undelivered(days * 86400, commitment=committing))
+        purged = outbox.purge(days * 86400, undelivered=confirm if force else None, commitment=committing)
     for path in purged.paths:
         path.unlink(missing_ok=True)
     pending = sum(1 for _ in outbox.jobs(states=PENDING))
     click.echo(say("queue.purged", state.lang, {"removed": len(purged.paths), "pending": pending}))
     if purged.undelivered:
         click.echo(say("queue.purge_forced", state.lang, {"forced": len(purged.undelivered)}))
-    kept = outbox.count_undelivered(0)
+    kept = outbox.count_undelivered(0, commitment=committing)
     if kept:
         click.echo(say("queue.purge_kept", state.lang, {"kept": kept}))
 

@@ -13,6 +13,7 @@ from smartbox_next.app.station import open_outbox, reconcile_station, service_lo
 from smartbox_next.cli._app import AppState, cli, pass_state, reporting
 from smartbox_next.delivery.destination import destinations
 from smartbox_next.delivery.workers import SenderService
+from smartbox_next.delivery.workflow import WorkflowService, workflow_notices
 from smartbox_next.messages import say
 from smartbox_next.spool.outbox import Job
 
@@ -44,17 +45,29 @@ def serve(state: AppState, until_idle: bool) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
+    workflow = WorkflowService(config, outbox, stop=stop,
+                               on_event=lambda key, params: click.echo(say(key, state.lang, params), err=True))
+
     def listener(dest: str, job: Job, what: str) -> None:
         click.echo(say(f"serve.job_{what}", state.lang, {"destination": dest, "job": job.id}), err=True)
+        if what == "sent":
+            workflow.notify_stored(dest)
 
     service = SenderService(config, outbox, dests, stop=stop, listener=listener)
+    with reporting(state):
+        workflow.start()
+    for key, params in workflow_notices(config, workflow):
+        click.echo(say(key, state.lang, params), err=True)
+    service.start()
     if until_idle:
-        service.run_until_idle(timeout=float("inf"))
+        while service.pending() + workflow.pending() > 0 and not stop.is_set():
+            stop.wait(0.05)
+        stop.set()
     else:
-        service.start()
         while not stop.wait(0.5):
             pass
-        service.join()
+    service.join()
+    workflow.join()
     outbox.close()
     lock.release()
     return 0
