@@ -229,7 +229,7 @@ class WorkflowService:
 
         try:
             request_commitment(self.settings, self.commitment_peers[name], from_bytes(message.payload),
-                               on_accepted=on_accepted, on_report=lambda r: self.handle_report(r, via="association"),
+                               on_accepted=on_accepted, on_report=self._on_association_report,
                                resolved=resolved, linger=cfg.wait_on_association, stop=self.stop)
         except NetworkError as exc:
             if accepted.is_set():  # the request is with the archive; the association broke while we waited
@@ -278,6 +278,12 @@ class WorkflowService:
             return self.handle_report(report, via="listener")
         finally:
             self.outbox.close()  # this thread belongs to the listener's association
+
+    def _on_association_report(self, report: EventReport) -> int:
+        try:
+            return self.handle_report(report, via="association")
+        finally:
+            self.outbox.close()  # the DICOM library serves the report in a thread of its own
 
     def handle_report(self, report: EventReport, *, via: str) -> int:
         """Check and apply one commitment report (see the module docstring); returns the response status."""

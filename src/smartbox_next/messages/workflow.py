@@ -90,15 +90,17 @@ MESSAGES: dict[str, Message] = {
                 "gesendet.",
     ),
     "mpps.busy": Message(
-        en="{peer} is busy and did not take the {operation} (status {code}); it is sent again automatically.",
-        de="{peer} ist ausgelastet und hat das {operation} nicht angenommen (Status {code}); es wird automatisch "
-           "erneut gesendet.",
+        en="{peer} is busy and did not take the {operation} (status {code}: {comment}); it is sent again "
+           "automatically.",
+        de="{peer} ist ausgelastet und hat das {operation} nicht angenommen (Status {code}: {comment}); es wird "
+           "automatisch erneut gesendet.",
         hint_en="Nothing to do; the station tries again.",
         hint_de="Nichts zu tun; die Station versucht es erneut.",
     ),
     "mpps.protocol_error": Message(
-        en="{peer} reported a protocol error for the {operation} (status {code}); it is sent again.",
-        de="{peer} hat einen Protokollfehler beim {operation} gemeldet (Status {code}); es wird erneut gesendet.",
+        en="{peer} reported a protocol error for the {operation} (status {code}: {comment}); it is sent again.",
+        de="{peer} hat einen Protokollfehler beim {operation} gemeldet (Status {code}: {comment}); es wird erneut "
+           "gesendet.",
         hint_en="If it keeps failing, ask IT to compare the conformance statements of station and RIS.",
         hint_de="Falls es dauerhaft fehlschlägt, bitte die IT die Konformitätserklärungen von Station und RIS "
                 "vergleichen lassen.",

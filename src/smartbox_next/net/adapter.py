@@ -591,9 +591,6 @@ def start_server(ae_title: str, contexts: Sequence[Context], handlers: ServerHan
 # accepts N-EVENT-REPORT on a new association (the Storage Commitment SCP takes the SCP role there by role
 # selection, PS3.7 D.3.3.4) and C-ECHO. The same rules as above: our own values in and out, internals checked.
 
-import weakref  # noqa: E402 - this part of the module is additive (see above)
-from collections import deque  # noqa: E402
-
 from pynetdicom.dimse_messages import N_ACTION_RQ, N_CREATE_RQ, N_SET_RQ  # noqa: E402
 from pynetdicom.dimse_primitives import N_ACTION, N_CREATE, N_EVENT_REPORT, N_SET  # noqa: E402
 from pynetdicom.dsutils import decode  # noqa: E402
@@ -605,9 +602,8 @@ WORKFLOW_CONTRACT: tuple[tuple[object, str, str], ...] = (
     (N_CREATE_RQ, "primitive_to_message", "N-CREATE-RQ command set encoding (PS3.7 §10.3.5)"),
     (N_SET_RQ, "primitive_to_message", "N-SET-RQ command set encoding (PS3.7 §10.3.3)"),
     (N_ACTION_RQ, "primitive_to_message", "N-ACTION-RQ command set encoding (PS3.7 §10.3.4)"),
-    (DIMSEServiceProvider, "send_msg", "N-EVENT-REPORT-RSP on an association we requested (PS3.7 §10.3.1)"),
-    (N_EVENT_REPORT, "is_valid_request", "a peer's N-EVENT-REPORT-RQ told from a response"),
-    (evt, "EVT_N_EVENT_REPORT", "the listener's N-EVENT-REPORT handler"),
+    (PnAssociation, "bind", "the N-EVENT-REPORT handler of an association we requested"),
+    (evt, "EVT_N_EVENT_REPORT", "the N-EVENT-REPORT handler (listener and requested associations)"),
 )
 for _owner, _name, _why in WORKFLOW_CONTRACT:
     if not hasattr(_owner, _name):
@@ -708,79 +704,14 @@ class EventReport:
 
 EventReportHandler = Callable[[EventReport], int]  # returns the N-EVENT-REPORT-RSP status
 
-_KEPT: weakref.WeakKeyDictionary[Association, deque[EventReport]] = weakref.WeakKeyDictionary()
+def bind_event_reports(link: Association, handler: EventReportHandler) -> None:
+    """Hand every N-EVENT-REPORT-RQ the peer sends on ``link`` to ``handler`` and answer its status.
 
-
-def _report_from(link: Association, context_id: int, msg: N_EVENT_REPORT) -> EventReport:
-    ts = next((cx.transfer_syntax for cx in link.accepted_contexts if cx.context_id == context_id), _IMPLICIT_LE)
-    information: Dataset | None = None
-    raw = msg.EventInformation.getvalue() if isinstance(msg.EventInformation, BytesIO) else b""
-    if raw:
-        try:
-            information = decode_dataset(raw, ts)
-        except ValueError:
-            information = None
-    return EventReport(str(link._assoc.acceptor.ae_title).strip(), str(link._assoc.acceptor.address),
-                       str(msg.AffectedSOPClassUID or ""), str(msg.AffectedSOPInstanceUID or ""),
-                       int(msg.EventTypeID or 0), information, int(msg.MessageID or 0), context_id)
-
-
-def wait_reply(link: Association, message_id: int) -> Dataset | NoResponse:
-    """Like :meth:`Association.wait_response`, but an N-EVENT-REPORT-RQ the peer sends meanwhile is kept for
-    :func:`next_event_report` instead of being dropped (a Storage Commitment SCP may report at once)."""
-    timeout = link.dimse_timeout
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        try:
-            cx_id, msg = link._msg_queue.get(timeout=0.001)
-        except queue.Empty:
-            if deadline is not None and time.monotonic() > deadline:
-                link._assoc._handle_no_response()
-                return NoResponse.TIMEOUT
-            if link._tcp is not None:
-                wire.quick_ack(link._tcp)
-            continue
-        if msg is None:
-            return NoResponse.ENDED
-        if isinstance(msg, N_EVENT_REPORT) and msg.is_valid_request:
-            _KEPT.setdefault(link, deque()).append(_report_from(link, int(cx_id), msg))
-            continue
-        if msg.MessageIDBeingRespondedTo != message_id:
-            LOG.warning("ignoring unexpected DIMSE message %s", type(msg).__name__)
-            continue
-        status: Dataset = link._assoc._check_received_status(msg)
-        return status if "Status" in status else NoResponse.INVALID
-
-
-def next_event_report(link: Association, timeout: float) -> EventReport | NoResponse | None:
-    """The next N-EVENT-REPORT-RQ on ``link`` within ``timeout`` seconds (None: none came; ENDED: the association
-    ended). Other messages are logged and dropped."""
-    kept = _KEPT.get(link)
-    if kept:
-        return kept.popleft()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            cx_id, msg = link._msg_queue.get(timeout=min(0.05, max(0.001, deadline - time.monotonic())))
-        except queue.Empty:
-            continue
-        if msg is None:
-            return NoResponse.ENDED
-        if isinstance(msg, N_EVENT_REPORT) and msg.is_valid_request:
-            return _report_from(link, int(cx_id), msg)
-        LOG.warning("ignoring unexpected DIMSE message %s", type(msg).__name__)
-    return None
-
-
-def answer_event_report(link: Association, report: EventReport, status: int) -> None:
-    """Send the N-EVENT-REPORT-RSP (PS3.7 §10.3.1) for ``report`` with ``status``."""
-    rsp = N_EVENT_REPORT()
-    rsp.MessageIDBeingRespondedTo = report.message_id
-    rsp.AffectedSOPClassUID = report.sop_class_uid or None
-    rsp.AffectedSOPInstanceUID = report.sop_instance_uid or None
-    rsp.EventTypeID = report.event_type_id or None
-    rsp.Status = status
-    link._assoc.dimse.send_msg(rsp, report.context_id)
+    pynetdicom serves such a request at once, in a thread of its own, whatever role was negotiated (a Storage
+    Commitment SCP may report on the association of the request, PS3.4 J.3.3.1.2); unbound, it answers 0110. Bind
+    before sending the request: the report may follow its response immediately.
+    """
+    link._assoc.bind(evt.EVT_N_EVENT_REPORT, _event_report_event(handler))
 
 
 def _event_report_event(handler: EventReportHandler) -> Callable[[evt.Event], tuple[int, Dataset | None]]:
@@ -796,8 +727,8 @@ def _event_report_event(handler: EventReportHandler) -> Callable[[evt.Event], tu
                 information = decode_dataset(raw, ts)
             except ValueError:
                 information = None
-        requestor = event.assoc.requestor
-        return handler(EventReport(str(requestor.ae_title).strip(), str(requestor.address),
+        remote = event.assoc.acceptor if event.assoc.is_requestor else event.assoc.requestor  # the peer
+        return handler(EventReport(str(remote.ae_title).strip(), str(remote.address),
                                    str(req.AffectedSOPClassUID or ""), str(req.AffectedSOPInstanceUID or ""),
                                    int(req.EventTypeID or 0), information, int(req.MessageID or 0),
                                    int(event.context.context_id))), None

@@ -26,7 +26,7 @@ from pydicom.sequence import Sequence as DicomSequence
 
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.uid import is_valid_uid
-from smartbox_next.errors import CommitmentError, ResponseTimeoutError
+from smartbox_next.errors import CommitmentError
 from smartbox_next.net import adapter
 from smartbox_next.net.adapter import (
     STORAGE_COMMITMENT_INSTANCE,
@@ -188,33 +188,26 @@ def request_commitment(settings: LinkSettings, peer: Peer, info: Dataset, *, on_
                        stop: threading.Event) -> None:
     """Send one commitment request and stay up to ``linger`` seconds for its report on this association.
 
-    ``on_accepted`` runs as soon as the archive accepted the request (N-ACTION success). The association is
-    released early when ``resolved()`` says the report came (also on another association) or ``stop`` is set.
-    Raises the association errors of ``open_session`` and :class:`CommitmentError` (request refused).
+    ``on_report`` gets each N-EVENT-REPORT the archive sends on this association (in a thread of the DICOM
+    library) and returns the status to answer. ``on_accepted`` runs as soon as the archive accepted the request
+    (N-ACTION success). The association is released early when ``resolved()`` says the report came (also on
+    another association), the archive ends it, or ``stop`` is set. Raises the association errors of
+    ``open_session`` and :class:`CommitmentError` (request refused).
     """
     with open_session(settings, peer, [commitment_context()]) as session:
+        adapter.bind_event_reports(session.link, on_report)
         cx = session.accepted_contexts[0]
         message_id = session.next_message_id()
         command = n_action_command(message_id, STORAGE_COMMITMENT_PUSH_MODEL, STORAGE_COMMITMENT_INSTANCE,
                                    REQUEST_STORAGE_COMMITMENT)
         send_message(session, cx.context_id, command, Payload((encode_dataset(info, cx.transfer_syntax),),
                                                               cx.transfer_syntax), timeout=settings.network_timeout)
-        answer = adapter.wait_reply(session.link, message_id)
-        if answer is adapter.NoResponse.TIMEOUT:
-            raise ResponseTimeoutError("net.timeout", peer=str(peer), operation="N-ACTION")
-        if answer is adapter.NoResponse.ENDED:
-            raise session.broken("N-ACTION", ConnectionAbortedError())
-        if answer is adapter.NoResponse.INVALID:
-            raise session.broken("N-ACTION")
-        error = classify_action(answer, peer)
+        error = classify_action(session.wait_response(message_id, "N-ACTION"), peer)
         if error is not None:
             raise error
         on_accepted()
         deadline = time.monotonic() + linger
         while time.monotonic() < deadline and not stop.is_set() and not resolved():
-            report = adapter.next_event_report(session.link, min(0.05, max(0.0, deadline - time.monotonic())))
-            if report is adapter.NoResponse.ENDED:
+            if not session.link.is_established:
                 return  # the archive ended the association: its report comes on a new one, if at all
-            if isinstance(report, EventReport):
-                status = on_report(report)
-                adapter.answer_event_report(session.link, report, status)
+            stop.wait(min(0.02, max(0.0, deadline - time.monotonic())))

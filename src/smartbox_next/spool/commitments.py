@@ -198,8 +198,9 @@ class CommitmentStore:
             current = Commitment.from_row(row)
             if item.failure_reason is None:
                 if current.state is not CommitState.COMMITTED:
-                    conn.execute("UPDATE commitments SET state='committed', failure_reason=NULL, error_key=NULL, "
-                                 "error_params=NULL, updated=? WHERE sop_instance_uid=? AND destination=?",
+                    # the last failure reason stays: committed after a re-send, and why it was needed
+                    conn.execute("UPDATE commitments SET state='committed', error_key=NULL, error_params=NULL, "
+                                 "updated=? WHERE sop_instance_uid=? AND destination=?",
                                  (now, item.sop_instance_uid, destination))
                     # retention counts from the commitment: the job's last change is now
                     conn.execute("UPDATE jobs SET updated=? WHERE sop_instance_uid=? AND destination=?",
