@@ -328,15 +328,17 @@ def _status(code: int, comment: str, error_id: int | None = None) -> Dataset | i
 
 @contextlib.contextmanager
 def mpps_scp(*, create: Sequence[Answer] = (0x0000,), set_: Sequence[Answer] = (0x0000,), aet: str = "RIS",
-             port: int = 0) -> Iterator[MppsScp]:
+             port: int = 0, known: dict[str, Dataset] | None = None) -> Iterator[MppsScp]:
     """Run the checking MPPS SCP; ``create`` / ``set_`` are the answers in turn (the last one repeats).
 
     ``port``: listen on this port (a RIS that comes back where the station expects it); default a free one.
+    ``known``: the instances of an earlier run (a RIS restarted keeps what it was told).
     """
     ae = AE(ae_title=aet)
     ae.add_supported_context(MPPS, ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
     ae.add_supported_context("1.2.840.10008.1.1")
-    handle = MppsScp(port=port, aet=aet, create_answers=list(create), set_answers=list(set_))
+    handle = MppsScp(port=port, aet=aet, create_answers=list(create), set_answers=list(set_),
+                     instances=dict(known or {}))
     handlers = [(evt.EVT_N_CREATE, handle.on_create), (evt.EVT_N_SET, handle.on_set)]
     server = ae.start_server(("127.0.0.1", port), block=False, evt_handlers=handlers)
     try:

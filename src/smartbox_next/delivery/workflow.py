@@ -80,6 +80,22 @@ def _same_host(configured: str, seen: str) -> bool:
         return False
 
 
+class _UntilDelivered:
+    """The retry policy for workflow messages: its delays, but no giving up on a transient error.
+
+    An unreachable RIS or archive is the normal case the outbox exists for; an N-CREATE or a commitment
+    request dropped after the attempt limit would lose the exam's report or leave objects uncommitted for
+    good. The message stays ``retry_wait`` with its reason (``smartbox exam show``), and objects become
+    "commitment overdue" after ``commitment.window_hours``. Only a refusal (not retryable) fails a message.
+    """
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+
+    def next_delay(self, exc: BaseException, attempt: int, elapsed: float) -> float | None:
+        return self.policy.delay(attempt) if getattr(exc, "retryable", False) else None
+
+
 class WorkflowService:
     """MPPS and commitment workers, and the listener, until ``stop`` is set."""
 
@@ -93,6 +109,7 @@ class WorkflowService:
         self.on_event = on_event
         self.poll = poll
         self.policy = RetryPolicy.from_config(config.retry)
+        self.until_delivered = _UntilDelivered(self.policy)
         self.settings = LinkSettings.of(config.station, config.network)
         self.mpps_peers = config.mpps_peers()
         self.commitment_peers = config.commitment_peers()
@@ -186,7 +203,8 @@ class WorkflowService:
             warning = send_mpps(self.settings, self.mpps_peers[name], op, message.uid, from_bytes(message.payload),
                                 retried=message.unknown_outcome)
         except SmartboxError as exc:
-            updated = self.messages.mark_failed(message.id, exc, self.policy, unknown_outcome=_unknown_outcome(exc))
+            updated = self.messages.mark_failed(message.id, exc, self.until_delivered,
+                                                unknown_outcome=_unknown_outcome(exc))
             LOG.warning("%s of exam %s to %s: %s (%s, attempt %d)", op, message.exam_id, name, exc.key,
                         updated.state.value, updated.attempts)
             self._emit(f"workflow.mpps_{updated.state.value}", peer=name, exam=message.exam_id, operation=op)
@@ -267,7 +285,7 @@ class WorkflowService:
         if refused:
             updated = self.messages.fail(message.id, exc, settle)
         else:
-            updated = self.messages.mark_failed(message.id, exc, self.policy, settle,
+            updated = self.messages.mark_failed(message.id, exc, self.until_delivered, settle,
                                                 unknown_outcome=_unknown_outcome(exc))
         LOG.warning("commitment request %s to %s: %s (%s)", message.uid, message.destination, exc.key,
                     updated.state.value)
