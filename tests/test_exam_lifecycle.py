@@ -251,3 +251,16 @@ def test_an_exam_from_the_worklist(tmp_path: Path) -> None:
     assert (str(ds.PatientName), ds.StudyInstanceUID, ds.AccessionNumber) == ("Müller^Jürgen", study_uid, "ACC-EX")
     assert ds.RequestAttributesSequence[0].ScheduledProcedureStepID == "SPS-ACC-EX-1"
     assert ds.PerformedProcedureStepID == view["exam_id"]
+
+
+def test_the_exam_keeps_its_anatomic_region_for_every_capture(tmp_path: Path) -> None:
+    from media_factory import h264_mp4
+
+    env = station_env(tmp_path / "data", SMARTBOX_OUTBOX_FOLDER=str(tmp_path / "share"))
+    started = run_smartbox("exam", "start", "--emergency", "female", "--anatomic-region", "rectum", "--json", env=env)
+    assert started.returncode == 0, started.stderr
+    exam_id = json.loads(started.stdout)["exam_id"]
+    exported = run_smartbox("export", str(h264_mp4(tmp_path / "clip.mp4")), "--exam", exam_id, "--json", env=env)
+    assert exported.returncode == 0, exported.stderr
+    ds = _read(json.loads(exported.stdout.splitlines()[0])["path"])
+    assert ds.AnatomicRegionSequence[0].CodeValue == "34402009"  # chosen at the start, used by a later process

@@ -168,9 +168,11 @@ def test_every_error_key_used_in_src_exists() -> None:
 
 def _is_setting_name(text: str) -> bool:
     """Setting names such as ``video.allow_transcode`` look like keys but are not messages."""
-    from smartbox_next.config import SECTIONS
+    from smartbox_next.config import MOVED_SETTINGS, SECTIONS
 
     section, _, name = text.partition(".")
+    if text in MOVED_SETTINGS:
+        return True
     return section in SECTIONS and name in {f for f in SECTIONS[section].__dataclass_fields__}
 
 

@@ -18,6 +18,7 @@ from smartbox_next.cli import main
 from smartbox_next.config import Config, config_from_mapping
 from smartbox_next.delivery.direct import send_to_many
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.anatomy import REGION_NAMES
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NoAcceptedContextError
 from smartbox_next.exam.model import Exam, Patient, Study
@@ -25,6 +26,8 @@ from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.net.echo import echo
 from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import Outcome, store_files
+
+COLON = REGION_NAMES["colon"]  # the exam's region (PS3.3 C.8.12.1): video objects must name one
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src" / "smartbox_next" / "samples" / "endoscopy.jpg"
 EXPLICIT, IMPLICIT = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2"
@@ -41,7 +44,7 @@ def _link() -> LinkSettings:
 
 def _jpeg_object(path: Path, sop: sops.SopClass = sops.SC) -> pydicom.Dataset:
     config = Config()
-    exam = Exam(Patient("Test^Net", "NET3", "19700101", "O"), Study.new(accession_number="ACC"))
+    exam = Exam(Patient("Test^Net", "NET3", "19700101", "O"), Study.new(accession_number="ACC"), anatomic_region=COLON)
     ds = build_still(config, exam, StillCapture(image=load_still(SAMPLE)), sop)
     assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.50"
     ds.save_as(path, enforce_file_format=True)

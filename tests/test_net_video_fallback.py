@@ -19,6 +19,7 @@ from smartbox_next.delivery.destination import destinations
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.delivery.workers import SenderService
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.anatomy import REGION_NAMES
 from smartbox_next.dicom.part10 import read_object_info
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NoAcceptedContextError
@@ -27,6 +28,8 @@ from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import Outcome, store_files
 from smartbox_next.spool.outbox import JobState
 
+COLON = REGION_NAMES["colon"]  # the exam's region (PS3.3 C.8.12.1): video objects must name one
+
 H264 = "1.2.840.10008.1.2.4.102"
 MPEG2_ML = "1.2.840.10008.1.2.4.100"
 HEVC = "1.2.840.10008.1.2.4.107"
@@ -34,7 +37,7 @@ HEVC = "1.2.840.10008.1.2.4.107"
 
 def _video_object(tmp_path: Path, width: int = 320, height: int = 240, frames: int = 25) -> Path:
     config = config_from_mapping({})
-    exam = Exam(Patient("Müller^Jürgen", "P-V"), Study.new())
+    exam = Exam(Patient("Müller^Jürgen", "P-V"), Study.new(), anatomic_region=COLON)
     clip = h264_mp4(tmp_path / "clip.mp4", width=width, height=height, frames=frames)
     [created] = create_objects(config, exam, clip, tmp_path / "objects", "video-endoscopic")
     assert created.transfer_syntax_uid == H264

@@ -19,9 +19,12 @@ from pydicom import dcmread
 from smartbox_next.app.objects import export_objects
 from smartbox_next.app.station import open_outbox
 from smartbox_next.config import config_from_mapping
+from smartbox_next.dicom.anatomy import REGION_NAMES
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.spool.outbox import JobState, Outbox
 from smartbox_next.spool.paths import StationPaths
+
+COLON = REGION_NAMES["colon"]  # the exam's region (PS3.3 C.8.12.1): video objects must name one
 
 
 def _outbox(data_dir: Path) -> Outbox:
@@ -46,7 +49,7 @@ def _start_serve(env: dict[str, str], procs: list[subprocess.Popen[str]]) -> sub
 def _export_in_process(data_dir: Path, paths: list[Path], destinations: list[str]) -> list[Path]:
     config = config_from_mapping({"station": {"data_dir": str(data_dir)}, "outbox": {"min_free_mb": 10}})
     outbox = open_outbox(config)
-    exam = Exam(Patient("Müller^Jürgen", "P-REL"), Study.new())
+    exam = Exam(Patient("Müller^Jürgen", "P-REL"), Study.new(), anatomic_region=COLON)
     created = []
     for path in paths:
         for item in export_objects(config, outbox, exam, path, destinations):

@@ -68,7 +68,9 @@ def test_uuid_form() -> None:
 
 
 def test_implementation_identity() -> None:
-    assert is_valid_uid(IMPLEMENTATION_CLASS_UID) and not IMPLEMENTATION_CLASS_UID.startswith("2.25.")
+    # the product's own fixed UID (issue 11), not one under pydicom's registered root
+    assert is_valid_uid(IMPLEMENTATION_CLASS_UID) and IMPLEMENTATION_CLASS_UID.startswith("2.25.")
+    assert not IMPLEMENTATION_CLASS_UID.startswith("1.2.826.0.1.3680043.8.498.")
     assert len(IMPLEMENTATION_VERSION_NAME) <= 16
 
 

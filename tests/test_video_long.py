@@ -12,16 +12,19 @@ from test_video_objects import check_object, stream_of
 
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.anatomy import REGION_NAMES
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod.multiframe import build_multiframe_from_stills, build_multiframe_from_video
 from smartbox_next.iod.video import _fragments, build_video_objects
+
+COLON = REGION_NAMES["colon"]  # the exam's region (PS3.3 C.8.12.1): video objects must name one
 
 P = "1.2.840.10008.1.2.4."
 
 
 @pytest.fixture
 def exam() -> Exam:
-    return Exam(Patient("Doe^Jane", "PID-2"), Study.new())
+    return Exam(Patient("Doe^Jane", "PID-2"), Study.new(), anatomic_region=COLON)
 
 
 def long_clip(tmp_path: Path, fmt: str = "mp4") -> Path:

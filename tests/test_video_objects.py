@@ -19,11 +19,14 @@ from smartbox_next.capture.video import probe
 from smartbox_next.cli import main
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.anatomy import REGION_NAMES
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.errors import MediaError
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.iod.created import CreatedObject
 from smartbox_next.iod.video import _fragments, build_video_objects, transcode_for
+
+COLON = REGION_NAMES["colon"]  # the exam's region (PS3.3 C.8.12.1): video objects must name one
 
 P = "1.2.840.10008.1.2.4."
 DCIODVFY_KNOWS = {P + s for s in ("100", "101", "102", "103", "104", "105", "106")}  # dicom3tools 2022-06
@@ -39,7 +42,8 @@ def strict_reading() -> Iterator[None]:
 
 @pytest.fixture
 def exam() -> Exam:
-    return Exam(Patient("Müller^Jürgen", "PID-1", "19650412", "M"), Study.new(accession_number="ACC1"))
+    return Exam(Patient("Müller^Jürgen", "PID-1", "19650412", "M"), Study.new(accession_number="ACC1"),
+                anatomic_region=COLON)
 
 
 def stream_of(obj: Path, dest: Path) -> Path:
@@ -118,7 +122,10 @@ def test_video_object(tmp_path: Path, exam: Exam, name: str, make: object, kw: d
         assert ds.ImageType[0] == "ORIGINAL"
     else:
         assert ds.ImageType[0] == "DERIVED" and "Transcoded" in ds.DerivationDescription
-        assert ds.LossyImageCompressionMethod == "ISO_14496_10"
+        methods = list(ds.LossyImageCompressionMethod)  # the source's lossy step, then ours (C.7.6.1.1.5)
+        assert methods[-1] == "ISO_14496_10" and len(methods) == 2
+        assert len(ds.LossyImageCompressionRatio) == len(methods)
+        assert "?" not in ds.DerivationDescription
     if "audio" in kw:
         seq = ds.MultiplexedAudioChannelsDescriptionCodeSequence
         assert seq[0].ChannelMode == "STEREO" and seq[0].ChannelSourceSequence[0].CodeValue == "109112"
@@ -132,7 +139,7 @@ def test_transcode_to_mpeg2_and_frame_time_2997(tmp_path: Path, exam: Exam) -> N
     config = with_overrides(Config(), "video", transcode_target="mpeg2")
     [obj] = build_video_objects(config, exam, src, sops.VIDEO_ENDOSCOPIC, tmp_path / "out")
     ds = check_object(obj, tmp_path)
-    assert obj.transfer_syntax_uid == P + "100" and ds.LossyImageCompressionMethod == "ISO_13818_2"
+    assert obj.transfer_syntax_uid == P + "100" and list(ds.LossyImageCompressionMethod) == ["VP8", "ISO_13818_2"]
     assert ds.FrameTime == "33.3667" and ds.CineRate == 30 and (ds.Rows, ds.Columns) == (480, 720)
 
 
@@ -201,7 +208,7 @@ def test_bad_input(tmp_path: Path, exam: Exam, make: object, key: str) -> None:
 def test_cli_create_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = mf.h264_mp4(tmp_path / "clip.mp4", frames=10)
     code = main(["--lang", "en", "create", str(src), "--out", str(tmp_path / "out"), "--sop", "video-microscopic",
-                 "--patient-id", "P1", "--patient-name", "Doe^Jane", "--json"])
+                 "--patient-id", "P1", "--patient-name", "Doe^Jane", "--anatomic-region", "colon", "--json"])
     assert code == 0
     row = json.loads(capsys.readouterr().out.splitlines()[0])
     assert row["transfer_syntax"] == P + "102" and row["pass_through"] is True

@@ -185,12 +185,19 @@ def test_created_objects_carry_the_worklist_identity(wlm: peers.WorklistScp, tmp
                                                       capsys: pytest.CaptureFixture[str],
                                                       dcentvfy_tool: str, dciodvfy_tool: str) -> None:
     cfg_path = _config_file(tmp_path, wlm.address)
-    inputs = [_jpeg(tmp_path / "a.jpg"), _jpeg(tmp_path / "b.jpg"), h264_mp4(tmp_path / "c.mp4")]
-    rc = main(["--config", str(cfg_path), "create", *map(str, inputs), "--out", str(tmp_path / "out"),
+    stills = [_jpeg(tmp_path / "a.jpg"), _jpeg(tmp_path / "b.jpg")]
+    rc = main(["--config", str(cfg_path), "create", *map(str, stills), "--out", str(tmp_path / "out"),
                "--sop", "vl-endoscopic", "--accession", "ACC-STR", "--json"])
     captured = capsys.readouterr()
     assert rc == 0, captured.err
     paths = [Path(json.loads(line)["path"]) for line in captured.out.splitlines()]
+    # the entry names two procedures (Gastroskopie, Koloskopie): the video's region is the operator's choice
+    rc = main(["--config", str(cfg_path), "create", str(h264_mp4(tmp_path / "c.mp4")), "--out",
+               str(tmp_path / "out"), "--sop", "video-endoscopic", "--accession", "ACC-STR",
+               "--anatomic-region", "upper-gi", "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    paths += [Path(json.loads(line)["path"]) for line in captured.out.splitlines()]
     assert len(paths) == 3
     objs = [peers.read_back(p) for p in paths]
     cfg = _cfg(tmp_path)

@@ -28,6 +28,7 @@ from smartbox_next.capture.syntax import choose_syntax
 from smartbox_next.capture.video import probe
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.anatomy import REGION_NAMES
 from smartbox_next.dicom.part10 import FileRange
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.exam.model import Exam, Patient, Study
@@ -38,10 +39,13 @@ from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.iod.video import fragments_of, video_dataset
 from smartbox_next.iod.writer import write_dataset_file, write_encapsulated, write_native
 
+COLON = REGION_NAMES["colon"]  # the exam's region (PS3.3 C.8.12.1): video objects must name one
+
 
 @pytest.fixture
 def exam() -> Exam:
-    return Exam(Patient("Müller^Jürgen", "PID-1", "19650412", "M"), Study.new(accession_number="ACC1"))
+    return Exam(Patient("Müller^Jürgen", "PID-1", "19650412", "M"), Study.new(accession_number="ACC1"),
+                anatomic_region=COLON)
 
 
 def pydicom_bytes(ds: Dataset, pixel_data: bytes, *, vr: str = "OB") -> bytes:
@@ -197,7 +201,7 @@ def test_chunked_copy_with_writeback(tmp_path: Path, exam: Exam, monkeypatch: py
 @pytest.mark.parametrize("name", ["Müller^Jürgen", "Wang^Xiaoming=王^小明"])
 def test_still_object_is_what_setattr_and_encapsulate_give(tmp_path: Path, name: str) -> None:
     """The fast build (``put``, one-copy encapsulation, one-walk finalize) + writer == the plain pydicom way."""
-    exam = Exam(Patient(name, "PID-1", "19650412", "M"), Study.new(accession_number="ACC1"))
+    exam = Exam(Patient(name, "PID-1", "19650412", "M"), Study.new(accession_number="ACC1"), anatomic_region=COLON)
     jpeg = _jpeg(tmp_path)
     ds = build_still(Config(), exam, StillCapture(image=load_still(jpeg)), sops.SC)
     ref = Dataset()

@@ -30,14 +30,30 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _locked_temp(path: Path) -> tuple[int, str]:
+    """A new temp file next to ``path``, exclusively locked by us ("somebody is writing this").
+
+    Cleanup in another process deletes only unlocked temp files; between creating the file and locking it that
+    cleanup could take it, so after locking we check that the path still names our file, else start again.
+    """
+    while True:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(name).st_ino == os.fstat(fd).st_ino:
+                return fd, name
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_file(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
     """Open a temp file next to ``path``; on success it is fsynced and renamed to ``path``."""
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=folder)
-        fcntl.flock(fd, fcntl.LOCK_EX)  # "somebody is writing this": reconciliation leaves it alone
+        fd, tmp_name = _locked_temp(path)
     except OSError as exc:
         raise InputError("input.output_unwritable", path=str(folder), detail=exc.strerror or str(exc)) from None
     tmp = Path(tmp_name)

@@ -80,6 +80,23 @@ def _uid_root(value: Any, setting: str) -> Any:
     return value
 
 
+REGION_FORM = Bilingual("a region name (colon, upper-gi, bronchus, bladder, …) or a code SCHEME:VALUE:Meaning",
+                        "ein Regionsname (colon, upper-gi, bronchus, bladder, …) oder ein Code SCHEMA:WERT:Bedeutung")
+
+
+def _region(value: Any, setting: str) -> Any:
+    from smartbox_next.dicom.anatomy import parse_region
+    from smartbox_next.errors import InputError
+
+    if value == "":
+        return value
+    try:
+        parse_region(str(value))
+    except InputError:
+        raise ConfigError("config.invalid_value", setting=setting, value=value, expected=REGION_FORM) from None
+    return value
+
+
 def _charset(value: Any, setting: str) -> Any:
     from smartbox_next.dicom.charset import check_character_set
 
@@ -95,7 +112,8 @@ class StationConfig:
     """This capture station (local AE)."""
 
     ae_title: str = field(default="SMARTBOX", metadata=_doc("Own AE title (1-16 characters).", check_ae_title))
-    station_name: str = field(default="SMARTBOX", metadata=_doc("Station Name (0008,1010), SH.", _max_len(16)))
+    station_name: str = field(default="", metadata=_doc(
+        "Station Name (0008,1010), SH; empty = the AE title.", _max_len(16)))
     institution_name: str = field(default="", metadata=_doc("Institution Name (0008,0080), LO.", _max_len(64)))
     institution_department: str = field(
         default="", metadata=_doc("Institutional Department Name (0008,1040), LO.", _max_len(64))
@@ -105,6 +123,11 @@ class StationConfig:
         default=Path("~/.local/share/smartbox-next"),
         metadata=_doc("Where spool, outbox and worklist cache live."),
     )
+
+    @property
+    def name(self) -> str:
+        """Station Name (0008,1010) as written: ``station_name``, else the AE title (PS3.3 C.7.5.1)."""
+        return self.station_name or self.ae_title
 
 
 @dataclass(frozen=True)
@@ -163,6 +186,11 @@ class ObjectsConfig:
     modality: str = field(
         default="ES", metadata=_doc("Modality of the originating exam, written into SC objects.", _max_len(16))
     )
+    anatomic_region: str = field(
+        default="", metadata=_doc(
+            "Station default Anatomic Region (PS3.3 C.8.12.1), used only when neither the operator nor the "
+            "worklist entry names one: a name (colon, upper-gi, bronchus, bladder, …) or SCHEME:VALUE:Meaning; "
+            "empty = none (a video object is then refused until the region is chosen).", _region))
 
 
 @dataclass(frozen=True)
@@ -221,15 +249,6 @@ class WorklistConfig:
     timeout: float = field(default=20.0, metadata=_doc("Wait for each worklist answer (s).", _range(0.1, 3600)))
 
 
-def _code(value: Any, setting: str) -> Any:
-    parts = str(value).split(":", 2)
-    if len(parts) != 3 or not all(p.strip() for p in parts) or len(parts[2]) > 64:
-        raise ConfigError("config.invalid_value", setting=setting, value=value,
-                          expected=Bilingual("SCHEME:VALUE:Meaning, e.g. SCT:14742008:Large intestine",
-                                             "SCHEMA:WERT:Bedeutung, z. B. SCT:14742008:Large intestine"))
-    return value
-
-
 @dataclass(frozen=True)
 class VideoConfig:
     """Video and multi-frame objects (PS3.5 §8.2.5–8.2.11; PS3.3 A.32.5–A.32.7, A.8.5)."""
@@ -258,15 +277,6 @@ class VideoConfig:
     multiframe_encoding: str = field(
         default="jpeg", metadata=_doc("Multi-frame SC frames: jpeg (baseline, one per fragment) | uncompressed.",
                                       _choice("jpeg", "uncompressed")))
-    anatomic_region_endoscopic: str = field(
-        default="SCT:14742008:Large intestine",
-        metadata=_doc("Anatomic Region of Video Endoscopic objects (CID 4040), SCHEME:VALUE:Meaning.", _code))
-    anatomic_region_microscopic: str = field(
-        default="SCT:38266002:Entire body",
-        metadata=_doc("Anatomic Region of Video Microscopic objects (CID 4031), SCHEME:VALUE:Meaning.", _code))
-    anatomic_region_photographic: str = field(
-        default="SCT:38266002:Entire body",
-        metadata=_doc("Anatomic Region of Video Photographic objects (CID 4031), SCHEME:VALUE:Meaning.", _code))
 
 
 @dataclass(frozen=True)
@@ -344,6 +354,10 @@ class Config:
     commitment: CommitmentConfig = CommitmentConfig()
     listener: ListenerConfig = ListenerConfig()
     peers: Mapping[str, Peer] = field(default_factory=dict)
+    procedure_regions: Mapping[str, str] = field(default_factory=dict)
+    """``[procedure_regions]``: the site's additions to the built-in procedure → anatomic region table
+    (:mod:`smartbox_next.worklist.regions`): key = a procedure code ``SCHEME:VALUE`` or a word of the procedure
+    description, value = a region name or ``SCHEME:VALUE:Meaning``."""
 
     def peer(self, name_or_address: str) -> Peer:
         """A configured peer by name, or a literal ``AET@host:port``."""
@@ -448,9 +462,30 @@ def _coerce(raw: Any, kind: Any, setting: str) -> Any:
                           expected=_KINDS.get(kind_name, kind_name)) from None
 
 
+_REGION_MOVED = Bilingual(
+    "the anatomic region comes from --anatomic-region, the worklist entry ([procedure_regions]) or the station "
+    "default objects.anatomic_region (never from a built-in default).",
+    "die anatomische Region kommt aus --anatomic-region, dem Worklist-Eintrag ([procedure_regions]) oder dem "
+    "Stationsstandard objects.anatomic_region (nie aus einem eingebauten Standardwert).")
+MOVED_SETTINGS: dict[str, Bilingual] = {
+    "video.anatomic_region_endoscopic": _REGION_MOVED,
+    "video.anatomic_region_microscopic": _REGION_MOVED,
+    "video.anatomic_region_photographic": _REGION_MOVED,
+}
+"""Settings of earlier versions that were replaced: named in the error, so a site's old file is not silently
+misread (issue 11: the region default was a colon code on every video)."""
+
+
+def _moved(setting: str, source: Bilingual) -> None:
+    if setting in MOVED_SETTINGS:
+        raise ConfigError("config.setting_moved", setting=setting, replacement=MOVED_SETTINGS[setting],
+                          source=source)
+
+
 def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str]) -> Any:
     known = {f.name for f in fields(cls)}
     for key in table:
+        _moved(f"{name}.{key}", _FILE)
         if key not in known:
             raise ConfigError("config.unknown_setting", setting=f"{name}.{key}", source=_FILE)
     values: dict[str, Any] = {}
@@ -565,19 +600,34 @@ def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None =
     """Build a Config from parsed TOML and an environment mapping (no file access)."""
     env = {} if env is None else env
     for key in data:
-        if key not in SECTIONS and key != "peers":
+        if key not in SECTIONS and key not in ("peers", "procedure_regions"):
             raise ConfigError("config.unknown_setting", setting=key, source=_FILE)
     env_keys = {f"{ENV_PREFIX}{name}_{f.name}".upper() for name, cls in SECTIONS.items() for f in fields(cls)}
     for key in env:
         if (key.startswith(ENV_PREFIX) and not key.startswith(_NOT_SETTINGS)
                 and not re.match(rf"^{ENV_PREFIX}PEERS_[A-Z0-9_]+$", key) and key not in env_keys):
+            for moved in MOVED_SETTINGS:
+                if key == f"{ENV_PREFIX}{moved.replace('.', '_')}".upper():
+                    _moved(moved, _ENVIRONMENT)
             raise ConfigError("config.unknown_setting", setting=key, source=_ENVIRONMENT)
     sections = {
         name: _build_section(name, cls, _table(data, name), env) for name, cls in SECTIONS.items()
     }
-    config = Config(**sections, peers=_peers(_table(data, "peers"), env, sections["worklist"].peer))
+    config = Config(**sections, peers=_peers(_table(data, "peers"), env, sections["worklist"].peer),
+                    procedure_regions=_procedure_regions(_table(data, "procedure_regions")))
     config.worklist_source()  # refuses contradictory worklist roles now, not at the first query
     return config
+
+
+def _procedure_regions(table: Mapping[str, Any]) -> dict[str, str]:
+    """``[procedure_regions]``: every value a region (name or code), every key non-empty text."""
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        setting = f"procedure_regions.{key}"
+        if not str(key).strip() or not isinstance(value, str) or not value.strip():
+            raise ConfigError("config.invalid_value", setting=setting, value=value, expected=REGION_FORM)
+        out[str(key)] = _region(value, setting)
+    return out
 
 
 def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -609,6 +659,7 @@ def as_toml_dict(config: Config) -> dict[str, Any]:
         out[name] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
     out["peers"] = {name: {"address": str(p), "tls": p.tls, "roles": [r.value for r in sorted_roles(p.roles)]}
                     for name, p in config.peers.items()}
+    out["procedure_regions"] = dict(config.procedure_regions)
     return out
 
 

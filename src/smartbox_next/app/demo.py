@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from smartbox_next.app.identity import with_region
 from smartbox_next.app.loopback import start_loopback
 from smartbox_next.app.objects import Exported, export_objects
 from smartbox_next.app.station import continue_exam, open_outbox
@@ -31,6 +32,7 @@ from smartbox_next.iod.validate import Report, validate_file
 from smartbox_next.spool.outbox import JobState
 from smartbox_next.worklist.mapping import to_exam
 from smartbox_next.worklist.query import WorklistQuery
+from smartbox_next.worklist.regions import RegionRules
 from smartbox_next.worklist.service import fetch
 
 Step = Callable[[str, Mapping[str, Any]], None]
@@ -65,6 +67,8 @@ def demo_config(config: Config, work: Path, pacs: str, worklist: str) -> Config:
     config = with_overrides(config, "station", data_dir=str(work / "station"))
     config = with_overrides(config, "worklist", peer="demo-mwl")
     config = with_overrides(config, "outbox", folder="", min_free_mb=50)
+    if not config.objects.anatomic_region:  # the demo's own station default (its worklist names the procedure)
+        config = with_overrides(config, "objects", anatomic_region="colon")
     peers = {"demo-pacs": Peer.parse(pacs, name="demo-pacs", roles=frozenset({PeerRole.STORAGE})),
              "demo-mwl": Peer.parse(worklist, name="demo-mwl", roles=frozenset({PeerRole.WORKLIST}))}
     return replace(config, peers=MappingProxyType(peers))
@@ -93,7 +97,9 @@ def run_demo(config: Config, work: Path, on_step: Step) -> DemoResult:
         on_step("demo.loopback", {"pacs": loop.storage_address, "worklist": loop.worklist_address})
         result = fetch(config, config.peer("demo-mwl"), WorklistQuery.from_options(config))
         on_step("demo.scheduled", {"count": len(result.items)})
-        exam = continue_exam(config, to_exam(result.items[0], uid_root=config.uid.root))
+        rules = RegionRules.from_config(config.procedure_regions)
+        exam = continue_exam(config, with_region(config, to_exam(result.items[0], uid_root=config.uid.root,
+                                                                 regions=rules)))
         on_step("demo.chosen", {"patient": exam.patient.patient_name, "patient_id": exam.patient.patient_id,
                                 "accession": exam.study.accession_number})
         outbox = open_outbox(config)

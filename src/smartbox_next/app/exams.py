@@ -37,13 +37,14 @@ from smartbox_next.app.objects import Exported, create_objects
 from smartbox_next.app.station import continue_exam, paths
 from smartbox_next.config import Config
 from smartbox_next.delivery.destination import destination_names
+from smartbox_next.dicom.anatomy import Region
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
 from smartbox_next.dicom.payload import to_bytes
 from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP
 from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import InputError, MediaError, OutboxError
 from smartbox_next.exam.journal import FileJournal, journal_path
-from smartbox_next.exam.model import Exam, ExamJournal, Patient, Series, Study
+from smartbox_next.exam.model import Exam, ExamJournal, IdentityOverride, Patient, Series, Study
 from smartbox_next.iod import mpps
 from smartbox_next.spool.commitments import CommitmentStore, CommitState
 from smartbox_next.spool.exams import (
@@ -220,6 +221,29 @@ def _study_data(s: Study) -> dict[str, Any]:
             "sequences": {k: [i.to_json_dict() for i in items] for k, items in s.sequences.items()}}
 
 
+def _region_data(region: Region | None) -> dict[str, str] | None:
+    return None if region is None else {"scheme": region.scheme, "value": region.value, "meaning": region.meaning}
+
+
+def _exam_extras(exam: Exam) -> dict[str, Any]:
+    """What an exam knows besides patient and study: the anatomic region (or the worklist's candidates) and an
+    identity override, kept so that every capture of the exam gets the same."""
+    override = exam.override
+    return {"anatomic_region": _region_data(exam.anatomic_region),
+            "region_candidates": [_region_data(r) for r in exam.region_candidates],
+            "override": None if override is None else {"worklist_item": override.worklist_item,
+                                                       "fields": list(override.fields), "at": override.at}}
+
+
+def _extras(data: dict[str, Any]) -> dict[str, Any]:
+    region = data.get("anatomic_region")
+    override = data.get("override")
+    return {"anatomic_region": Region(**region) if region else None,
+            "region_candidates": tuple(Region(**r) for r in data.get("region_candidates", ()) if r),
+            "override": IdentityOverride(override["worklist_item"], tuple(override["fields"]), override["at"])
+            if override else None}
+
+
 def _restore(data: dict[str, Any]) -> tuple[Patient, Study]:
     """The patient and study an exam record holds (as :func:`_patient_data` / :func:`_study_data` wrote them)."""
     p = dict(data["patient"])
@@ -250,8 +274,9 @@ class _StepExam(Exam):
     """An exam whose series belong to one performed step: a study may hold several steps, a series never spans
     two (the PPS is a series-level reference, PS3.3 C.7.3.1). Numbering goes on across the study (journal)."""
 
-    def __init__(self, patient: Patient, study: Study, *, step: str, uid_root: str, journal: ExamJournal) -> None:
-        super().__init__(patient, study, uid_root=uid_root, journal=journal)
+    def __init__(self, patient: Patient, study: Study, *, step: str, uid_root: str, journal: ExamJournal,
+                 **extras: Any) -> None:
+        super().__init__(patient, study, uid_root=uid_root, journal=journal, **extras)
         self._step = step
 
     def series_for(self, kind: str, modality: str, description: str = "") -> Series:
@@ -261,13 +286,16 @@ class _StepExam(Exam):
 def _exam_model(config: Config, record: ExamRecord) -> Exam:
     """The :class:`Exam` captures of ``record`` are built with (study values continued from the journal)."""
     patient, study = _restore(record.data)
-    continued = continue_exam(config, Exam(patient, study, uid_root=config.uid.root))
+    extras = _extras(record.data.get("exam", {}))
+    continued = continue_exam(config, Exam(patient, study, uid_root=config.uid.root, **extras))
     own = replace(continued.study,
                   attributes=MappingProxyType({**continued.study.attributes,
                                                **{k: v for k, v in study.attributes.items() if k in _PPS_KEYS}}),
                   sequences=MappingProxyType({**continued.study.sequences, _RPPS: study.sequences[_RPPS]}))
     journal = FileJournal(journal_path(paths(config).exams, study.study_instance_uid))
-    return _StepExam(continued.patient, own, step=record.pps_uid, uid_root=config.uid.root, journal=journal)
+    return _StepExam(continued.patient, own, step=record.pps_uid, uid_root=config.uid.root, journal=journal,
+                     anatomic_region=continued.anatomic_region, override=continued.override,
+                     region_candidates=continued.region_candidates)
 
 
 # ------------------------------------------------------------------------------------------ use cases
@@ -303,7 +331,7 @@ def start_exam(config: Config, outbox: Outbox, chosen: ChosenExam, *, emergency_
         study = _with_step(exam.study, pps_uid, exam_id, now, description)
         create = mpps.n_create(config, patient, study, steps, protocol_name=protocol)
         data = {"source": source, "worklist_item": item_id, "patient": _patient_data(patient),
-                "study": _study_data(study),
+                "study": _study_data(study), "exam": _exam_extras(exam),
                 "mpps": {"protocol_name": protocol, "character_set": str(create.get("SpecificCharacterSet", ""))}}
         payload = to_bytes(create)
 

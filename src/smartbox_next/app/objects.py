@@ -13,7 +13,7 @@ from pathlib import Path
 from smartbox_next.capture.image import load_still
 from smartbox_next.config import Config
 from smartbox_next.dicom import sop as sops
-from smartbox_next.errors import MediaError, OutboxError
+from smartbox_next.errors import InputError, MediaError, OutboxError
 from smartbox_next.exam.model import Exam
 from smartbox_next.iod.created import CreatedObject, write_object
 from smartbox_next.iod.still import StillCapture, build_still, pass_through
@@ -43,23 +43,36 @@ def still_sop(name: str | None, config: Config) -> sops.SopClass:
 
 def create_objects(config: Config, exam: Exam, path: Path, out_dir: Path, sop_name: str | None = None,
                    conversion_type: str | None = None) -> list[CreatedObject]:
-    """Create the object(s) for one input file."""
+    """Create the object(s) for one input file, of exactly the SOP class asked for (``--sop``).
+
+    A still becomes a still object (default ``objects.sop``) or, with ``mf-sc``, a one-frame Multi-frame True
+    Color SC object; a video becomes a video object (default Video Endoscopic) or, with ``mf-sc``, a Multi-frame
+    True Color SC object of its frames. A still asked to be a video object, or a video asked to be a still
+    object, is refused (``objects.sop_needs_video`` / ``objects.sop_needs_still``): the SOP class is never
+    changed silently.
+    """
+    asked = sops.BY_CLI_NAME[sop_name] if sop_name else None
     if is_still_image(path):
-        sop = still_sop(sop_name if sop_name in ("sc", "vl-endoscopic", "vl-photographic") else None, config)
+        if asked is not None and asked.kind is sops.SopKind.VIDEO:
+            raise InputError("objects.sop_needs_video", sop=asked.cli_name, path=str(path))
+        if asked is sops.MF_TRUE_COLOR_SC:
+            from smartbox_next.iod.multiframe import build_multiframe_from_stills
+
+            return [build_multiframe_from_stills(config, exam, [path], out_dir)]
+        sop = asked or still_sop(None, config)
         image = load_still(path)
         ds = build_still(config, exam, StillCapture(image=image, conversion_type=conversion_type), sop)
         passed = image.jpeg is not None and pass_through(image.jpeg, sop) is not None
         return [write_object(ds, out_dir, path, passed)]
     from smartbox_next.iod.video import build_video_objects  # PyAV is loaded only for video inputs
 
-    sop = sops.BY_CLI_NAME.get(sop_name or "", sops.VIDEO_ENDOSCOPIC)
-    if sop.kind is sops.SopKind.STILL:
-        sop = sops.VIDEO_ENDOSCOPIC if sop.modality == "ES" else sops.VIDEO_PHOTOGRAPHIC
-    if sop.kind is sops.SopKind.MULTIFRAME:
+    if asked is not None and asked.kind is sops.SopKind.STILL:
+        raise InputError("objects.sop_needs_still", sop=asked.cli_name, path=str(path))
+    if asked is sops.MF_TRUE_COLOR_SC:
         from smartbox_next.iod.multiframe import build_multiframe_from_video
 
         return [build_multiframe_from_video(config, exam, path, out_dir)]
-    return build_video_objects(config, exam, path, sop, out_dir)
+    return build_video_objects(config, exam, path, asked or sops.VIDEO_ENDOSCOPIC, out_dir)
 
 
 # ------------------------------------------------------------------------------ store-and-forward

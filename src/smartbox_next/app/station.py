@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from smartbox_next.config import Config
-from smartbox_next.exam.journal import resume_exam
-from smartbox_next.exam.model import Exam
+from smartbox_next.dicom.uid import is_valid_uid
+from smartbox_next.exam.journal import resume_exam, study_override
+from smartbox_next.exam.model import Exam, IdentityOverride
 from smartbox_next.spool.files import spool_files
 from smartbox_next.spool.guard import check_after_open, check_before_open, marker_path, write_marker
 from smartbox_next.spool.lock import ServiceLock
@@ -92,6 +93,21 @@ def continue_exam(config: Config, exam: Exam) -> Exam:
 def reconcile_station(config: Config, outbox: Outbox, destinations: Sequence[str]) -> Reconciled:
     """Start-up reconciliation of the station's spool with its outbox."""
     return reconcile(paths(config).spool, outbox, destinations)
+
+
+def identity_override_of(config: Config, spooled: Path) -> IdentityOverride | None:
+    """The identity override (``--override-worklist``) recorded for the study of a spooled object, if any.
+
+    ``smartbox queue show`` tells it; the object's Study Instance UID is read from its header only.
+    """
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(spooled, stop_before_pixels=True, specific_tags=["StudyInstanceUID"])
+    except (OSError, ValueError, pydicom.errors.InvalidDicomError):
+        return None
+    uid = str(ds.get("StudyInstanceUID", ""))
+    return study_override(paths(config).exams, uid) if is_valid_uid(uid) else None
 
 
 def service_lock(config: Config) -> ServiceLock:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,9 @@ class Pixels:
 
     array: NDArray[np.uint8] | NDArray[np.uint16]
     rotated: bool = False  # an EXIF orientation was applied
+    changes: tuple[str, ...] = ()  # what was done to the pixel values after decoding, in plain words
+    source_lossy: bool = False  # the encoded source was lossy (JPEG, JPEG-compressed TIFF)
+    source_format: str = ""  # "JPEG", "PNG", "TIFF", "BMP", "GIF" ("" = raw frame)
 
     @property
     def rows(self) -> int:
@@ -112,30 +115,44 @@ def decode(still: StillImage) -> Pixels:
         raise MediaError("still.cannot_decode", path=still.name, detail=_reason(exc)) from None
     orientation = im.getexif().get(0x0112, 1)
     rotated = orientation not in (None, 1)
+    fmt = str(im.format or "")
+    lossy = (still.jpeg is not None and still.jpeg.process.value != "lossless") or (
+        fmt == "TIFF" and str(im.info.get("compression", "")) in ("jpeg", "tiff_jpeg"))
+    changes: list[str] = []
     if rotated:
+        changes.append(f"rotated upright (EXIF orientation {orientation})")
         im = ImageOps.exif_transpose(im)
-    return Pixels(_to_array(im, still.name), rotated=rotated)
+    if fmt == "PNG" and len(still.data) > 24 and still.data[24] == 16 and im.mode in ("RGB", "RGBA", "LA"):
+        changes.append("reduced from 16 to 8 bits per sample")  # Pillow reads 16-bit colour PNG as 8 bits
+    arr, converted = _to_array(im, still.name)
+    return Pixels(arr, rotated=rotated, changes=(*changes, *converted), source_lossy=lossy, source_format=fmt)
 
 
 def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _to_array(im: Image.Image, name: str) -> NDArray[np.uint8] | NDArray[np.uint16]:
+def _to_array(im: Image.Image, name: str) -> tuple[NDArray[np.uint8] | NDArray[np.uint16], list[str]]:
+    """The pixels as an array, and what had to be changed to get there (alpha, colour space, range)."""
+    changes: list[str] = []
     if im.mode in ("I;16", "I;16B", "I;16L", "I") and "A" not in im.getbands():
         arr = np.asarray(im)
         if arr.dtype != np.uint16:
+            if arr.size and (int(arr.min()) < 0 or int(arr.max()) > 65535):
+                changes.append("values clipped to the 16-bit range 0 … 65535")
             arr = np.clip(arr, 0, 65535).astype(np.uint16)
-        return arr
+        return arr, changes
     if im.mode in ("L", "1"):
-        return np.asarray(im.convert("L"), dtype=np.uint8)
+        return np.asarray(im.convert("L"), dtype=np.uint8), changes
     if im.mode in ("LA", "RGBA", "PA") or (im.mode == "P" and "transparency" in im.info):
         background = Image.new("RGBA", im.size, (0, 0, 0, 255))
         im = Image.alpha_composite(background, im.convert("RGBA"))
-    if im.mode == "CMYK":
+        changes.append("alpha channel (transparency) composited onto black")
+    if im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        changes.append(f"colour-converted from {im.mode} to RGB")
         im = im.convert("RGB")
     try:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+        return np.asarray(im.convert("RGB"), dtype=np.uint8), changes
     except Exception as exc:
         raise MediaError("still.cannot_decode", path=name, detail=_reason(exc)) from None
 
@@ -168,7 +185,8 @@ def to_8bit(pixels: Pixels) -> Pixels:
         return pixels
     arr = pixels.array.astype(np.uint32)
     top = int(arr.max()) or 1
-    return Pixels((arr * 255 // top).astype(np.uint8), rotated=pixels.rotated)
+    return replace(pixels, array=(arr * 255 // top).astype(np.uint8),
+                   changes=(*pixels.changes, f"reduced from 16 to 8 bits per sample (0 … {top} scaled to 0 … 255)"))
 
 
 def encode_baseline_jpeg(pixels: Pixels, quality: int) -> bytes:

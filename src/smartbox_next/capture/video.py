@@ -72,6 +72,8 @@ class VideoInfo:
     stereo_3d: bool  # frame-packing / stereo side data on the first frame
     audio: tuple[AudioInfo, ...]
     brand: str | None = None  # MP4 major brand
+    codec_long_name: str = ""  # FFmpeg's name of the codec, e.g. "On2 VP8"
+    codec_lossless: bool = False  # the codec is lossless only (FFV1, HuffYUV, raw video …)
 
     @property
     def display_aspect(self) -> Fraction:
@@ -83,12 +85,61 @@ class VideoInfo:
         """Nominal Frame Time (0018,1063) in ms (33.367 for 29.97 fps)."""
         return 1000.0 / float(self.frame_rate)
 
+    def label(self) -> str:
+        """The stream in plain words for a Derivation Description: only what is known, no placeholders.
+
+        E.g. "H.264 High profile level 4.1, 1280x720, 25 fps, MP4".
+        """
+        name = CODEC_LABELS.get(self.codec) or self.codec_long_name or self.codec.upper()
+        parts = [name]
+        if self.profile and self.profile.lower() not in ("unknown", "none"):
+            parts.append(f"{self.profile} profile")
+        level = _level_text(self.codec, self.level)
+        if level:
+            parts.append(f"level {level}")
+        rate = f"{float(self.frame_rate):.3f}".rstrip("0").rstrip(".") if self.frame_rate else ""
+        details = [f"{self.width}x{self.height}"] + ([f"{rate} fps"] if rate else [])
+        if self.interlaced:
+            details.append("interlaced")
+        details.append(CONTAINER_LABELS.get(self.container, self.container))
+        return " ".join(parts) + ", " + ", ".join(details)
+
     def describe(self) -> str:
         """One line for logs and messages (no patient data)."""
         rate = f"{float(self.frame_rate):.3f}".rstrip("0").rstrip(".")
         return (f"{self.codec} {self.profile or '?'}@{self.level if self.level is not None else '?'} "
                 f"{self.width}x{self.height} {rate} fps{' interlaced' if self.interlaced else ''} "
                 f"in {self.container}, {self.frame_count} frames")
+
+
+CODEC_LABELS = {"h264": "H.264", "hevc": "HEVC/H.265", "mpeg2video": "MPEG-2", "mpeg1video": "MPEG-1",
+                "mpeg4": "MPEG-4 Part 2", "mjpeg": "Motion JPEG", "vp8": "VP8", "vp9": "VP9", "av1": "AV1",
+                "theora": "Theora", "prores": "ProRes", "ffv1": "FFV1", "rawvideo": "uncompressed video"}
+CONTAINER_LABELS = {"mp4": "MP4", "quicktime": "QuickTime", "mpegts": "MPEG-TS", "mpeg-ps": "MPEG-PS",
+                    "h264-es": "raw H.264 stream", "hevc-es": "raw HEVC stream", "mpeg2-es": "raw MPEG-2 stream",
+                    "matroska": "Matroska", "webm": "WebM", "avi": "AVI"}
+_MPEG2_LEVELS = {4: "High", 6: "High 1440", 8: "Main", 10: "Low"}
+
+
+def _level_text(codec: str, level: int | None) -> str:
+    if level is None or level <= 0:
+        return ""
+    if codec == "h264":
+        return f"{level / 10:g}"
+    if codec == "hevc":
+        return f"{level / 30:g}"
+    if codec == "mpeg2video":
+        return _MPEG2_LEVELS.get(level, "")
+    return ""
+
+
+def _codec_facts(name: str) -> tuple[str, bool]:
+    """(long name, lossless-only) from FFmpeg's codec descriptor."""
+    try:
+        codec = av.codec.Codec(name, "r")
+    except Exception:  # an unknown decoder name: no facts, nothing invented
+        return "", False
+    return str(codec.long_name or ""), bool(codec.lossless and not codec.lossy)
 
 
 def _fail(key: str, path: Path, **params: Any) -> MediaError:
@@ -209,6 +260,7 @@ def probe(path: Path | str) -> VideoInfo:
             width=cc.width, height=cc.height, sar=Fraction(sar), frame_rate=Fraction(rate), frame_count=frames,
             duration=duration, interlaced=interlaced, pix_fmt=cc.pix_fmt or first.format.name,
             stereo_3d=_stereo(first), audio=audio, brand=brand,
+            codec_long_name=_codec_facts(cc.name)[0], codec_lossless=_codec_facts(cc.name)[1],
         )
     log.debug("probed %s: %s", path.name, info.describe())
     return info

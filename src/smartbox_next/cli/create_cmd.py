@@ -34,6 +34,13 @@ def identity_options(fn: F) -> F:
                      help="Worklist entry ID (shown by 'smartbox worklist'); patient and study come from it."),
         click.option("--from", "from_peer", default=None,
                      help="Worklist server for --accession / --worklist-item (default: worklist.peer)."),
+        click.option("--override-worklist", is_flag=True,
+                     help="Use the patient typed here although it differs from the worklist entry "
+                          "(recorded with the exam)."),
+        click.option("--anatomic-region", default=None,
+                     help="Examined region: a name (colon, upper-gi, bronchus, bladder, …) or a code "
+                          "SCHEME:VALUE:Meaning (CID 4040). Default: from the worklist entry, else "
+                          "objects.anatomic_region."),
     ]):
         fn = option(fn)
     return fn
@@ -45,8 +52,10 @@ def exam_from_options(state: AppState, **options: Any) -> Exam:
     Notices about the worklist answer (stale, charset) are printed here; the choice is the use case's.
     """
     identity = Identity(**{k: options[k] for k in _IDENTITY_FIELDS if k in options})
-    if identity.worklist_item and identity.by_hand:
+    if identity.worklist_item and (identity.study_uid or identity.emergency):
         raise click.UsageError(say("usage.worklist_item_with_patient", state.lang))
+    if identity.override_worklist and not (identity.worklist_item or identity.accession):
+        raise click.UsageError(say("usage.override_without_worklist", state.lang))
     given = [f"--{name.replace('_', '-')}" for name in ("patient_id", "patient_name", "birth_date", "sex")
              if options.get(name)]
     if identity.emergency and given:
@@ -60,7 +69,7 @@ def exam_from_options(state: AppState, **options: Any) -> Exam:
 
 
 _IDENTITY_FIELDS = ("patient_name", "patient_id", "birth_date", "sex", "accession", "study_uid", "emergency",
-                    "worklist_item", "from_peer")
+                    "worklist_item", "from_peer", "anatomic_region", "override_worklist")
 
 
 @cli.command("create")

@@ -37,15 +37,18 @@ def _print(state: AppState, view: ExamView, as_json: bool) -> None:
 @click.option("--worklist-item", default=None, help="Worklist entry ID (shown by 'smartbox worklist').")
 @click.option("--emergency", type=click.Choice(sorted(EMERGENCY_KINDS)), default=None,
               help="Unknown patient: a generated, clearly marked identity of this kind.")
+@click.option("--anatomic-region", default=None,
+              help="Anatomic region of the exam's objects (a name such as colon, or SCHEME:VALUE:Meaning); default: "
+                   "from the worklist entry or the station default.")
 @click.option("--json", "as_json", is_flag=True, help="The exam as one JSON object.")
 @pass_state
 def start(state: AppState, accession: str | None, from_peer: str | None, worklist_item: str | None,
-          emergency: str | None, as_json: bool) -> None:
+          emergency: str | None, anatomic_region: str | None, as_json: bool) -> None:
     """Open an exam; prints its number and the Performed Procedure Step SOP Instance UID."""
     if sum(x is not None for x in (accession, worklist_item, emergency)) != 1:
         raise click.UsageError(say("usage.exam_start_choice", state.lang))
     identity = Identity(accession=accession, worklist_item=worklist_item, from_peer=from_peer,
-                        emergency=emergency is not None)
+                        emergency=emergency is not None, anatomic_region=anatomic_region)
     with reporting(state):
         chosen = exam_for(state.config, identity)
         if chosen.worklist is not None:

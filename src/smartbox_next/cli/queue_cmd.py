@@ -11,7 +11,7 @@ import time
 
 import click
 
-from smartbox_next.app.station import open_outbox, rebuild_outbox, service_lock
+from smartbox_next.app.station import identity_override_of, open_outbox, rebuild_outbox, service_lock
 from smartbox_next.cli._app import AppState, HandledError, cli, emit_json, pass_state, reporting, show_error
 from smartbox_next.delivery.destination import destination_names
 from smartbox_next.errors import OutboxError, SmartboxError
@@ -101,7 +101,16 @@ def show(state: AppState, job_id: int) -> None:
     with reporting(state):
         if job is None:
             raise OutboxError("outbox.unknown_job", job=job_id)
-    emit_json(job.as_json())
+    override = identity_override_of(state.config, job.path)
+    row = job.as_json()
+    if override is not None:
+        row["identity_override"] = {"worklist_item": override.worklist_item, "fields": list(override.fields),
+                                    "at": override.at}
+    emit_json(row)
+    if override is not None:
+        click.echo(say("queue.identity_override", state.lang, {"item": override.worklist_item,
+                                                               "fields": ", ".join(override.fields),
+                                                               "at": override.at}), err=True)
     err = job.error()
     if err is not None and job.state is not JobState.SENT:
         click.echo(f"→ {err.hint(state.lang)}", err=True)

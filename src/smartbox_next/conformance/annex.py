@@ -20,6 +20,9 @@ from smartbox_next.conformance.modules import module_of, module_rank
 from smartbox_next.dicom import sop as sops
 
 _PRESENCE_ORDER = ("MWL", "USER", "CONFIGURATION", "FIXED", "GENERATED", "EMPTY")
+FALLBACKS = {"station.station_name": "station.ae_title"}
+"""Settings that, when empty, are replaced by another one: the attribute is still always written."""
+REGION = "AnatomicRegionSequence"
 
 
 def _tag(tag: int) -> str:
@@ -32,6 +35,12 @@ def _setting_value(config: Config, setting: str) -> object:
 
 
 def _source_text(row: objects.AttributeRow, lang: str) -> str:
+    if row.keyword == REGION:  # chosen per exam, in this order (smartbox_next.app.identity); see Annex E
+        return t(lang, "USER `--anatomic-region`, else MWL (procedure code or description, Annex E), else "
+                       "CONFIGURATION `objects.anatomic_region`",
+                 "USER `--anatomic-region`, sonst MWL (Untersuchungscode oder -beschreibung, Anhang E), sonst "
+                 "CONFIGURATION `objects.anatomic_region`")
+
     def one(entries: set[tuple[str, str]]) -> str:
         parts = []
         kinds = sorted({k for k, _ in entries}, key=_PRESENCE_ORDER.index)
@@ -40,7 +49,9 @@ def _source_text(row: objects.AttributeRow, lang: str) -> str:
             if kind == "FIXED":
                 parts.append("FIXED " + " / ".join(f"`{d}`" for d in details))
             elif details:
-                parts.append(f"{kind} " + ", ".join(f"`{d}`" for d in details))
+                parts.append(f"{kind} " + ", ".join(f"`{d}`" + (t(lang, f" (empty: `{FALLBACKS[d]}`)",
+                                                                 f" (leer: `{FALLBACKS[d]}`)") if d in FALLBACKS else "")
+                                                    for d in details))
             else:
                 parts.append(kind)
         return " or ".join(parts) if lang == "en" else " oder ".join(parts)
@@ -52,9 +63,14 @@ def _source_text(row: objects.AttributeRow, lang: str) -> str:
 
 
 def _presence(row: objects.AttributeRow, combos: frozenset[tuple[tuple[str, str], str]], config: Config,
-              lang: str) -> str:
+              lang: str, sop: sops.SopClass) -> str:
+    if row.keyword == REGION:
+        if sop.kind is sops.SopKind.VIDEO:
+            return t(lang, "ALWAYS (refused when no region is known)", "ALWAYS (abgelehnt, wenn keine Region bekannt ist)")
+        return t(lang, "CONDITIONAL: when the region is known", "CONDITIONAL: wenn die Region bekannt ist")
     empty_settings = sorted({d for entries in row.sources.values() for k, d in entries
-                             if k == "CONFIGURATION" and d and _setting_value(config, d) in ("", None)})
+                             if k == "CONFIGURATION" and d and d not in FALLBACKS
+                             and _setting_value(config, d) in ("", None)})
     if empty_settings:
         return t(lang, "CONDITIONAL: when set — now empty", "CONDITIONAL: wenn gesetzt — derzeit leer")
     if row.present == combos:
@@ -98,10 +114,48 @@ def build(doc: Document, config: Config, lang: str) -> None:
         for r in ordered:
             name = dictionary_description(r.tag) if r.tag >> 16 != 0x7FE0 else "Pixel Data"
             table.append([module_of(r.keyword, s) or "?", f"{name} {_tag(r.tag)}", _source_text(r, lang),
-                          _presence(r, combos, config, lang)])
+                          _presence(r, combos, config, lang, s)])
         doc.table([t(lang, "Module", "Modul"), t(lang, "Attribute", "Attribut"), t(lang, "Source", "Herkunft"),
                    t(lang, "Presence", "Vorkommen")], table)
     _mwl_mapping(doc, lang)
+    _code_sets(doc, lang)
+
+
+def _code_sets(doc: Document, lang: str) -> None:
+    """PS3.2 Annex N (A.E code sets): the anatomic region names and the procedure → region table, from the code."""
+    from smartbox_next.dicom.anatomy import REGION_NAMES
+    from smartbox_next.worklist.regions import PROCEDURE_CODES, PROCEDURE_WORDS
+
+    doc.h(1, t(lang, "Annex E. Code Sets: Anatomic Region", "Anhang E. Codesätze: Anatomische Region"))
+    doc.p(t(lang, "Anatomic Region Sequence (0008,2218) (PS3.3 C.8.12.1; Video Endoscopic: DCID 4040, A.32.5.4.3) is "
+                  "chosen per exam, never from a built-in default: (1) `--anatomic-region` (a name below or "
+                  "SCHEME:VALUE:Meaning); (2) the worklist entry: codes of the Requested Procedure Code Sequence and "
+                  "the Scheduled Protocol Code Sequence, then their meanings and the Requested Procedure / Scheduled "
+                  "Procedure Step Descriptions, matched against the site's `[procedure_regions]` first and the "
+                  "tables below (after PS3.16 Annex I); an entry naming two regions is ambiguous; (3) the station "
+                  "default `objects.anatomic_region`, only when set. A video object without a region is refused "
+                  "with a message that asks the operator to choose it.",
+                  "Anatomic Region Sequence (0008,2218) (PS3.3 C.8.12.1; Video Endoscopic: DCID 4040, A.32.5.4.3) "
+                  "wird je Untersuchung gewählt, nie aus einem eingebauten Standardwert: (1) `--anatomic-region` "
+                  "(ein Name unten oder SCHEMA:WERT:Bedeutung); (2) der Worklist-Eintrag: Codes der Requested "
+                  "Procedure Code Sequence und der Scheduled Protocol Code Sequence, dann ihre Bedeutungen und die "
+                  "Beschreibungen von Requested Procedure / Scheduled Procedure Step, abgeglichen zuerst mit "
+                  "`[procedure_regions]` der Einrichtung, dann mit den Tabellen unten (nach PS3.16 Anhang I); ein "
+                  "Eintrag mit zwei Regionen ist mehrdeutig; (3) der Stationsstandard `objects.anatomic_region`, nur "
+                  "wenn gesetzt. Ein Videoobjekt ohne Region wird mit einer Meldung abgelehnt, die den Bediener um "
+                  "die Wahl bittet."))
+    doc.table([t(lang, "Name", "Name"), "Code"],
+              [[f"`{name}`", str(region)] for name, region in REGION_NAMES.items()],
+              t(lang, "Table E-1. Region names (every code a member of CID 4040)",
+                "Tabelle E-1. Regionsnamen (jeder Code aus CID 4040)"))
+    by_region: dict[str, list[str]] = {}
+    for word, name in PROCEDURE_WORDS.items():
+        by_region.setdefault(name, []).append(word)
+    doc.table([t(lang, "Region", "Region"), t(lang, "Procedure words (normalised)", "Untersuchungswörter (normalisiert)")],
+              [[f"`{name}`", ", ".join(f"`{w}`" for w in words)] for name, words in by_region.items()]
+              + [[f"`{name}`", f"{scheme} {value}"] for (scheme, value), name in PROCEDURE_CODES.items()],
+              t(lang, "Table E-2. Built-in procedure → region table (words of at most 4 letters match whole words)",
+                "Tabelle E-2. Eingebaute Tabelle Untersuchung → Region (Wörter bis 4 Buchstaben nur als ganzes Wort)"))
 
 
 def _mwl_mapping(doc: Document, lang: str) -> None:

@@ -96,7 +96,33 @@ def configuration_md() -> str:
     doc.p("Refused with a message naming the setting: an unknown role (`config.unknown_role`); `worklist.peer` "
           "naming a peer whose `roles` lack `worklist` (`config.worklist_peer_role`); `worklist.peer` empty while "
           "several peers have role `worklist` (`config.worklist_ambiguous`).")
+    _procedure_regions(doc)
     return to_markdown(doc)
+
+
+def _procedure_regions(doc: Document) -> None:
+    """``[procedure_regions]`` and the order the anatomic region is chosen in (PS3.3 C.8.12.1)."""
+    from smartbox_next.config import MOVED_SETTINGS
+    from smartbox_next.dicom.anatomy import REGION_NAMES
+
+    doc.h(1, "[procedure_regions]")
+    doc.p("The site's additions to the built-in table that maps a scheduled procedure to the Anatomic Region "
+          "Sequence (0008,2218) of its objects (conformance statement, Annex E). A key is a procedure code "
+          "`SCHEME:VALUE` (matched against the Requested Procedure Code Sequence and the Scheduled Protocol Code "
+          "Sequence of the worklist entry) or a word of the procedure description (matched, ignoring case and "
+          "umlaut spelling, in the Requested Procedure / Scheduled Procedure Step Descriptions and code meanings); "
+          "a value is a region name or a code `SCHEME:VALUE:Meaning`. The site's codes and words are looked at "
+          "before the built-in ones. Default: none.")
+    doc.code('[procedure_regions]\n"99KLIN:KOL01" = "colon"\n"99KLIN:BRO7" = "bronchus"\n'
+             '"Pouchoskopie" = "SCT:34402009:Rectum"')
+    doc.p("The region of an exam is, in this order: `--anatomic-region` on `create`/`export`; the worklist entry "
+          "(these tables); `objects.anatomic_region`, only when set and only when the entry names no region. An "
+          "entry naming two regions, or none without a station default, leaves it open: a video object is then "
+          "refused with a message asking to choose the region; a still is written without it. Region names: "
+          + ", ".join(f"`{n}`" for n in REGION_NAMES) + ".")
+    doc.p("Settings of earlier versions that were replaced are refused by name (`config.setting_moved`): "
+          + ", ".join(f"`{m}`" for m in MOVED_SETTINGS) + " (their built-in default was a colon code on every "
+          "video).")
 
 
 def _area(key: str) -> str:

@@ -37,9 +37,11 @@ from smartbox_next.capture.video import VideoInfo
 from smartbox_next.config import Config, with_overrides
 from smartbox_next.conformance import samples as smp
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.anatomy import parse_region
 from smartbox_next.dicom.transfer_syntax import ALL_SYNTAXES
 from smartbox_next.exam.model import Exam, Patient, Study, emergency_patient
 from smartbox_next.iod.common import finalize, series_for
+from smartbox_next.iod.history import History, source_steps, transcoded
 from smartbox_next.iod.multiframe import build_multiframe_from_stills
 from smartbox_next.iod.still import StillCapture, build_still
 from smartbox_next.iod.video import video_dataset
@@ -52,10 +54,8 @@ PROBE_SETTINGS: dict[str, dict[str, Any]] = {
                 "institution_department": "Probe Department"},
     "device": {"manufacturer": "Probe Manufacturer", "model_name": "Probe Model Name",
                "device_serial_number": "PROBE-SERIAL", "software_versions": "PROBE-SOFTWARE"},
-    "objects": {"conversion_type": "WSD", "modality": "PROBEMOD", "emergency_prefix": "PRBEMERG"},
-    "video": {"anatomic_region_endoscopic": "99PRB:PRB1:Probe region endoscopic",
-              "anatomic_region_microscopic": "99PRB:PRB2:Probe region microscopic",
-              "anatomic_region_photographic": "99PRB:PRB3:Probe region photographic"},
+    "objects": {"conversion_type": "WSD", "modality": "PROBEMOD", "emergency_prefix": "PRBEMERG",
+                "anatomic_region": "99PRB:PRB1:Probe region"},
 }
 """Distinctive values for every setting that can reach an object (each passes the setting's own check)."""
 
@@ -143,6 +143,7 @@ def _exam(config: Config, scenario: str, variant: int) -> Exam:
         exam = Exam(USER_PATIENT, study, uid_root=config.uid.root)
     else:
         exam = Exam(emergency_patient(config.objects.emergency_prefix, now=now), Study.new(now=now))
+    exam.anatomic_region = parse_region(config.objects.anatomic_region)  # the station default (app.identity)
     if variant:
         exam.series_for("conformance-probe", "OT")  # series and instance numbers differ between variants
     return exam
@@ -190,27 +191,30 @@ def _burst(config: Config, sample: smp.BurstSample, scenario: str, variant: int)
         return pydicom.dcmread(obj.path)
 
 
-def video_syntax(info: VideoInfo, config: Config) -> tuple[VideoInfo, str, str | None]:
-    """(stream as stored, transfer syntax UID, derivation) — the decision of ``iod.video.build_video_objects``
+def video_syntax(info: VideoInfo, config: Config) -> tuple[VideoInfo, str, History | None]:
+    """(stream as stored, transfer syntax UID, history) — the decision of ``iod.video.build_video_objects``
     without encoding anything: the video table's choice, a transcode plan's output, the fragmentable twin."""
     decision = choose_syntax(info, config.video)
-    syntax, stream, derivation = decision.syntax, info, None
+    syntax, stream, history = decision.syntax, info, None
     if decision.plan is not None:
         plan = decision.plan
         stream = replace(info, width=plan.width, height=plan.height, sar=plan.sar, frame_rate=plan.rate,
-                         codec=plan.syntax.codec, container=plan.container)
-        derivation = f"Transcoded from {info.describe()} to {plan.syntax.name} ({plan.describe()})"
+                         codec={"mpeg2": "mpeg2video"}.get(plan.syntax.codec, plan.syntax.codec),
+                         container=plan.container)
+        history = History()
+        source_steps(history, info)
+        transcoded(history, info, plan, stream)
         if info.size > config.video.max_fragment_bytes and config.video.long_video_mode == "fragmentable":
             syntax = syntax if syntax.fragmentable else ALL_SYNTAXES[syntax.twin]
-    return stream, syntax.uid, derivation
+    return stream, syntax.uid, history
 
 
 def _video(config: Config, sop: sops.SopClass, sample: smp.VideoSample, scenario: str, variant: int) -> Dataset:
     cfg = smp.configured(config, sample.settings)
     exam = _exam(cfg, scenario, variant)
     _bump(exam, sop, cfg, variant)
-    stream, ts, derivation = video_syntax(sample.streams[variant], cfg)
-    ds = video_dataset(cfg, exam, sop, stream, ALL_SYNTAXES[ts], derivation=derivation,
+    stream, ts, history = video_syntax(sample.streams[variant], cfg)
+    ds = video_dataset(cfg, exam, sop, stream, ALL_SYNTAXES[ts], history=history,
                        content_time=smp.PROBE_TIMES[variant])
     finalize(ds, cfg)
     ds.PixelData = encapsulate([bytes([variant, 0])])  # written by iod.video.write_encapsulated from the stream

@@ -148,6 +148,27 @@ def _introduction(doc: Document, lang: str) -> None:
     ])
     doc.h(2, t(lang, "3.3 References", "3.3 Referenzen"))
     doc.p("DICOM PS3.2, PS3.3, PS3.4, PS3.5, PS3.7, PS3.8, PS3.10, PS3.15 (2024c).")
+    doc.h(2, t(lang, "3.4 Test notes", "3.4 Testhinweise"))
+    doc.ul([
+        t(lang, "Every object kind (stills, bursts and videos of every SOP class in Table 1-1) is checked in the "
+                "project's tests by two independent IOD validators — dicom3tools `dciodvfy` and `dicom-validator` "
+                "(fed offline with the PS3.3/PS3.6 tables of the `dicom-standard` package, 2020 edition) — by a "
+                "strict pydicom read-back and by the product's own rules (`smartbox validate`).",
+          "Jede Objektart (Standbilder, Serienbilder und Videos jeder SOP-Klasse aus Tabelle 1-1) wird in den "
+          "Tests des Projekts von zwei unabhängigen IOD-Prüfern geprüft — dicom3tools `dciodvfy` und "
+          "`dicom-validator` (offline gespeist mit den PS3.3/PS3.6-Tabellen des Pakets `dicom-standard`, Ausgabe "
+          "2020) —, durch strenges Zurücklesen mit pydicom und durch die eigenen Regeln (`smartbox validate`)."),
+        t(lang, "Archives tested with the whole object matrix, each object stored and read back byte-identical: "
+                "Orthanc (REST), DCMTK `dcmqrscp` (its own index, C-GET) and pynetdicom's `qrscp` application "
+                "(C-GET); DCMTK `storescp` receives every transfer syntax.",
+          "Mit der ganzen Objektmatrix getestete Archive, jedes Objekt gespeichert und bytegleich zurückgelesen: "
+          "Orthanc (REST), DCMTK `dcmqrscp` (eigener Index, C-GET) und die Anwendung `qrscp` von pynetdicom "
+          "(C-GET); DCMTK `storescp` empfängt jede Transfer-Syntax."),
+        t(lang, "dcm4chee was not tested: it cannot be installed from the package registries reachable in the "
+                "test environment (PyPI, Debian, npm).",
+          "dcm4chee wurde nicht getestet: Es lässt sich aus den in der Testumgebung erreichbaren Paketquellen "
+          "(PyPI, Debian, npm) nicht installieren."),
+    ])
 
 
 def _implementation_model(doc: Document, config: Config, lang: str) -> None:

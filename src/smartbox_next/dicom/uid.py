@@ -18,10 +18,12 @@ MAX_ROOT_LENGTH = 40  # leaves >= 23 random digits (~76 bits) for the suffix
 _COMPONENT = r"(0|[1-9][0-9]*)"
 _UID_RE = re.compile(rf"^{_COMPONENT}(\.{_COMPONENT})*\Z")  # \Z: no trailing newline
 
-# Implementation Class UID (PS3.7 D.3.3.2): UUID-derived UIDs are not for this purpose (PS3.5 B.2), so it
-# lives under pydicom's registered root, derived deterministically as pydicom documents
-# (generate_uid(entropy_srcs=["smartbox-next implementation class"])).
-IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.8.498.55257671782979782348894964714372992007"
+# Implementation Class UID (PS3.7 D.3.3.2, PS3.10 §7.1): the product's own, the same in every installation and
+# in every object's File Meta and every association: one fixed UUID-derived UID (PS3.5 B.2, ITU-T X.667),
+# generated once for SmartBox Next. (Earlier versions used a UID under pydicom's registered root
+# 1.2.826.0.1.3680043.8.498, which identifies pydicom, not this product.) Shown in the conformance statement.
+IMPLEMENTATION_CLASS_UID = "2.25.67039868217027769372345421301042745365"
+PYDICOM_ROOT = "1.2.826.0.1.3680043.8.498."
 IMPLEMENTATION_VERSION_NAME = "SMARTBOX_010"
 
 

@@ -28,7 +28,7 @@ from pydicom.dataset import Dataset
 from smartbox_next.atomic import atomic_file
 from smartbox_next.dicom.uid import is_valid_uid
 from smartbox_next.errors import InputError
-from smartbox_next.exam.model import Exam, Study
+from smartbox_next.exam.model import Exam, IdentityOverride, Study
 
 _PPS_KEYS = ("PerformedProcedureStepID", "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime",
              "PerformedProcedureStepDescription")
@@ -120,6 +120,7 @@ def resume_exam(exams_dir: Path, exam: Exam, uid_root: str) -> Exam:
     """The exam continued from earlier runs for the same study, or started (and recorded) now.
 
     Raises InputError ``exam.patient_conflict`` when the study already holds objects of another patient.
+    An identity override (``--override-worklist``) is recorded with the study and stays known to later runs.
     """
     journal = FileJournal(journal_path(exams_dir, exam.study.study_instance_uid))
     study = exam.study
@@ -140,7 +141,32 @@ def resume_exam(exams_dir: Path, exam: Exam, uid_root: str) -> Exam:
                 raise InputError("exam.patient_conflict", study=study.study_instance_uid,
                                  patient_id=exam.patient.patient_id, other=first["patient_id"])
             study = _continued(study, first)
-    return Exam(exam.patient, study, uid_root=uid_root, journal=journal)
+        if exam.override is not None:
+            state["study"]["override"] = {"worklist_item": exam.override.worklist_item,
+                                          "fields": list(exam.override.fields), "at": exam.override.at}
+        override = recorded_override(state)
+    return Exam(exam.patient, study, uid_root=uid_root, journal=journal, anatomic_region=exam.anatomic_region,
+                override=override, region_candidates=exam.region_candidates)
+
+
+def recorded_override(state: dict[str, Any]) -> IdentityOverride | None:
+    """The identity override recorded in a journal's state, if any."""
+    raw = state.get("study", {}).get("override")
+    if not isinstance(raw, dict):
+        return None
+    fields = raw.get("fields", [])
+    return IdentityOverride(str(raw.get("worklist_item", "")),
+                            tuple(str(f) for f in fields) if isinstance(fields, list) else (),
+                            str(raw.get("at", "")))
+
+
+def study_override(exams_dir: Path, study_instance_uid: str) -> IdentityOverride | None:
+    """The identity override recorded for a study (None when none, or no journal)."""
+    path = journal_path(exams_dir, study_instance_uid)
+    if not path.exists():
+        return None
+    with FileJournal(path).locked() as state:
+        return recorded_override(state)
 
 
 def _pps_uid(study: Study) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from pydicom.dataset import Dataset
 
+from smartbox_next.dicom.anatomy import Region
 from smartbox_next.dicom.uid import generate_uid
 
 
@@ -110,6 +111,18 @@ class Series:
     series_description: str = ""
 
 
+@dataclass(frozen=True)
+class IdentityOverride:
+    """The operator's identity was used although it differs from the worklist entry (``--override-worklist``).
+
+    Kept with the exam (journal) so that ``smartbox queue show`` tells; holds no patient data.
+    """
+
+    worklist_item: str
+    fields: tuple[str, ...]  # PatientName, PatientID, PatientBirthDate, PatientSex that differed
+    at: str  # when (ISO 8601, local time)
+
+
 class ExamJournal(Protocol):
     """Where an exam's allocations live across processes (see :mod:`smartbox_next.exam.journal`)."""
 
@@ -124,9 +137,14 @@ class Exam:
     """
 
     def __init__(self, patient: Patient, study: Study, *, uid_root: str = "",
-                 journal: ExamJournal | None = None) -> None:
+                 journal: ExamJournal | None = None, anatomic_region: Region | None = None,
+                 override: IdentityOverride | None = None,
+                 region_candidates: tuple[Region, ...] = ()) -> None:
         self.patient = patient
         self.study = study
+        self.anatomic_region = anatomic_region  # Anatomic Region Sequence (PS3.3 C.8.12.1); None = not known
+        self.override = override
+        self.region_candidates = region_candidates  # several regions named by the worklist entry (ambiguous)
         self._uid_root = uid_root
         self._journal = journal
         self._lock = threading.Lock()

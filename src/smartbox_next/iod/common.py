@@ -120,7 +120,11 @@ def new_dataset(
     put(ds, "Modality", series.modality)
     put(ds, "SeriesInstanceUID", series.series_instance_uid)
     put(ds, "SeriesNumber", series.series_number)
-    put(ds, "Laterality", "")  # Type 2C: the capture does not know whether a paired body part is imaged
+    region = exam.anatomic_region
+    if region is None or region.paired:
+        # Type 2C (C.7.3.1): required for a paired body part; the capture does not know the side, so empty. Absent
+        # when the object names a region that is not paired (dciodvfy: present when the condition is unsatisfied).
+        put(ds, "Laterality", "")
     if series.series_description:
         put(ds, "SeriesDescription", series.series_description)
 
@@ -133,6 +137,10 @@ def new_dataset(
     put(ds, "ContentDate", f"{captured:%Y%m%d}")
     put(ds, "ContentTime", f"{captured:%H%M%S}")
     put(ds, "ImageType", list(image_type))
+    if region is not None:
+        # Anatomic Region Sequence (0008,2218): VL Image 1C (C.8.12.1), General Image 3 (C.7.6.1, General Anatomy
+        # Optional Macro) — written whenever the exam's region is known, never guessed
+        put(ds, "AnatomicRegionSequence", DicomSequence([region.to_dataset()]))
     return ds
 
 
@@ -190,7 +198,7 @@ def _equipment(ds: Dataset, config: Config) -> None:
         put(ds, "InstitutionName", st.institution_name)
     if st.institution_department:
         put(ds, "InstitutionalDepartmentName", st.institution_department)
-    put(ds, "StationName", st.station_name)
+    put(ds, "StationName", st.name)  # station.station_name, else the AE title
     put(ds, "ManufacturerModelName", d.model_name)
     if d.device_serial_number:
         put(ds, "DeviceSerialNumber", d.device_serial_number)

@@ -5,7 +5,9 @@ SOF0 8-bit → JPEG Baseline 1.2.840.10008.1.2.4.50, SOF1 8/12-bit → JPEG Exte
 with the Photometric Interpretation of the stream itself (YBR_FULL_422 for YCbCr, MONOCHROME2 for one
 component, RGB only for an RGB stream in SC — the VL IODs forbid it, PS3.3 C.8.12.1.1.2).
 Everything else is decoded and re-encoded as baseline JPEG or stored uncompressed (Explicit VR LE),
-as configured; an applied EXIF orientation or a second lossy step makes the image DERIVED.
+as configured; the derivation history (:mod:`.history`) says what was done: a lossy copy of an image handed in
+(a second lossy step, or a lossless PNG/BMP/TIFF stored as JPEG) and every change of the pixel values
+(rotated, alpha composited, colour-converted, 16 → 8 bits) make the image DERIVED (PS3.3 C.7.6.1.1.2).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from smartbox_next.config import Config
 from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import MediaError
 from smartbox_next.exam.model import Exam
-from smartbox_next.iod.common import add_acquisition_context, add_lossy, finalize, new_dataset, put
+from smartbox_next.iod.common import add_acquisition_context, finalize, new_dataset, put
+from smartbox_next.iod.history import History
 from smartbox_next.iod.writer import PIXEL_DATA, encapsulate_frame
 
 JPEG_METHOD = "ISO_10918_1"
@@ -98,11 +101,6 @@ def _encapsulated(ds: Dataset, frame: bytes) -> None:
     ds[PIXEL_DATA] = elem
 
 
-def _derive(ds: Dataset, why: str) -> None:
-    ds.ImageType = ["DERIVED", "PRIMARY"]
-    ds.DerivationDescription = why[:1024]
-
-
 def build_still(config: Config, exam: Exam, capture: StillCapture, sop: sops.SopClass = sops.SC) -> Dataset:
     """A validated still object for ``capture`` (raises InputError subclasses on bad input)."""
     if sop.kind is not sops.SopKind.STILL:
@@ -116,17 +114,24 @@ def build_still(config: Config, exam: Exam, capture: StillCapture, sop: sops.Sop
         _pixel_module(ds, info.rows, info.columns, info.samples_per_pixel, plan.photometric, info.precision)
         _encapsulated(ds, image.data)
         raw = info.rows * info.columns * info.samples_per_pixel * (1 if info.precision == 8 else 2)
-        add_lossy(ds, JPEG_METHOD, raw / len(image.data))
+        history = History()
+        history.add_lossy(JPEG_METHOD, raw / len(image.data))  # the camera's own encoding, bytes unchanged
+        history.apply(ds)
         if info.icc_profile and info.samples_per_pixel == 3:
             ds.ICCProfile = info.icc_profile  # must equal the APP2 profile (PS3.5 §8.2.1)
     else:
         ds = _decoded_still(config, exam, capture, sop)
-    _iod_modules(ds, config, capture, sop)
+    _iod_modules(ds, config, exam, capture, sop)
     return finalize(ds, config)
 
 
 def _decoded_still(config: Config, exam: Exam, capture: StillCapture, sop: sops.SopClass) -> Dataset:
-    """Decode, then re-encode as baseline JPEG or store uncompressed, recording the history."""
+    """Decode, then re-encode as baseline JPEG or store uncompressed, recording the history (:mod:`.history`).
+
+    DERIVED when the pixel values changed (rotated, alpha composited, colour-converted, 16 → 8 bits) or when
+    an image handed in as a file is stored lossy (a lossy copy of another image, PS3.3 C.7.6.1.1.2); raw pixels
+    from a grabber encoded once stay ORIGINAL (the capture's own encoding, DICOM_RULES §2.2).
+    """
     image = capture.image
     if image is not None:
         if image.jpeg is not None and image.jpeg.process is JpegProcess.LOSSLESS and image.jpeg.precision > 8:
@@ -136,44 +141,44 @@ def _decoded_still(config: Config, exam: Exam, capture: StillCapture, sop: sops.
         pixels = capture.pixels
     else:
         raise ValueError("capture has neither image nor pixels")
-    source_lossy = image is not None and image.jpeg is not None and image.jpeg.process is not JpegProcess.LOSSLESS
+    history = History()
+    if image is not None and pixels.source_lossy:
+        raw_size = pixels.rows * pixels.columns * pixels.samples_per_pixel * (pixels.bits // 8)
+        history.add_lossy(JPEG_METHOD, raw_size / len(image.data))
     if sop.vl or config.objects.still_encoding == "jpeg":
-        pixels = to_8bit(pixels) if pixels.bits != 8 else pixels
-    history: list[str] = []
-    if pixels.rotated:
-        orientation = image.jpeg.exif_orientation if image is not None and image.jpeg is not None else None
-        history.append(f"rotated upright from EXIF orientation {orientation}")
+        pixels = to_8bit(pixels)  # VL Image: 8 bits (C.8.12.1); baseline JPEG: 8 bits (PS3.5 §8.2.1)
+    for change in pixels.changes:
+        history.change(change)
     spp = pixels.samples_per_pixel
-    methods = [JPEG_METHOD] if source_lossy else []
     raw_size = pixels.rows * pixels.columns * spp * (pixels.bits // 8)
-    ratios = [raw_size / len(image.data)] if source_lossy and image is not None else []
     if config.objects.still_encoding == "jpeg":
         frame = encode_baseline_jpeg(pixels, config.objects.jpeg_quality)
         ds = new_dataset(config, exam, sop, transfer_syntax_uid=JPEGBaseline8Bit, content_time=capture.content_time)
         _pixel_module(ds, pixels.rows, pixels.columns, spp, "MONOCHROME2" if spp == 1 else "YBR_FULL_422", 8)
         _encapsulated(ds, frame)
-        methods.append(JPEG_METHOD)
-        ratios.append(raw_size / len(frame))
-        if source_lossy:
-            history.append(f"decoded and re-encoded as baseline JPEG, quality {config.objects.jpeg_quality}")
+        if image is None:  # grabbed pixels: the first (capture) encoding
+            history.add_lossy(JPEG_METHOD, raw_size / len(frame))
+        else:
+            source = f"{'lossy' if pixels.source_lossy else 'lossless'} {pixels.source_format or 'image'} source"
+            verb = "re-encoded" if pixels.source_lossy else "compressed"
+            history.add_lossy(JPEG_METHOD, raw_size / len(frame), derives=True,
+                              what=f"{source} decoded and {verb} as lossy baseline JPEG (quality "
+                                   f"{config.objects.jpeg_quality})")
     else:
         ds = new_dataset(config, exam, sop, transfer_syntax_uid=ExplicitVRLittleEndian,
                          content_time=capture.content_time)
         _pixel_module(ds, pixels.rows, pixels.columns, spp, "MONOCHROME2" if spp == 1 else "RGB", pixels.bits)
         ds.PixelData = pixels.array.tobytes()
         ds["PixelData"].VR = "OB" if pixels.bits == 8 else "OW"
-    if methods:
-        ds.LossyImageCompression = "01"
-        ds.LossyImageCompressionMethod = methods if len(methods) > 1 else methods[0]
-        values = [f"{r:.4g}"[:16] for r in ratios]
-        ds.LossyImageCompressionRatio = values if len(values) > 1 else values[0]
-    if history:
-        _derive(ds, "; ".join(history))
+    history.apply(ds)
     return ds
 
 
-def _iod_modules(ds: Dataset, config: Config, capture: StillCapture, sop: sops.SopClass) -> None:
-    """The modules that differ per IOD: SC Equipment + SC Image, or Acquisition Context + VL Image."""
+def _iod_modules(ds: Dataset, config: Config, exam: Exam, capture: StillCapture, sop: sops.SopClass) -> None:
+    """The modules that differ per IOD: SC Equipment + SC Image, or Acquisition Context + VL Image.
+
+    Every still carries the exam's Anatomic Region Sequence when the region is known (``common.new_dataset``).
+    """
     if sop.vl:
         add_acquisition_context(ds)  # PS3.3 C.7.6.14, Type 2
         if "LossyImageCompression" not in ds:

@@ -38,6 +38,7 @@ from smartbox_next.dicom.transfer_syntax import (
     NON_FRAGMENTABLE,
     VIDEO_TS,
 )
+from smartbox_next.dicom.uid import PYDICOM_ROOT
 from smartbox_next.errors import MediaError
 from smartbox_next.iod.validate_pixels import PixelLayout, layout_from_bytes, read_pixel_layout
 
@@ -81,16 +82,21 @@ class Report:
     iod: str | None = None
     dciodvfy_errors: tuple[str, ...] = ()
     dciodvfy_warnings: tuple[str, ...] = ()
+    standard_ran: bool = False  # dicom-validator (iod.validate_standard)
+    standard_errors: tuple[str, ...] = ()
+    standard_notes: tuple[str, ...] = ()
 
     @property
     def errors(self) -> list[str]:
         own = [str(f) for f in self.findings if f.severity is Severity.ERROR]
-        return own + [f"dciodvfy: {e}" for e in self.dciodvfy_errors]
+        return (own + [f"dciodvfy: {e}" for e in self.dciodvfy_errors]
+                + [f"dicom-validator: {e}" for e in self.standard_errors])
 
     @property
     def warnings(self) -> list[str]:
         own = [str(f) for f in self.findings if f.severity is Severity.WARNING]
-        return own + [f"dciodvfy: {w}" for w in self.dciodvfy_warnings]
+        return (own + [f"dciodvfy: {w}" for w in self.dciodvfy_warnings]
+                + [f"dicom-validator: {n}" for n in self.standard_notes])
 
     @property
     def ok(self) -> bool:
@@ -98,7 +104,7 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "ok": self.ok, "iod": self.iod, "dciodvfy": self.dciodvfy_ran,
-                "errors": self.errors, "warnings": self.warnings}
+                "dicom_validator": self.standard_ran, "errors": self.errors, "warnings": self.warnings}
 
 
 # -------------------------------------------------------------------------------------- the rules
@@ -161,6 +167,11 @@ def _check_meta(r: _Rules, ds: Dataset) -> None:
         r.error("(0002,0012) Implementation Class UID is missing", "PS3.10 §7.1; PS3.7 D.3.3.2")
     if len(_str(meta, "ImplementationVersionName")) > 16:
         r.error("(0002,0013) Implementation Version Name is longer than 16 characters", "PS3.7 D.3.3.2")
+    version = _str(meta, "ImplementationVersionName").upper()
+    if _str(meta, "ImplementationClassUID").startswith(PYDICOM_ROOT) and not version.startswith("PYDICOM"):
+        r.error(f"(0002,0012) Implementation Class UID lies under pydicom's registered root {PYDICOM_ROOT.rstrip('.')}"
+                f" but the implementation is '{version or '(unnamed)'}': an implementation names itself with its "
+                "own UID", "PS3.7 D.3.3.2; PS3.5 §9")
 
 
 def _check_uids_charset(r: _Rules, ds: Dataset) -> None:
@@ -304,9 +315,9 @@ def _check_pixel_module(r: _Rules, ds: Dataset, ts: str, sop_uid: str) -> None:
         if not methods:
             r.error("lossy transfer syntax but Lossy Image Compression Method (0028,2114) is absent",
                     "PS3.3 C.7.6.1.1.5")
-        elif METHOD_FOR.get(ts) and METHOD_FOR[ts] not in methods:
-            r.warn(f"Lossy Image Compression Method {methods} does not name {METHOD_FOR[ts]}",
-                   "PS3.3 C.7.6.1.1.5.1")
+        elif METHOD_FOR.get(ts) and methods[-1] != METHOD_FOR[ts]:
+            r.error(f"Lossy Image Compression Method {methods} does not end with {METHOD_FOR[ts]}, the encoding "
+                    "of the pixels as stored (one value per lossy step, oldest first)", "PS3.3 C.7.6.1.1.5.1")
     _check_iod_pixels(r, ds, ts, sop_uid, pi, (ba, bs, hb, pr), spp)
 
 
@@ -335,6 +346,53 @@ def _check_iod_pixels(r: _Rules, ds: Dataset, ts: str, sop_uid: str, pi: str,
         if allowed and pi not in allowed:
             r.error(f"Photometric Interpretation {pi} is not allowed here; expected {sorted(allowed)}",
                     "PS3.3 A.8.5.4")
+
+
+PLACEHOLDER = re.compile(r"\?|@|\{|\}|\bNone\b|\bnan\b|<[A-Za-z_]+>")
+
+
+def _check_history(r: _Rules, ds: Dataset) -> None:
+    """The derivation history must agree with itself (PS3.3 C.7.6.1.1.2, C.7.6.1.1.5; DICOM_RULES §2.2)."""
+    sec = "PS3.3 C.7.6.1.1.5"
+    methods = [str(m) for m in _values(ds, "LossyImageCompressionMethod")]
+    ratios = _values(ds, "LossyImageCompressionRatio")
+    lossy = _str(ds, "LossyImageCompression")
+    if methods and ratios and len(methods) != len(ratios):
+        r.error(f"Lossy Image Compression Method has {len(methods)} values but Lossy Image Compression Ratio "
+                f"{len(ratios)}: one method and one ratio per lossy step, in the same order",
+                "PS3.3 C.7.6.1.1.5.1, C.7.6.1.1.5.2")
+    if (methods or ratios) and lossy != "01":
+        r.error(f"Lossy Image Compression Method/Ratio are present but Lossy Image Compression is "
+                f"'{lossy or '(absent)'}', not \"01\"", sec)
+    image_type = [str(v) for v in _values(ds, "ImageType")]
+    first = image_type[0] if image_type else ""
+    if len(methods) > 1 and first == "ORIGINAL":
+        r.error(f"{len(methods)} lossy steps ({', '.join(methods)}) but Image Type is ORIGINAL: a lossy copy of "
+                "an image is DERIVED", "PS3.3 C.7.6.1.1.2; DICOM_RULES §2.2")
+    description = _str(ds, "DerivationDescription")
+    if first == "DERIVED" and not description and not ds.get("DerivationCodeSequence"):
+        r.error("Image Type is DERIVED but neither Derivation Description (0008,2111) nor Derivation Code "
+                "Sequence (0008,9215) says how", "PS3.3 C.7.6.1.1.2, C.7.6.1")
+    if description and first != "DERIVED":
+        r.warn(f"Derivation Description is present but Image Type value 1 is '{first or '(absent)'}', not "
+                "DERIVED", "PS3.3 C.7.6.1.1.2")
+    if PLACEHOLDER.search(description):
+        r.error(f"Derivation Description carries a placeholder or internal notation: '{description[:80]}'",
+                "PS3.3 C.7.6.1 (Derivation Description: a text description of how the image was derived)")
+
+
+def _check_region(r: _Rules, ds: Dataset, cls: sop.SopClass) -> None:
+    """Every Anatomic Region item is a complete code; Video Endoscopic uses CID 4040 (C.8.12.1, A.32.5.4.3)."""
+    from smartbox_next.dicom.anatomy import region_from_dataset
+
+    for item in ds.get("AnatomicRegionSequence") or []:
+        region = region_from_dataset(item)
+        if not (region.value and region.scheme and region.meaning):
+            r.error("an Anatomic Region Sequence item lacks Code Value, Coding Scheme Designator or Code Meaning",
+                    "PS3.3 C.8.12.1; Table 8.8-1a")
+        elif cls is sop.VIDEO_ENDOSCOPIC and not region.in_cid_4040:
+            r.warn(f"Anatomic Region {region} is not a code of CID 4040 Endoscopy Anatomic Region (extensible)",
+                   "PS3.3 A.32.5.4.3; PS3.16 CID 4040")
 
 
 def _check_iod(r: _Rules, ds: Dataset, sop_uid: str) -> None:
@@ -370,6 +428,8 @@ def _check_iod(r: _Rules, ds: Dataset, sop_uid: str) -> None:
                 r.error(f"the {module} module must not be present", "PS3.3 A.8.5.4")
     if cls.kind is sop.SopKind.VIDEO or "NumberOfFrames" in ds:
         _check_multiframe(r, ds, cls)
+    _check_history(r, ds)
+    _check_region(r, ds, cls)
     overlay = any(elem.tag.group & 0xFF00 == 0x6000 for elem in ds)
     if overlay and (cls.kind is sop.SopKind.VIDEO or cls is sop.MF_TRUE_COLOR_SC):
         r.error("the Overlay Plane module must not be present", cls.section)
@@ -443,8 +503,12 @@ def _dciodvfy(path: Path) -> tuple[bool, str | None, list[str], list[str]]:
     return True, iod, errors, warnings
 
 
-def validate_file(path: Path, *, use_dciodvfy: bool = True) -> Report:
-    """Validate one Part 10 file; raises MediaError ``validate.unreadable`` when it is not DICOM."""
+def validate_file(path: Path, *, use_dciodvfy: bool = True, standard_tables: Path | None = None) -> Report:
+    """Validate one Part 10 file; raises MediaError ``validate.unreadable`` when it is not DICOM.
+
+    With ``standard_tables`` (a cache folder) and dicom-validator installed, that second validator runs too
+    (:mod:`.validate_standard`).
+    """
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -471,5 +535,13 @@ def validate_file(path: Path, *, use_dciodvfy: bool = True) -> Report:
         findings.append(Finding(Severity.ERROR, f"the dataset encoding ({'implicit' if implicit else 'explicit'} "
                                 f"VR) does not match Transfer Syntax {ts}", "PS3.10 §7.1; PS3.5 §10"))
     ran, iod, errors, warnings = _dciodvfy(path) if use_dciodvfy else (False, None, [], [])
+    standard = None
+    if standard_tables is not None:
+        from smartbox_next.iod import validate_standard
+
+        if validate_standard.available():
+            standard = validate_standard.validate_standard(path, standard_tables)
     return Report(path=path, findings=tuple(findings), dciodvfy_ran=ran, iod=iod,
-                  dciodvfy_errors=tuple(errors), dciodvfy_warnings=tuple(warnings))
+                  dciodvfy_errors=tuple(errors), dciodvfy_warnings=tuple(warnings),
+                  standard_ran=standard is not None, standard_errors=standard.errors if standard else (),
+                  standard_notes=standard.notes if standard else ())

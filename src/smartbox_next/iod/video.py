@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 
 from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence as DicomSequence
 
 from smartbox_next.capture.syntax import choose_syntax, evaluate, plan_h264, plan_mpeg2
 from smartbox_next.capture.transcode import EncoderSettings, split_stream, transcode
@@ -42,18 +41,12 @@ from smartbox_next.dicom.transfer_syntax import (
     VideoSyntax,
 )
 from smartbox_next.dicom.uid import generate_uid
-from smartbox_next.errors import MediaError
+from smartbox_next.errors import InputError, MediaError
 from smartbox_next.exam.model import Exam, Series
-from smartbox_next.iod.cine import add_cine, code_item
-from smartbox_next.iod.common import (
-    add_acquisition_context,
-    add_lossy,
-    file_meta,
-    finalize,
-    new_dataset,
-    series_for,
-)
+from smartbox_next.iod.cine import add_cine
+from smartbox_next.iod.common import add_acquisition_context, file_meta, finalize, new_dataset, series_for
 from smartbox_next.iod.created import CreatedObject
+from smartbox_next.iod.history import History, source_steps, transcoded, video_ratio
 from smartbox_next.iod.writer import copy_span, fragment_spans, write_encapsulated
 
 log = logging.getLogger(__name__)
@@ -62,17 +55,18 @@ log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------- modules
 
-def anatomic_region(config: Config, sop: sops.SopClass) -> Dataset:
-    """The one Anatomic Region Sequence item (PS3.3 C.8.12.1; CID 4040 for endoscopy, A.32.5.4.3)."""
-    v = config.video
-    text = {sops.VIDEO_MICROSCOPIC.uid: v.anatomic_region_microscopic,
-            sops.VIDEO_PHOTOGRAPHIC.uid: v.anatomic_region_photographic}.get(sop.uid, v.anatomic_region_endoscopic)
-    scheme, value, meaning = text.split(":", 2)
-    item = Dataset()
-    item.CodeValue = value.strip()
-    item.CodingSchemeDesignator = scheme.strip()
-    item.CodeMeaning = meaning.strip()
-    return item
+def anatomic_region(exam: Exam, sop: sops.SopClass) -> Dataset:
+    """The one Anatomic Region Sequence item (PS3.3 C.8.12.1; CID 4040 for endoscopy, A.32.5.4.3).
+
+    The region is the exam's (operator, worklist entry or station default, :mod:`smartbox_next.app.identity`);
+    without one the object is refused — a video object must name it, and it is never guessed.
+    """
+    if exam.anatomic_region is None:
+        if exam.region_candidates:
+            raise InputError("region.ambiguous", sop=sop.name,
+                             regions=", ".join(r.meaning for r in exam.region_candidates))
+        raise InputError("region.missing", sop=sop.name)
+    return exam.anatomic_region.to_dataset()
 
 
 def add_video_pixel_module(ds: Dataset, info: VideoInfo, syntax: VideoSyntax) -> None:
@@ -95,24 +89,24 @@ def add_video_pixel_module(ds: Dataset, info: VideoInfo, syntax: VideoSyntax) ->
 
 
 def video_dataset(config: Config, exam: Exam, sop: sops.SopClass, info: VideoInfo, syntax: VideoSyntax, *,
-                  derivation: str | None = None, content_time: datetime | None = None,
+                  history: History | None = None, content_time: datetime | None = None,
                   series: Series | None = None) -> Dataset:
-    """Every attribute of the video object except Pixel Data (PS3.3 A.32.5/6/7 or A.8.5 for MF SC)."""
-    image_type = ("DERIVED", "PRIMARY") if derivation else ("ORIGINAL", "PRIMARY")
+    """Every attribute of the video object except Pixel Data (PS3.3 A.32.5/6/7 or A.8.5 for MF SC).
+
+    ``history``: the stream's derivation history (:mod:`.history`); None = the stream as recorded, passed
+    through (ORIGINAL, one lossy step: its own codec).
+    """
+    region = anatomic_region(exam, sop) if sop.vl else None  # refused before anything is built
+    if history is None:
+        history = History()
+        history.add_lossy(syntax.lossy_method, video_ratio(info))
     ds = new_dataset(config, exam, sop, transfer_syntax_uid=syntax.uid, content_time=content_time,
-                     image_type=image_type, series=series)
-    if "Laterality" in ds and not ds.Laterality:
-        del ds.Laterality  # 2C: only for a paired body part, which a video capture does not know (C.7.3.1)
+                     series=series)
     add_video_pixel_module(ds, info, syntax)
     add_cine(ds, info)
-    uncompressed = info.width * info.height * 3 * info.frame_count
-    add_lossy(ds, syntax.lossy_method, uncompressed / max(1, info.size))
-    if derivation:
-        ds.DerivationDescription = derivation[:1024]
-        ds.DerivationCodeSequence = DicomSequence([code_item("113040", "DCM", "Lossy Compression")])
-    if sop.vl:
+    history.apply(ds)
+    if region is not None:  # the sequence itself is written by new_dataset from the exam
         add_acquisition_context(ds)
-        ds.AnatomicRegionSequence = DicomSequence([anatomic_region(config, sop)])
     else:  # Multi-frame True Color SC carrying video (PS3.3 A.8.5): SC Equipment + SC Multi-frame Image
         ds.ConversionType = config.objects.conversion_type
         ds.BurnedInAnnotation = "NO"
@@ -158,15 +152,15 @@ def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopCla
     work = Path(tempfile.mkdtemp(prefix=".video-", dir=out_dir))
     written: list[CreatedObject] = []
     try:
-        stream, syntax, derivation = info, decision.syntax, None
+        if sop.vl:
+            anatomic_region(exam, sop)  # refused before a long transcode, not after it
+        stream, syntax, history = info, decision.syntax, None
         if decision.plan is not None:
             out = transcode(info, decision.plan, work / f"transcoded.{decision.plan.container}", _settings(config))
             stream = probe(out)
             violations = evaluate(stream)[decision.plan.syntax.uid]
             if violations:
                 raise MediaError("media.transcode_failed", path=str(path), detail="; ".join(violations))
-            derivation = (f"Transcoded from {info.describe()} to {decision.plan.syntax.name} "
-                          f"({decision.plan.describe()}) by SmartBox Next")
         limit = config.video.max_fragment_bytes
         parts = [stream]
         if stream.size > limit:
@@ -176,7 +170,11 @@ def build_video_objects(config: Config, exam: Exam, path: Path, sop: sops.SopCla
                 parts = [probe(p) for p in split_stream(stream, limit, work)]
         series = series_for(exam, sop, config)
         for n, part in enumerate(parts, start=1):
-            ds = video_dataset(config, exam, sop, part, syntax, derivation=derivation, content_time=content_time,
+            if decision.plan is not None:
+                history = History()
+                source_steps(history, info)
+                transcoded(history, info, decision.plan, part)
+            ds = video_dataset(config, exam, sop, part, syntax, history=history, content_time=content_time,
                                series=series)
             if len(parts) > 1:
                 ds.ImageComments = f"Part {n} of {len(parts)} of one recording"
@@ -242,12 +240,9 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path, config: Config) -> 
             for off, length in spans:
                 copy_span(FileRange(path, off, length), out.fileno())
         info = probe(stream)
-        derivation = str(src_ds.get("DerivationDescription", ""))
-        methods = list(src_ds.get("LossyImageCompressionMethod", []) or [])
-        if isinstance(src_ds.get("LossyImageCompressionMethod"), str):
-            methods = [src_ds.LossyImageCompressionMethod]
+        history = History.from_dataset(src_ds)
         if target.uid in (current.twin, current.uid):
-            final = info
+            final, changed = info, False  # re-wrapped: the same stream bytes
         else:
             plan = plan_h264(info) if target.codec == "h264" else plan_mpeg2(
                 info, "main" if target.uid in (MPEG2_MPML.uid, MPEG2_MPML.twin) else "high")
@@ -255,17 +250,17 @@ def transcode_for(path: Path, target_ts: str, out_dir: Path, config: Config) -> 
                 raise MediaError("send.downscale_off", path=str(path), source=f"{info.width}x{info.height}",
                                  target=f"{plan.width}x{plan.height}", syntax=target.name)
             final = probe(transcode(info, plan, work / f"fallback.{plan.container}", _settings(config)))
-            step = (f"Transcoded for a receiver from {info.width}x{info.height} to {target.name} "
-                    f"{plan.width}x{plan.height}{' (downscaled)' if plan.scaled else ''}")
-            derivation = f"{derivation}; {step}" if derivation else step
-            methods.append(target.lossy_method)
-        return _rewrite(src_ds, final, target, derivation, methods, out_dir, config)
+            if not history.lossy:  # an object written before the history was complete: its own stream's step
+                source_steps(history, info)
+            transcoded(history, info, plan, final, purpose=" for a receiver")
+            changed = True
+        return _rewrite(src_ds, final, target, history if changed else None, out_dir, config)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _rewrite(src: Dataset, info: VideoInfo, target: VideoSyntax, derivation: str, methods: list[str],
-             out_dir: Path, config: Config) -> Path:
+def _rewrite(src: Dataset, info: VideoInfo, target: VideoSyntax, history: History | None, out_dir: Path,
+             config: Config) -> Path:
 
     ds = Dataset()
     for elem in src:
@@ -278,10 +273,8 @@ def _rewrite(src: Dataset, info: VideoInfo, target: VideoSyntax, derivation: str
             delattr(ds, keyword)
     add_video_pixel_module(ds, info, target)
     add_cine(ds, info)
-    if derivation != str(src.get("DerivationDescription", "")):
-        ds.ImageType = ["DERIVED", *list(src.ImageType)[1:]]
-        ds.DerivationDescription = derivation[:1024]
-        ds.LossyImageCompressionMethod = methods if len(methods) > 1 else methods[0]
+    if history is not None:
+        history.apply(ds)
     finalize(ds, config)
     target_path = out_dir / f"{uid}.dcm"
     limit = config.video.max_fragment_bytes

