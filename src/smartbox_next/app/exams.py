@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pydicom
+import pydicom.errors
 from pydicom.dataset import Dataset
 
 from smartbox_next.app.identity import ChosenExam
@@ -450,3 +451,30 @@ def list_exams(config: Config, outbox: Outbox, *, states: Sequence[str] = (), la
     """Every exam (or those in ``states``), oldest first."""
     store = ExamStore(outbox)
     return [_view(r, store.objects(r.id), config, outbox, lang) for r in store.exams([ExamState(s) for s in states])]
+
+
+def adopt_orphans(outbox: Outbox, paths: Sequence[Path]) -> list[str]:
+    """Start-up reconciliation, exam part: a spooled object queued only now (a crash came between its write and
+    its queueing) belongs to the exam whose step it references; it is recorded there while the exam is in
+    progress, so the final N-SET lists it. Returns the exams that got an object."""
+    store = ExamStore(outbox)
+    adopted = []
+    for path in paths:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True,
+                                 specific_tags=["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID",
+                                                "ReferencedPerformedProcedureStepSequence"])
+            ref = ds.ReferencedPerformedProcedureStepSequence[0].ReferencedSOPInstanceUID
+            obj = ExamObject(str(ds.SOPInstanceUID), str(ds.SOPClassUID), str(ds.SeriesInstanceUID), path,
+                             path.stat().st_mtime)
+        except (OSError, AttributeError, IndexError, KeyError, pydicom.errors.InvalidDicomError):
+            continue  # no step referenced (a one-shot export), or not readable: nothing to adopt
+        exam_id = store.adopt(str(ref), obj)
+        if exam_id is not None:
+            LOG.warning("object %s was written but not recorded before a crash; recorded in exam %s now",
+                        obj.sop_instance_uid, exam_id)
+            adopted.append(exam_id)
+        else:
+            LOG.warning("object %s references step %s, which is not an exam in progress here; queued, not recorded",
+                        obj.sop_instance_uid, ref)
+    return adopted

@@ -9,6 +9,7 @@ from types import FrameType
 
 import click
 
+from smartbox_next.app.exams import adopt_orphans
 from smartbox_next.app.station import open_outbox, reconcile_station, service_lock
 from smartbox_next.cli._app import AppState, cli, pass_state, reporting
 from smartbox_next.delivery.destination import destinations
@@ -32,6 +33,7 @@ def serve(state: AppState, until_idle: bool) -> int:
         outbox = open_outbox(config)
         dests = destinations(config)
         report = reconcile_station(config, outbox, [d.name for d in dests])
+        adopt_orphans(outbox, report.orphan_files_queued)  # objects of an exam, written just before a crash
     if report.recovered_sending or report.orphan_files_queued or report.missing_files:
         click.echo(say("serve.reconciled", state.lang, {"recovered": report.recovered_sending,
                                                          "orphans": len(report.orphan_files_queued),

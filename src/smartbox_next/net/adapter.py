@@ -665,8 +665,9 @@ def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
 
 
 def decode_dataset(raw: bytes, transfer_syntax: str) -> Dataset:
-    """A data set received in ``transfer_syntax``, decoded completely (a malformed one raises ValueError here,
-    not later when an element is first read)."""
+    """A data set received in ``transfer_syntax``, decoded completely: what pydicom cannot parse raises ValueError
+    here, not later when an element is first read. pydicom is lenient (a truncated value just ends early): every
+    value still has to be checked by the caller."""
     if transfer_syntax not in (_IMPLICIT_LE, _EXPLICIT_LE):
         raise ValueError(f"unexpected transfer syntax {transfer_syntax}")
     try:
