@@ -86,7 +86,9 @@ def one_round(base: Path, count: int, jpegs: list[Path]) -> tuple[float, float]:
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         assert serve.stderr is not None
         stored, accepted, reported = [], None, None
+        seen: list[str] = []
         for line in serve.stderr:
+            seen.append(line)
             m = STAMP.match(line.strip())
             if not m:
                 continue
@@ -94,13 +96,14 @@ def one_round(base: Path, count: int, jpegs: list[Path]) -> tuple[float, float]:
                 stored.append(_when(m.group(1)))
             elif "commitment request" in line and "accepted" in line:
                 accepted = _when(m.group(1))
-            elif "commitment report" in line:
+            elif re.search(r"commitment report \S+ from ", line):
                 reported = _when(m.group(1))
                 break
         serve.terminate()
         serve.communicate(timeout=30)
         if reported is None or accepted is None or len(stored) != count:
-            raise SystemExit(f"incomplete round: {len(stored)} stored, accepted {accepted}, reported {reported}")
+            raise SystemExit(f"incomplete round: {len(stored)} stored, accepted {accepted}, reported {reported}\n"
+                             + "".join(seen[-40:]))
         return (reported - max(stored)).total_seconds() * 1000, (reported - accepted).total_seconds() * 1000
     finally:
         orthanc.terminate()
@@ -114,6 +117,7 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-commit-"))
     try:
+        (tmp / "in").mkdir()
         jpegs = make_jpegs(tmp / "in", args.count)
         totals, trips = [], []
         for n in range(args.rounds):

@@ -10,7 +10,8 @@ after its first request. Retention keeps every spool file with a row that is not
 (:meth:`smartbox_next.spool.outbox.Outbox.purge` with ``commitment``).
 
 Requests are planned here (:meth:`CommitmentStore.plan`): objects whose C-STORE is done and whose exam has ended
-(or that belong to no exam) are grouped by exam into requests of at most ``batch_size`` objects; a request whose
+(or that belong to no exam) are grouped by exam into requests of at most ``batch_size`` objects, between C-STORE
+batches (not while one is in flight, so a batch's objects share one request); a request whose
 report has not come ``report_timeout`` seconds after the archive accepted it is made again with a new Transaction
 UID (a late report of the old one is still applied). Like the outbox, this module knows no DICOM encoding: the
 caller builds each request's payload.
@@ -126,6 +127,9 @@ class CommitmentStore:
         now = self._clock()
         planned: list[str] = []
         with self.outbox.transaction() as conn:
+            if conn.execute("SELECT 1 FROM jobs WHERE destination=? AND state='sending' LIMIT 1",
+                            (destination,)).fetchone() is not None:
+                return []  # a C-STORE batch is in flight: its objects join one request when it is done
             conn.execute("INSERT OR IGNORE INTO commitments (sop_instance_uid, destination, sop_class_uid, state, "
                          "updated) SELECT sop_instance_uid, destination, sop_class_uid, 'pending', ? FROM jobs "
                          "WHERE destination=? AND state='sent'", (now, destination))
