@@ -22,6 +22,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REQUIRED_TOOLS = ("storescp", "storescu", "findscu", "wlmscpfs", "dciodvfy", "dcentvfy", "Orthanc",
                   "img2dcm", "dump2dcm", "openssl", "dcmqrscp")
+REQUIRED_FILES = (peers.ORTHANC_WORKLIST_PLUGIN, peers.ORTHANC_DICOMWEB_PLUGIN)  # Orthanc plugins (Debian packages)
 
 PEER_FIXTURES = frozenset({"storescp_all", "storescp_implicit", "wlm_scp", "orthanc_peer", "dciodvfy_tool",
                            "dcentvfy_tool", "img2dcm_tool", "storescu_tool", "findscu_tool",
@@ -29,8 +30,9 @@ PEER_FIXTURES = frozenset({"storescp_all", "storescp_implicit", "wlm_scp", "orth
 
 
 def missing_tools() -> list[str]:
-    """The required real tools that are not installed."""
-    return [name for name in REQUIRED_TOOLS if peers.find_tool(name) is None]
+    """The required real tools (and Orthanc plugins) that are not installed."""
+    return ([name for name in REQUIRED_TOOLS if peers.find_tool(name) is None]
+            + [str(path) for path in REQUIRED_FILES if not path.is_file()])
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -38,7 +40,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         missing = missing_tools()
         if missing:
             pytest.exit(f"CI=true but real peers/validators are missing: {', '.join(missing)} "
-                        "(scripts/test installs dcmtk, dicom3tools, orthanc)", returncode=1)
+                        "(scripts/test installs dcmtk, dicom3tools, orthanc, orthanc-dicomweb)", returncode=1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -61,6 +61,7 @@ HOST = "127.0.0.1"
 ORTHANC_USER = "smartbox"
 ORTHANC_PASSWORD = "smartbox-test"
 ORTHANC_WORKLIST_PLUGIN = Path("/usr/share/orthanc/plugins/libModalityWorklists.so")
+ORTHANC_DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")  # Debian orthanc-dicomweb
 
 # Names that pip's pynetdicom also installs as Python scripts; only the native DCMTK binary will do.
 _SHADOWED = frozenset({"storescp", "storescu", "findscu", "echoscu", "echoscp", "getscu", "movescu", "qrscp"})
@@ -456,6 +457,22 @@ class OrthancPeer:
     def base_url(self) -> str:
         return f"http://{HOST}:{self.http_port}"
 
+    @property
+    def dicomweb_url(self) -> str:
+        """The DICOMweb plugin's base URL (started with ``orthanc(..., dicomweb=True)``)."""
+        return f"{self.base_url}/dicom-web"
+
+    def lookup(self, sop_instance_uid: str) -> str | None:
+        """Orthanc's id of the instance with this SOP Instance UID (``POST /tools/lookup``), or None."""
+        found = json.loads(self.post("/tools/lookup", sop_instance_uid))
+        ids = [str(f["ID"]) for f in found if f.get("Type") == "Instance"]
+        return ids[0] if ids else None
+
+    def file_of(self, sop_instance_uid: str) -> bytes | None:
+        """The stored Part 10 file of an instance (``/instances/<id>/file``), or None when Orthanc has none."""
+        instance = self.lookup(sop_instance_uid)
+        return None if instance is None else self.get(f"/instances/{instance}/file")
+
     def _request(self, path: str, data: bytes | None = None, method: str | None = None) -> bytes:
         req = urllib.request.Request(self.base_url + "/" + path.lstrip("/"), data=data, method=method)
         token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
@@ -508,16 +525,18 @@ def _orthanc_ready(http_port: int, dicom_port: int) -> bool:
 @contextlib.contextmanager
 def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
             accepted_transfer_syntaxes: list[str] | None = None, aet: str = "ORTHANC",
-            extra_config: Mapping[str, Any] | None = None, dicom_port: int | None = None,
+            extra_config: Mapping[str, Any] | None = None, dicomweb: bool = False,
+            ports: tuple[int, int] | None = None, dicom_port: int | None = None,
             modalities: Mapping[str, tuple[str, int]] | None = None) -> Iterator[OrthancPeer]:
     """Run Orthanc with storage in ``work_dir`` and optionally the worklist plugin on ``worklist_dir``.
 
     Worklist files for Orthanc lie directly in ``worklist_dir`` (``*.wl``, any called AET).
-    ``accepted_transfer_syntaxes`` restricts what its SCP accepts (to test refusals).
-    ``dicom_port``: listen there (an archive that comes back where the station expects it, with the same
-    ``work_dir`` and so the same stored instances); default a free port.
-    ``modalities``: ``{name: (AE title, port)}`` on 127.0.0.1 — Orthanc's ``DicomModalities``, e.g. the station's
-    listener, to which it sends Storage Commitment reports on a new association (Orthanc >= 1.6).
+    ``accepted_transfer_syntaxes`` restricts what its SCP accepts (to test refusals). ``dicomweb`` loads the
+    DICOMweb plugin (``/dicom-web/``, basic authentication like the REST API). ``ports`` = (HTTP, DICOM): start
+    on these (an Orthanc that comes back where the station expects it, with the same storage); default free ones.
+    ``dicom_port``: only the DICOM port fixed (the HTTP port free). ``modalities``: ``{name: (AE title, port)}`` on
+    127.0.0.1 — Orthanc's ``DicomModalities``, e.g. the station's listener, to which it sends Storage Commitment
+    reports on a new association (Orthanc >= 1.6).
     """
     exe = require_tool("Orthanc")
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -526,7 +545,7 @@ def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
     last: PeerStartError | None = None
     fixed_port = dicom_port
     for _ in range(3):
-        http_port, dicom_port = free_port(), fixed_port or free_port()
+        http_port, dicom_port = ports if ports is not None else (free_port(), fixed_port or free_port())
         if http_port == dicom_port:
             continue
         config: dict[str, Any] = {
@@ -556,6 +575,14 @@ def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
             config["Plugins"] = [str(ORTHANC_WORKLIST_PLUGIN)]
             config["Worklists"] = {"Enable": True, "Database": str(worklist_dir)}
             config["DicomAlwaysAllowFindWorklist"] = True
+        if dicomweb:
+            if not ORTHANC_DICOMWEB_PLUGIN.is_file():
+                msg = f"Orthanc DICOMweb plugin missing: {ORTHANC_DICOMWEB_PLUGIN} (Debian package orthanc-dicomweb)"
+                if in_ci():
+                    pytest.fail(msg, pytrace=False)
+                pytest.skip(msg)
+            config["Plugins"] = [*config["Plugins"], str(ORTHANC_DICOMWEB_PLUGIN)]
+            config["DicomWeb"] = {"Enable": True, "Root": "/dicom-web/", "EnableWado": False}
         if accepted_transfer_syntaxes is not None:
             config["AcceptedTransferSyntaxes"] = list(accepted_transfer_syntaxes)
         if modalities:
@@ -568,7 +595,8 @@ def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
                           cwd=work_dir)
         except PeerStartError as exc:
             last = exc
-            if fixed_port is not None or not re.search(r"address already in use|cannot bind|bind", str(exc), re.I):
+            if ports is not None or fixed_port is not None or \
+                    not re.search(r"address already in use|cannot bind|bind", str(exc), re.I):
                 raise
             continue
         with _running(proc, log_path):

@@ -8,6 +8,10 @@ Peers are written ``AET@host:port`` (``[peers] pacs = "PACS@10.0.0.5:104"``) or 
 for; only ``storage`` peers receive C-STOREs. A peer written without ``roles`` (every configuration from before
 roles existed) gets the legacy rule: the peer named by ``worklist.peer`` is the worklist SCP only, every other
 one a storage destination.
+A peer with ``url = "https://…/dicom-web"`` instead of ``address`` (or a string starting with ``http://`` /
+``https://``) is a DICOMweb service (:class:`~smartbox_next.dicom.webpeer.WebPeer`, ``Config.web_peers``): a
+STOW-RS destination with authentication none / basic / bearer, its secret named by ``password_env`` /
+``password_file`` / ``token_env`` / ``token_file`` and read only when a request needs it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ from typing import Any
 
 from smartbox_next import __version__
 from smartbox_next.dicom.peer import Peer, PeerRole, check_ae_title, sorted_roles
+from smartbox_next.dicom.webpeer import (
+    WebPeer,
+    is_url,
+    secret_env_names,
+    web_peer_as_dict,
+    web_peer_from_table,
+    web_peer_keys,
+)
 from smartbox_next.errors import ConfigError
 from smartbox_next.messages import Bilingual
 
@@ -338,6 +350,22 @@ class ListenerConfig:
 
 
 @dataclass(frozen=True)
+class DicomwebConfig:
+    """DICOMweb destinations (STOW-RS, PS3.18 §10.5; QIDO-RS, §10.6): request grouping and waits."""
+
+    objects_per_request: int = field(default=16, metadata=_doc(
+        "Small objects sent together in one STOW-RS request.", _range(1, 1000)))
+    request_mb: int = field(default=32, metadata=_doc(
+        "Small objects share a request up to this many MB; an object at least this large goes alone.",
+        _range(1, 1_000_000)))
+    response_timeout: float = field(default=600.0, metadata=_doc(
+        "Wait for the server's answer once a request is sent (s); it may be storing gigabytes.", _range(0.1, 86400)))
+    verify_timeout: float = field(default=30.0, metadata=_doc(
+        "How long a stored instance may take to appear in QIDO-RS for a peer with verify_stored (s).",
+        _range(0, 3600)))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -353,19 +381,35 @@ class Config:
     mpps: MppsConfig = MppsConfig()
     commitment: CommitmentConfig = CommitmentConfig()
     listener: ListenerConfig = ListenerConfig()
+    dicomweb: DicomwebConfig = DicomwebConfig()
     peers: Mapping[str, Peer] = field(default_factory=dict)
     procedure_regions: Mapping[str, str] = field(default_factory=dict)
     """``[procedure_regions]``: the site's additions to the built-in procedure → anatomic region table
     (:mod:`smartbox_next.worklist.regions`): key = a procedure code ``SCHEME:VALUE`` or a word of the procedure
     description, value = a region name or ``SCHEME:VALUE:Meaning``."""
+    web_peers: Mapping[str, WebPeer] = field(default_factory=dict)  # DICOMweb services ([peers.NAME] url = …)
 
     def peer(self, name_or_address: str) -> Peer:
-        """A configured peer by name, or a literal ``AET@host:port``."""
+        """A configured DIMSE peer by name, or a literal ``AET@host:port``."""
         if name_or_address in self.peers:
             return self.peers[name_or_address]
+        if name_or_address in self.web_peers or is_url(name_or_address):
+            raise ConfigError("config.peer_is_web", name=name_or_address)
         if "@" in name_or_address:
             return Peer.parse(name_or_address, setting="peer")
         raise ConfigError("config.unknown_peer", name=name_or_address)
+
+    def destination(self, name_or_address: str) -> Peer | WebPeer:
+        """Where ``send``/``echo`` go: a configured peer of either kind by name, ``AET@host:port`` or a URL."""
+        if name_or_address in self.web_peers:
+            return self.web_peers[name_or_address]
+        if is_url(name_or_address):
+            return WebPeer.parse(name_or_address, setting="--to")
+        return self.peer(name_or_address)
+
+    def storage_web_peers(self) -> dict[str, WebPeer]:
+        """The DICOMweb services with role ``storage``, by name: STOW-RS destinations of the outbox."""
+        return {name: p for name, p in self.web_peers.items() if PeerRole.STORAGE in p.roles}
 
     def storage_peers(self) -> dict[str, Peer]:
         """The peers with role ``storage``, by name: the PACS destinations of the outbox."""
@@ -388,6 +432,8 @@ class Config:
         """
         spec = self.worklist.peer
         if spec:
+            if spec in self.web_peers:
+                raise ConfigError("config.peer_is_web", name=spec)
             named = self.peers.get(spec)
             if named is not None and PeerRole.WORKLIST not in named.roles:
                 raise ConfigError("config.worklist_peer_role", peer=spec, roles=_roles_text(named.roles))
@@ -415,6 +461,7 @@ SECTIONS: dict[str, type[Any]] = {
     "mpps": MppsConfig,
     "commitment": CommitmentConfig,
     "listener": ListenerConfig,
+    "dicomweb": DicomwebConfig,
 }
 
 _KINDS = {
@@ -535,20 +582,33 @@ def legacy_roles(name: str, worklist_peer: str) -> frozenset[PeerRole]:
 
 @dataclass(frozen=True)
 class _PeerSpec:
-    """A peer as written, before its roles are settled (``roles`` None: not written -> :func:`legacy_roles`)."""
+    """A peer as written, before its roles are settled (``roles`` None: not written -> :func:`legacy_roles`).
+
+    ``web`` holds the table of a DICOMweb peer (``url`` instead of ``address``; the address is the URL)."""
 
     address: str
     setting: str
     tls: bool
     roles: frozenset[PeerRole] | None
+    web: Mapping[str, Any] | None = None
 
 
-def _peers(table: Mapping[str, Any], env: Mapping[str, str], worklist_peer: str) -> dict[str, Peer]:
+def _peers(table: Mapping[str, Any], env: Mapping[str, str],
+           worklist_peer: str) -> tuple[dict[str, Peer], dict[str, WebPeer]]:
     specs: dict[str, _PeerSpec] = {}
     for name, spec in table.items():
         setting = f"peers.{name}"
         if isinstance(spec, str):
-            specs[name] = _PeerSpec(spec, setting, tls=False, roles=None)
+            specs[name] = _PeerSpec(spec, setting, tls=False, roles=None, web={} if is_url(spec) else None)
+        elif isinstance(spec, Mapping) and "url" in spec:
+            unknown = set(spec) - web_peer_keys()
+            if unknown:
+                raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
+                                  source=_FILE)
+            if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
+                continue
+            roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
+            specs[name] = _PeerSpec(str(spec["url"]), f"{setting}.url", tls=False, roles=roles, web=spec)
         elif isinstance(spec, Mapping):
             unknown = set(spec) - {"address", "tls", "enabled", "roles"}
             if unknown:
@@ -567,11 +627,18 @@ def _peers(table: Mapping[str, Any], env: Mapping[str, str], worklist_peer: str)
             if name:
                 # the variable gives the address; TLS and roles of the file's peer of that name stay
                 written = specs.get(name)
+                web = ((written.web if written is not None and written.web is not None else {})
+                       if is_url(value) else None)
                 specs[name] = _PeerSpec(value, f"peers.{name}", tls=written.tls if written else False,
-                                        roles=written.roles if written else None)
-    return {name: Peer.parse(s.address, setting=s.setting, name=name, tls=s.tls,
-                             roles=legacy_roles(name, worklist_peer) if s.roles is None else s.roles)
-            for name, s in specs.items()}
+                                        roles=written.roles if written else None, web=web)
+    dimse = {name: Peer.parse(s.address, setting=s.setting, name=name, tls=s.tls,
+                              roles=legacy_roles(name, worklist_peer) if s.roles is None else s.roles)
+             for name, s in specs.items() if s.web is None}
+    web = {name: web_peer_from_table(name, s.address, s.web, f"peers.{name}",
+                                     frozenset({PeerRole.STORAGE}) if s.roles is None else s.roles,
+                                     lambda v, setting: _coerce(v, bool, setting))
+           for name, s in specs.items() if s.web is not None}
+    return dimse, web
 
 
 def default_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -603,6 +670,7 @@ def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None =
         if key not in SECTIONS and key not in ("peers", "procedure_regions"):
             raise ConfigError("config.unknown_setting", setting=key, source=_FILE)
     env_keys = {f"{ENV_PREFIX}{name}_{f.name}".upper() for name, cls in SECTIONS.items() for f in fields(cls)}
+    env_keys |= secret_env_names(_table(data, "peers"))  # a secret's variable may be named SMARTBOX_…
     for key in env:
         if (key.startswith(ENV_PREFIX) and not key.startswith(_NOT_SETTINGS)
                 and not re.match(rf"^{ENV_PREFIX}PEERS_[A-Z0-9_]+$", key) and key not in env_keys):
@@ -613,7 +681,8 @@ def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None =
     sections = {
         name: _build_section(name, cls, _table(data, name), env) for name, cls in SECTIONS.items()
     }
-    config = Config(**sections, peers=_peers(_table(data, "peers"), env, sections["worklist"].peer),
+    dimse, web = _peers(_table(data, "peers"), env, sections["worklist"].peer)
+    config = Config(**sections, peers=dimse, web_peers=web,
                     procedure_regions=_procedure_regions(_table(data, "procedure_regions")))
     config.worklist_source()  # refuses contradictory worklist roles now, not at the first query
     return config
@@ -659,6 +728,8 @@ def as_toml_dict(config: Config) -> dict[str, Any]:
         out[name] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
     out["peers"] = {name: {"address": str(p), "tls": p.tls, "roles": [r.value for r in sorted_roles(p.roles)]}
                     for name, p in config.peers.items()}
+    out["peers"].update({name: {**web_peer_as_dict(p), "roles": [r.value for r in sorted_roles(p.roles)]}
+                         for name, p in config.web_peers.items()})
     out["procedure_regions"] = dict(config.procedure_regions)
     return out
 

@@ -18,7 +18,8 @@ The outbox never parses messages: it asks ``exc.retryable``.
     │   ├── AssociationRejectedError  retryable only when the rejection is transient
     │   ├── AssociationAbortedError
     │   ├── ResponseTimeoutError      (also a TimeoutError)
-    │   └── NoAcceptedContextError    not retryable
+    │   ├── NoAcceptedContextError    not retryable
+    │   └── WebServiceError           a DICOMweb origin server answered an HTTP failure (.http_status, .retry_after)
     ├── DimseError                    the peer answered a failure status (.status)
     │   ├── StoreError                retryable for A7xx only
     │   ├── WorklistError
@@ -115,6 +116,25 @@ class NoAcceptedContextError(NetworkError):
     """The peer accepts no presentation context for this SOP class / transfer syntax."""
 
     default_retryable = False
+
+
+class WebServiceError(NetworkError):
+    """A DICOMweb origin server answered an HTTP failure (PS3.18 §8.5, Table 10.5.3-1): ``params['http_status']``.
+
+    Retryable only when the status says so (408, 429, 5xx); ``retry_after`` is the server's ``Retry-After`` in
+    seconds (RFC 9110 §10.2.3), which the retry policy waits at least.
+    """
+
+    default_retryable = False
+
+    @property
+    def http_status(self) -> int:
+        return int(self.params.get("http_status", 0) or 0)
+
+    @property
+    def retry_after(self) -> float | None:
+        value = self.params.get("retry_after")
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 class DimseError(SmartboxError):

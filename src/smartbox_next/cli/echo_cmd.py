@@ -1,10 +1,15 @@
-"""``smartbox echo PEER``: C-ECHO (PS3.4 Annex A) and the round-trip time, or the reason it failed."""
+"""``smartbox echo PEER``: C-ECHO (PS3.4 Annex A) and the round-trip time, or the reason it failed.
+
+For a DICOMweb peer (``url``): one QIDO-RS search (PS3.18 §10.6), which checks reachability, TLS and the
+credentials (401/403 are reported with what to fix).
+"""
 
 from __future__ import annotations
 
 import click
 
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
+from smartbox_next.dicom.webpeer import WebPeer
 from smartbox_next.messages import render
 from smartbox_next.net.echo import echo
 from smartbox_next.net.link import LinkSettings
@@ -15,9 +20,22 @@ from smartbox_next.net.link import LinkSettings
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_state
 def echo_cmd(state: AppState, peer: str, as_json: bool) -> None:
-    """Verify the connection to PEER (a configured name or AET@host:port)."""
+    """Verify the connection to PEER (a configured name, AET@host:port or a DICOMweb URL)."""
     with reporting(state):
-        target = state.config.peer(peer)
+        target = state.config.destination(peer)
+        if isinstance(target, WebPeer):
+            from smartbox_next.delivery.dicomweb import web_echo
+
+            web = web_echo(state.config, target)
+    if isinstance(target, WebPeer):
+        if as_json:
+            emit_json({"event": "echo", "peer": str(target), "http_status": web.http_status,
+                       "echo_ms": round(web.echo_ms, 2)})
+        else:
+            click.echo(render("echo.web_ok", state.lang, {"peer": str(target), "echo_ms": f"{web.echo_ms:.1f}",
+                                                         "http_status": web.http_status}))
+        return
+    with reporting(state):
         result = echo(LinkSettings.of(state.config.station, state.config.network), target)
     params = {"peer": str(target), "echo_ms": f"{result.echo_ms:.1f}",
               "association_ms": f"{result.association_ms:.1f}"}

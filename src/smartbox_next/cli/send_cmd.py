@@ -1,4 +1,7 @@
-"""``smartbox send PATH... --to PEER [--to PEER ...] [--json]``: C-STORE to one or many PACS at once.
+"""``smartbox send PATH... --to PEER [--to PEER ...] [--json]``: C-STORE or STOW-RS to one or many PACS at once.
+
+A peer is a configured name, ``AET@host:port`` (C-STORE) or a DICOMweb base URL ``https://…`` (STOW-RS, without
+authentication; configure the peer for credentials).
 
 Folders are searched recursively; files that are not DICOM are reported and skipped. Each destination gets
 its own worker; retryable failures (A7xx, transient rejection, abort, timeout) are retried with backoff
@@ -17,14 +20,13 @@ from typing import Any
 import click
 
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
-from smartbox_next.delivery.direct import collect_paths, send_to_many
+from smartbox_next.delivery.direct import AnyPeer, collect_paths, send_to_many
 from smartbox_next.delivery.retry import RetryPolicy
-from smartbox_next.dicom.peer import Peer
 from smartbox_next.messages import render
 from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressEvent
 
 
-def _result_json(peer: Peer, r: FileResult, lang: str) -> dict[str, Any]:
+def _result_json(peer: AnyPeer, r: FileResult, lang: str) -> dict[str, Any]:
     out: dict[str, Any] = {"event": "object", "peer": str(peer), "path": str(r.path), "outcome": r.outcome.value,
                            "sop_instance_uid": r.sop_instance_uid, "bytes": r.bytes_sent}
     if r.status is not None:
@@ -67,7 +69,8 @@ class _JsonProgress:
 @cli.command("send")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.option("--to", "targets", multiple=True, required=True,
-              help="Destination: a configured peer name or AET@host:port; repeat for several.")
+              help="Destination: a configured peer name, AET@host:port or a DICOMweb URL https://…; repeat for "
+                   "several.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a progress bar.")
 @click.option("--attempts", type=click.IntRange(1, 100), default=3, show_default=True,
               help="Attempts per object for retryable failures (delays from [retry]).")
@@ -77,12 +80,12 @@ def send_cmd(state: AppState, paths: tuple[Path, ...], targets: tuple[str, ...],
     """Send DICOM files (or folders, recursively) to one or more PACS."""
     with reporting(state):
         config = state.config
-        peers = list(dict.fromkeys(config.peer(t) for t in targets))
+        peers = list(dict.fromkeys(config.destination(t) for t in targets))
     lang = state.lang
     files = collect_paths(paths)
     policy = RetryPolicy.from_config(config.retry, max_attempts=attempts)
 
-    def on_retry(peer: Peer, attempt: int, wait: float, left: int) -> None:
+    def on_retry(peer: AnyPeer, attempt: int, wait: float, left: int) -> None:
         if as_json:
             emit_json({"event": "retry", "peer": str(peer), "attempt": attempt, "wait_s": round(wait, 2),
                        "objects": left})
@@ -113,7 +116,7 @@ def send_cmd(state: AppState, paths: tuple[Path, ...], targets: tuple[str, ...],
         raise click.exceptions.Exit(1)
 
 
-def _with_bars(config: Any, peers: list[Peer], files: list[Path], policy: RetryPolicy) -> list[BatchResult]:
+def _with_bars(config: Any, peers: list[AnyPeer], files: list[Path], policy: RetryPolicy) -> list[BatchResult]:
     from rich.progress import (
         BarColumn,
         DownloadColumn,

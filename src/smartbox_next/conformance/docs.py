@@ -96,6 +96,7 @@ def configuration_md() -> str:
     doc.p("Refused with a message naming the setting: an unknown role (`config.unknown_role`); `worklist.peer` "
           "naming a peer whose `roles` lack `worklist` (`config.worklist_peer_role`); `worklist.peer` empty while "
           "several peers have role `worklist` (`config.worklist_ambiguous`).")
+    _web_peers(doc)
     _procedure_regions(doc)
     return to_markdown(doc)
 
@@ -123,6 +124,37 @@ def _procedure_regions(doc: Document) -> None:
     doc.p("Settings of earlier versions that were replaced are refused by name (`config.setting_moved`): "
           + ", ".join(f"`{m}`" for m in MOVED_SETTINGS) + " (their built-in default was a colon code on every "
           "video).")
+
+
+def _web_peers(doc: Document) -> None:
+    """The ``[peers.NAME] url = …`` form: DICOMweb (STOW-RS) destinations."""
+    doc.h(2, "DICOMweb peers (STOW-RS)")
+    doc.p("A peer with `url` instead of `address` is a DICOMweb service (PS3.18): its base URL, e.g. "
+          "`https://pacs.example/dicom-web` (the path before `/studies`). It can only have role `storage` (the "
+          "default when `roles` is not written); `export` and `serve` deliver to it through the outbox like to a "
+          "PACS, `smartbox send FILE --to NAME` or `--to https://…` (no authentication) sends directly, "
+          "`smartbox echo NAME` checks reachability and credentials with one QIDO-RS query. "
+          "`SMARTBOX_PEERS_<NAME>=https://…` sets or replaces the URL (the file's other keys of that peer stay).")
+    doc.table(["Key", "Default", "Meaning"], [
+        ["`url`", "—", "Base URL (`http://` or `https://`), no user name or password in it."],
+        ["`auth`", "`none`", "`none`, `basic` (RFC 7617) or `bearer` (RFC 6750)."],
+        ["`username`", "`\"\"`", "User name for `basic`."],
+        ["`password_env` / `password_file`", "—", "For `basic`: the environment variable or the file holding the "
+         "password (exactly one). The secret itself is never written in the configuration and never shown."],
+        ["`token_env` / `token_file`", "—", "For `bearer`: the environment variable or the file holding the token."],
+        ["`ca_bundle`", "`\"\"`", "PEM file of the CA(s) that sign the server certificate; empty = the system's CAs."],
+        ["`verify_tls`", "`true`", "Verify the HTTPS certificate and host name (switch off only for a test system)."],
+        ["`verify_stored`", "`false`", "Confirm every stored instance by QIDO-RS before its job counts as "
+         "delivered (retention keeps the file until then)."],
+        ["`enabled`, `roles`", "`true`, `[\"storage\"]`", "As for DIMSE peers."],
+    ])
+    doc.code('[peers.archive]\nurl = "https://pacs.example/dicom-web"\nauth = "basic"\nusername = "smartbox"\n'
+             'password_file = "/etc/smartbox/archive.password"\nca_bundle = "/etc/smartbox/hospital-ca.pem"\n'
+             'verify_stored = true\n\n[peers.cloud]\nurl = "https://imaging.example.com/v1/dicomWeb"\n'
+             'auth = "bearer"\ntoken_env = "CLOUD_TOKEN"')
+    doc.p("Request grouping and waits are in `[dicomweb]`; connect and send-progress timeouts come from "
+          "`[network]` (`connect_timeout`, `network_timeout`). A secret that cannot be read "
+          "(`config.secret_unavailable`) keeps the jobs queued and is read again at the next attempt.")
 
 
 def _area(key: str) -> str:

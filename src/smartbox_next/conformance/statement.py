@@ -14,7 +14,7 @@ from __future__ import annotations
 from smartbox_next import __version__
 from smartbox_next.capture.syntax import TABLE
 from smartbox_next.config import Config
-from smartbox_next.conformance import annex, statement_net, tables, workflow
+from smartbox_next.conformance import annex, statement_net, statement_web, tables, workflow
 from smartbox_next.conformance.doc import Bullets, Document, Heading, t
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
@@ -119,10 +119,11 @@ def _overview(doc: Document, lang: str) -> None:
                                             "ja (mit SCP-Rolle für N-EVENT-REPORT)"), no],
         ["Query/Retrieve", no, no],
     ], t(lang, "Table 1-2. Network services", "Tabelle 1-2. Netzwerkdienste"))
+    statement_web.overview(doc, lang)
     doc.p(t(lang, "No media interchange (PS3.10 files are written to the local spool and, optionally, copied to a "
-                  "folder — no DICOMDIR), no web services, no real-time video, no de-identification.",
+                  "folder — no DICOMDIR), no web origin server, no real-time video, no de-identification.",
                   "Kein Datenträgeraustausch (PS3.10-Dateien werden in den lokalen Spool geschrieben und optional in "
-                  "einen Ordner kopiert — kein DICOMDIR), keine Webdienste, kein Echtzeitvideo, keine "
+                  "einen Ordner kopiert — kein DICOMDIR), kein Web-Origin-Server, kein Echtzeitvideo, keine "
                   "Anonymisierung."))
 
 

@@ -10,7 +10,7 @@ planner, the status classifiers, the TLS context of :mod:`smartbox_next.net.link
 from __future__ import annotations
 
 from smartbox_next.config import Config
-from smartbox_next.conformance import tables, workflow
+from smartbox_next.conformance import statement_web, tables, workflow
 from smartbox_next.conformance.doc import Document, t
 from smartbox_next.delivery.destination import destination_names
 from smartbox_next.dicom import sop as sops
@@ -23,7 +23,9 @@ from smartbox_next.net.adapter import APPLICATION_CONTEXT_NAME
 def build(doc: Document, config: Config, lang: str) -> None:
     _configuration(doc, config, lang)
     _network(doc, config, lang)
+    statement_web.network(doc, config, lang)
     _security(doc, config, lang)
+    statement_web.security(doc, config, lang)
 
 
 def _configuration(doc: Document, config: Config, lang: str) -> None:

@@ -8,9 +8,11 @@ SIGTERM) or fail unexpectedly without losing a job. Implementations:
 - :class:`DimseDestination`: a PACS peer with role ``storage``; the batch goes over one association
   (``net.store.store_files``: streamed C-STORE, transfer-syntax fallback, video re-encoding when required).
 - :class:`FolderDestination`: an atomic copy into a folder (a file share), ``outbox.folder``.
+- :class:`~smartbox_next.delivery.dicomweb.DicomwebDestination`: a DICOMweb service (``url``) with role
+  ``storage``; the batch goes out as STOW-RS requests (PS3.18 §10.5).
 
-Next: DICOMweb STOW-RS. :func:`destinations` builds the configured ones: every peer with role ``storage``
-(``Config.storage_peers``) and the folder, if set and enabled.
+:func:`destinations` builds the configured ones: every peer with role ``storage`` (``Config.storage_peers``, then
+``Config.storage_web_peers``) and the folder, if set and enabled.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from smartbox_next.atomic import write_with
 from smartbox_next.config import Config
+from smartbox_next.delivery.dicomweb import DicomwebDestination
+from smartbox_next.delivery.protocol import Destination, JobOutcome
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError, OutboxError, SmartboxError
@@ -32,40 +34,8 @@ from smartbox_next.net.store import FileResult, store_files
 from smartbox_next.spool.outbox import Job
 
 FOLDER_DESTINATION = "folder"
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    """What became of one job at one destination: delivered (``error`` None, maybe with a warning) or failed."""
-
-    job: Job
-    error: SmartboxError | None = None
-    warning: str | None = None  # English text of a delivery warning, stored with the job
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-class Destination(Protocol):
-    """A place jobs are delivered to (see the module docstring for the contract)."""
-
-    @property
-    def name(self) -> str:
-        """The outbox destination name of its jobs."""
-        ...
-
-    def send(self, jobs: Sequence[Job], stop: threading.Event) -> Iterator[JobOutcome]:
-        """Deliver ``jobs`` (their files exist), yielding one outcome per attempted job, in any order.
-
-        Stops early once ``stop`` is set (the jobs not reported go back to the queue). A failure of one
-        object is an outcome, not an exception.
-        """
-        ...
-
-    def close(self) -> None:
-        """Release what the destination holds (called once, by the worker that used it)."""
-        ...
+__all__ = ["FOLDER_DESTINATION", "Destination", "DicomwebDestination", "DimseDestination", "FolderDestination",
+           "JobOutcome", "destination_names", "destinations"]
 
 
 class DimseDestination:
@@ -130,7 +100,7 @@ def _folder(config: Config) -> Path | None:
 
 def destination_names(config: Config) -> list[str]:
     """The names of :func:`destinations` (what ``export`` queues for), without building them."""
-    names = list(config.storage_peers())
+    names = [*config.storage_peers(), *config.storage_web_peers()]
     return [*names, FOLDER_DESTINATION] if _folder(config) is not None else names
 
 
@@ -139,6 +109,7 @@ def destinations(config: Config) -> list[Destination]:
     transcoder = Reencoder(config)
     out: list[Destination] = [DimseDestination(config, name, peer, transcoder)
                               for name, peer in config.storage_peers().items()]
+    out += [DicomwebDestination(config, name, peer) for name, peer in config.storage_web_peers().items()]
     folder = _folder(config)
     if folder is not None:
         out.append(FolderDestination(folder))

@@ -7,6 +7,9 @@
   the policy gives up.
 - :func:`send_to_many` runs :func:`deliver` for every peer at once, one thread each (DESIGN "boring
   concurrency"): a failure at one destination never stops the others.
+
+A peer is a DIMSE one (C-STORE, :func:`~smartbox_next.net.store.store_files`) or a DICOMweb one (STOW-RS,
+:func:`~smartbox_next.delivery.dicomweb.store_web`, one kept-alive connection across the retries).
 """
 
 from __future__ import annotations
@@ -18,16 +21,19 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from smartbox_next.config import Config
+from smartbox_next.delivery.dicomweb import client_for, store_web
 from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.webpeer import WebPeer
 from smartbox_next.errors import NetworkError
 from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressCallback, store_files
 
 LOG = logging.getLogger(__name__)
 
-RetryCallback = Callable[[Peer, int, float, int], None]  # peer, attempt that failed, wait (s), objects left
+AnyPeer = Peer | WebPeer
+RetryCallback = Callable[[AnyPeer, int, float, int], None]  # peer, attempt that failed, wait (s), objects left
 
 
 def collect_paths(items: Iterable[Path]) -> list[Path]:
@@ -43,21 +49,36 @@ def collect_paths(items: Iterable[Path]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def deliver(config: Config, peer: Peer, paths: Sequence[Path], *, progress: ProgressCallback | None = None,
+def deliver(config: Config, peer: AnyPeer, paths: Sequence[Path], *, progress: ProgressCallback | None = None,
             policy: RetryPolicy | None = None, on_retry: RetryCallback | None = None,
             sleep: Callable[[float], None] = time.sleep,
             clock: Callable[[], float] = time.monotonic) -> BatchResult:
     """Send ``paths`` to ``peer``, retrying the retryable failures per ``policy`` (default: the configured one)."""
     policy = policy or RetryPolicy.from_config(config.retry)
+    if isinstance(peer, WebPeer):
+        client = client_for(config, peer)
+        try:
+            return _retrying(peer, paths, lambda todo: store_web(peer, client, todo, progress=progress), policy,
+                             on_retry, sleep, clock)
+        finally:
+            client.close()
     transcoder = Reencoder(config)
     settings = LinkSettings.of(config.station, config.network)
+    dimse = peer
+    return _retrying(peer, paths, lambda todo: store_files(settings, dimse, todo, progress=progress,
+                                                           transcoder=transcoder), policy, on_retry, sleep, clock)
+
+
+def _retrying(peer: AnyPeer, paths: Sequence[Path], once: Callable[[list[Path]], BatchResult], policy: RetryPolicy,
+              on_retry: RetryCallback | None, sleep: Callable[[float], None],
+              clock: Callable[[], float]) -> BatchResult:
     start = clock()
     results: dict[Path, FileResult] = {}
     pending = [Path(p) for p in paths]
     attempt = 0
     while pending:
         attempt += 1
-        batch = store_files(settings, peer, pending, progress=progress, transcoder=transcoder)
+        batch = once(pending)
         for r in batch.results:
             results[r.path] = r
         again = [r for r in batch.results if r.outcome is Outcome.FAILED and r.retryable]
@@ -77,14 +98,14 @@ def deliver(config: Config, peer: Peer, paths: Sequence[Path], *, progress: Prog
                        attempts=attempt)
 
 
-def send_to_many(config: Config, peers: Sequence[Peer], paths: Sequence[Path], *,
+def send_to_many(config: Config, peers: Sequence[AnyPeer], paths: Sequence[Path], *,
                  progress: ProgressCallback | None = None, policy: RetryPolicy | None = None,
                  on_retry: RetryCallback | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> list[BatchResult]:
     """Deliver ``paths`` to every peer in parallel (one worker thread per peer); results in ``peers`` order."""
     results: list[BatchResult | None] = [None] * len(peers)
 
-    def work(i: int, peer: Peer) -> None:
+    def work(i: int, peer: AnyPeer) -> None:
         try:
             results[i] = deliver(config, peer, paths, progress=progress, policy=policy, on_retry=on_retry,
                                  sleep=sleep)
@@ -98,7 +119,7 @@ def send_to_many(config: Config, peers: Sequence[Peer], paths: Sequence[Path], *
     if len(peers) == 1:
         work(0, peers[0])
     else:
-        threads = [threading.Thread(target=work, args=(i, p), name=f"send-{p.ae_title}", daemon=True)
+        threads = [threading.Thread(target=work, args=(i, p), name=f"send-{p.name or p}", daemon=True)
                    for i, p in enumerate(peers)]
         for t in threads:
             t.start()

@@ -6,8 +6,9 @@ messages). Transient conditions are A7xx store statuses (PS3.4 B.2.3), transient
 permanent. The same policy object serves the CLI's immediate retries and the outbox's persistent ones.
 
 Delays: ``initial_delay * 2**(attempt-1)`` capped at ``max_delay``, then spread by ``±jitter`` (a share
-of the delay) so many stations do not hammer a recovering PACS in lockstep. The clock, sleep and random
-source are injectable so tests never wait.
+of the delay) so many stations do not hammer a recovering PACS in lockstep. A server that says how long to
+wait (HTTP ``Retry-After``, RFC 9110 §10.2.3: ``exc.retry_after``) is never asked again sooner, even past
+``max_delay``. The clock, sleep and random source are injectable so tests never wait.
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ class RetryPolicy:
         if not is_retryable(exc) or attempt >= self.max_attempts:
             return None
         wait = self.delay(attempt, rng)
+        asked = getattr(exc, "retry_after", None)
+        if isinstance(asked, int | float) and not isinstance(asked, bool) and asked > wait:
+            wait = float(asked)
         if elapsed + wait > self.max_total:
             return None
         return wait

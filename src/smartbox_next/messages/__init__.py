@@ -1,6 +1,6 @@
 """Bilingual message catalogue: key -> English and German text, each with a hint.
 
-One module per area (``core``, ``media``, ``net``, ``worklist``, ``outbox``) holds a
+One module per area (``core``, ``media``, ``net``, ``web``, ``worklist``, ``outbox``) holds a
 ``MESSAGES`` dict of errors (each with a hint); this package merges them and refuses duplicate keys.
 :data:`TEXTS` (``texts.py``, and ``TEXTS`` of an area module such as ``workflow``) holds status lines and labels, rendered with :func:`say`. German uses
 the formal "Sie" and names the action to take. Placeholders are ``{name}`` and
@@ -13,7 +13,7 @@ import string
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from smartbox_next.messages import core, image, media, net, objects, outbox, workflow, worklist
+from smartbox_next.messages import core, image, media, net, objects, outbox, web, workflow, worklist
 from smartbox_next.messages._types import Bilingual, Message, Text
 from smartbox_next.messages.printable import printable
 from smartbox_next.messages.texts import TEXTS as _TEXTS
@@ -36,7 +36,7 @@ def _merge(*parts: Mapping[str, _Entry]) -> dict[str, _Entry]:
 
 CATALOGUE: dict[str, Message] = _merge(
     core.MESSAGES, image.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES,
-    workflow.MESSAGES, objects.MESSAGES,
+    web.MESSAGES, workflow.MESSAGES, objects.MESSAGES,
 )
 TEXTS: dict[str, Text] = _merge(_TEXTS, workflow.TEXTS)
 

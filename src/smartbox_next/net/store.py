@@ -30,6 +30,7 @@ from pydicom.dataset import Dataset
 
 from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
 from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.webpeer import WebPeer
 from smartbox_next.errors import (
     MediaError,
     NetworkError,
@@ -81,9 +82,9 @@ class FileResult:
 
 @dataclass
 class BatchResult:
-    """All outcomes of a batch at one peer."""
+    """All outcomes of a batch at one peer (a DICOMweb one too: ``delivery.dicomweb.store_web``)."""
 
-    peer: Peer
+    peer: Peer | WebPeer
     results: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
     attempts: int = 1
