@@ -93,6 +93,7 @@ def test_orthanc_commits_the_exam_and_only_then_the_spool_is_emptied(
                                     "overdue": 0, "complete": True}]
     assert {r["commitment"] for r in queue(env)} == {"committed"}
     assert "commitment: committed" in ok("queue", "list", env=env)
+    assert json.loads(ok("queue", "show", "1", env=env))["commitment"] == "committed"
     assert "3 files removed" in ok("queue", "purge", "--older-than-days", "0", env=env)
     assert not any(f.exists() for f in files)
 

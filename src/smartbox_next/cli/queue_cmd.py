@@ -103,6 +103,13 @@ def show(state: AppState, job_id: int) -> None:
             raise OutboxError("outbox.unknown_job", job=job_id)
     override = identity_override_of(state.config, job.path)
     row = job.as_json()
+    if job.destination in state.config.commitment_peers():
+        rows = CommitmentStore(outbox).commitments(job.destination, [job.sop_instance_uid])
+        row["commitment"] = (rows[0].shown_state(time.time(), state.config.commitment.window_hours * 3600)
+                             if rows else "pending")
+        problem = rows[0].error() if rows else None
+        if problem is not None:
+            row["commitment_error"] = problem.text(state.lang)
     if override is not None:
         row["identity_override"] = {"worklist_item": override.worklist_item, "fields": list(override.fields),
                                     "at": override.at}

@@ -191,11 +191,17 @@ def request_commitment(settings: LinkSettings, peer: Peer, info: Dataset, *, on_
     ``on_report`` gets each N-EVENT-REPORT the archive sends on this association (in a thread of the DICOM
     library) and returns the status to answer. ``on_accepted`` runs as soon as the archive accepted the request
     (N-ACTION success). The association is released early when ``resolved()`` says the report came (also on
-    another association), the archive ends it, or ``stop`` is set. Raises the association errors of
-    ``open_session`` and :class:`CommitmentError` (request refused).
+    another association), the archive ends it, or ``stop`` is set — but only once every report received on it
+    has been answered. Raises the association errors of ``open_session`` and :class:`CommitmentError`.
     """
+    serving: list[threading.Thread] = []  # the library's threads answering reports on this association
+
+    def served(report: EventReport) -> int:
+        serving.append(threading.current_thread())
+        return on_report(report)
+
     with open_session(settings, peer, [commitment_context()]) as session:
-        adapter.bind_event_reports(session.link, on_report)
+        adapter.bind_event_reports(session.link, served)
         cx = session.accepted_contexts[0]
         message_id = session.next_message_id()
         command = n_action_command(message_id, STORAGE_COMMITMENT_PUSH_MODEL, STORAGE_COMMITMENT_INSTANCE,
@@ -211,3 +217,5 @@ def request_commitment(settings: LinkSettings, peer: Peer, info: Dataset, *, on_
             if not session.link.is_established:
                 return  # the archive ended the association: its report comes on a new one, if at all
             stop.wait(min(0.02, max(0.0, deadline - time.monotonic())))
+        for thread in serving:  # never release before the answer to a report has gone out
+            thread.join(timeout=settings.acse_timeout)
