@@ -21,7 +21,7 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REQUIRED_TOOLS = ("storescp", "storescu", "findscu", "wlmscpfs", "dciodvfy", "dcentvfy", "Orthanc",
-                  "img2dcm", "dump2dcm", "openssl", "dcmqrscp")
+                  "img2dcm", "dump2dcm", "openssl", "dcmqrscp", "chromium")
 REQUIRED_FILES = (peers.ORTHANC_WORKLIST_PLUGIN, peers.ORTHANC_DICOMWEB_PLUGIN)  # Orthanc plugins (Debian packages)
 
 PEER_FIXTURES = frozenset({"storescp_all", "storescp_implicit", "wlm_scp", "orthanc_peer", "dciodvfy_tool",
@@ -160,3 +160,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if key.startswith("SMARTBOX_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.fixture(autouse=True)
+def _english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No locale variable of the developer's shell decides the language of a test: without --lang or
+    station.language the CLI speaks English (tests that check the locale rule set LANG themselves)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)

@@ -104,7 +104,8 @@ def test_os_error_while_writing_becomes_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         atomic.write_with(writer, tmp_path / "obj.dcm")
     assert info.value.key == "input.output_unwritable"
-    assert "No space left on device" in str(info.value) and "obj.dcm" in info.value.text("de")
+    assert str(info.value).endswith("obj.dcm: the disk is full")  # worded per language, not Python's strerror
+    assert info.value.text("de").endswith("obj.dcm kann nicht geschrieben werden: der Datenträger ist voll")
     assert listing(tmp_path) == []
 
 
@@ -133,7 +134,8 @@ def test_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)
     with pytest.raises(InputError) as info:
         atomic.write_with(lambda fh: fh.write(b"x"), tmp_path / "a.dcm")
-    assert info.value.key == "input.output_unwritable" and "Permission denied" in str(info.value)
+    assert info.value.key == "input.output_unwritable" and str(info.value).endswith(": permission denied")
+    assert info.value.text("de").endswith(": keine Berechtigung")
     assert listing(tmp_path) == []
 
 

@@ -132,7 +132,7 @@ def test_missing_identity_and_usage_errors(tmp_path: Path, capsys: pytest.Captur
 def test_demo_runs_end_to_end_on_embedded_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                    dciodvfy_tool: str) -> None:
     """README's first command: loopback worklist → still + video → validate → export → delivered."""
-    assert main(["--lang", "en", "demo", "--out", str(tmp_path), "--json"]) == 0
+    assert main(["--lang", "en", "demo", "--out", str(tmp_path), "--json", "--keep"]) == 0
     rows = _json_lines(capsys.readouterr().out)
     objects = [r for r in rows if "summary" not in r]
     [summary] = [r["summary"] for r in rows if "summary" in r]

@@ -121,7 +121,8 @@ def test_jobs_are_marked_per_outcome(tmp_path: Path, outbox: Outbox, clock: Cloc
     assert jobs[retry].state is JobState.RETRY_WAIT and jobs[retry].next_attempt == clock.now + 10
     assert jobs[retry].error_key == "store.failed" and jobs[retry].error_params["status"] == 0xA700
     assert jobs[permanent].state is JobState.FAILED and jobs[permanent].attempts == 1
-    assert heard == [("pacs", ok, "sent"), ("pacs", warned, "sent"), ("pacs", retry, "retry_wait"),
+    assert heard == [*(("pacs", uid, "sending") for uid in (ok, warned, retry, permanent)),
+                     ("pacs", ok, "sent"), ("pacs", warned, "sent"), ("pacs", retry, "retry_wait"),
                      ("pacs", permanent, "failed")]
 
 

@@ -24,7 +24,7 @@ from web_server import PartInfo, StowServer, answer, slow, stall, status_only, s
 from smartbox_next.config import Config, config_from_mapping
 from smartbox_next.delivery.destination import JobOutcome
 from smartbox_next.delivery.dicomweb import DicomwebDestination, store_web
-from smartbox_next.delivery.direct import deliver
+from smartbox_next.delivery.direct import Retry, deliver
 from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.delivery.workers import SenderService
 from smartbox_next.dicom.webpeer import WebPeer
@@ -224,8 +224,8 @@ def test_server_stalling_mid_body_is_a_retryable_timeout_then_delivered(server: 
     config = config_from_mapping({"network": {"network_timeout": 1.0}})
     attempts: list[str] = []
 
-    def on_retry(peer: object, attempt: int, wait: float, left: int) -> None:
-        attempts.append(f"{attempt}:{left}")
+    def on_retry(retry: Retry) -> None:
+        attempts.append(f"{retry.attempt}:{retry.objects}")
 
     result = deliver(config, _peer(server), [path], sleep=lambda s: None, on_retry=on_retry,
                      policy=RetryPolicy(max_attempts=2, initial_delay=0, jitter=0))

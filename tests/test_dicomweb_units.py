@@ -60,16 +60,16 @@ def test_url_peer_is_a_storage_web_peer_and_a_destination() -> None:
     ({"roles": ["worklist"]}, "config.web_peer_role"),
     ({"password_file": "/x"}, "config.secret_source"),  # both sources
     ({"token_env": "T"}, "config.secret_not_used"),
-    ({"auth": "digest"}, "config.invalid_value"),
+    ({"auth": "digest"}, "config.invalid_in_file"),
     ({"address": "A@b:1"}, "config.unknown_setting"),
-    ({"url": "https://user:pw@pacs.example/dw"}, "config.invalid_value"),
-    ({"url": "ftp://pacs.example/dw"}, "config.invalid_value"),
-    ({"verify_tls": "maybe"}, "config.invalid_value"),
+    ({"url": "https://user:pw@pacs.example/dw"}, "config.invalid_in_file"),
+    ({"url": "ftp://pacs.example/dw"}, "config.invalid_in_file"),
+    ({"verify_tls": "maybe"}, "config.invalid_in_file"),
 ])
 def test_bad_web_peer_settings_name_the_setting(extra: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError) as info:
         config_from_mapping(_archive(**extra))
-    assert info.value.key == key
+    assert info.value.key == key  # a bad value is named with where it came from (config.invalid_in_file)
     assert "pw@" not in str(info.value)  # a URL with credentials is echoed without them
 
 

@@ -67,7 +67,8 @@ def test_str_is_english_and_text_is_localised() -> None:
     assert exc.args == (str(exc),)
     assert exc.text("de").startswith("Keine Verbindung zu PACS@10.0.0.5:104")
     assert exc.text() == str(exc)
-    assert "IP-Adresse und Port" in exc.hint("de") and "IP address and port" in exc.hint("en")
+    assert "Adresse (10.0.0.5 Port 104)" in exc.hint("de") and "address (10.0.0.5 port 104)" in exc.hint("en")
+    assert "PACS" not in exc.hint("en").replace("PACS@", "")  # also the worklist server's message
     assert exc.key == "net.connect_failed" and exc.params["port"] == 104
 
 

@@ -106,17 +106,17 @@ def test_override_is_explicit_logged_without_patient_data_and_shown_by_queue_sho
     logged = [r.getMessage() for r in caplog.records if "override" in r.getMessage()]
     assert logged and all("Müller" not in m and "Karl" not in m and "P-1001" not in m for m in logged)
     assert all("Müller" not in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
-    assert main(["--config", cfg, "--lang", "en", "queue", "show", str(row["jobs"][0])]) == 0
-    shown = capsys.readouterr()
-    job = json.loads(shown.out.splitlines()[0])
+    assert main(["--config", cfg, "--lang", "en", "queue", "show", str(row["jobs"][0]), "--json"]) == 0
+    job = json.loads(capsys.readouterr().out.splitlines()[0])
     assert job["identity_override"]["fields"] == ["PatientName"]
-    assert "overrides worklist entry" in shown.err
+    assert main(["--config", cfg, "--lang", "en", "queue", "show", str(row["jobs"][0])]) == 0
+    assert "overrides worklist entry" in capsys.readouterr().out
     # a second run for the same study still tells (the override is kept with the exam)
     assert main(["--config", cfg, "export", str(_jpeg(tmp_path / "b.jpg")), "--accession", "ACC-1001",
                  "--patient-name", "Müller^Jürgen^Karl", "--override-worklist", "--json"]) == 0
     capsys.readouterr()
     assert main(["--config", cfg, "--lang", "de", "queue", "show", str(row["jobs"][0])]) == 0
-    assert "ersetzt den Worklist-Eintrag" in capsys.readouterr().err
+    assert "ersetzt den Worklist-Eintrag" in capsys.readouterr().out
 
 
 def test_override_needs_a_worklist_reference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

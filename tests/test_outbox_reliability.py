@@ -110,7 +110,10 @@ def test_permanent_failure_stays_failed_until_queue_retry(tmp_path: Path) -> Non
     with fault_scp(statuses=[0xC000], comment="Kann Datensatz nicht lesen") as scp:
         env = station_env(data, {"pacs": scp.address})
         _export_in_process(data, jpegs(tmp_path / "in", 1), ["pacs"])
-        assert run_smartbox("serve", "--until-idle", env=env).returncode == 0
+        failed = run_smartbox("serve", "--until-idle", env=env)
+        assert failed.returncode == 1  # one-shot delivery that failed for good: exit 1, the job named
+        assert "failed for good after 1 of 20 attempts" in failed.stdout
+        assert failed.stderr.endswith("Failed for good in this run (1): #1; details: 'smartbox queue show N'.\n")
         [job] = _outbox(data).jobs()
         assert job.state is JobState.FAILED and job.attempts == 1
         listing = run_smartbox("--lang", "de", "queue", "list", env=env)

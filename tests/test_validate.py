@@ -240,7 +240,25 @@ def test_cli_not_dicom(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     path = tmp_path / "x.dcm"
     path.write_text("not dicom")
     assert main(["--lang", "en", "validate", "--no-dciodvfy", str(path)]) == 1
-    assert "cannot be read as DICOM" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert out == f"{path}: not checked\n"
+    assert err == (f"Error: {path} is not a DICOM file: no 'DICM' after the 128-byte preamble (PS3.10 §7.1).\n"
+                   "  → Choose a DICOM file (e.g. one written by 'smartbox create'); images and videos are turned "
+                   "into DICOM objects with 'smartbox create'.\n")
+    assert "force" not in err
+
+
+def test_cli_missing_and_empty_files_in_german(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "leer.dcm"
+    empty.write_bytes(b"")
+    assert main(["--lang", "de", "validate", "--no-dciodvfy", str(tmp_path / "fehlt.dcm"), str(empty)]) == 1
+    out, err = capsys.readouterr()
+    assert out == f"{tmp_path / 'fehlt.dcm'}: nicht geprüft\n{empty}: nicht geprüft\n"
+    assert err == (f"Fehler: Die Datei {tmp_path / 'fehlt.dcm'} existiert nicht oder kann nicht gelesen werden.\n"
+                   "  → Bitte Pfad und Dateirechte prüfen.\n"
+                   f"Fehler: {empty} ist keine DICOM-Datei: die Datei ist leer.\n"
+                   "  → Bitte eine DICOM-Datei wählen (z. B. eine von 'smartbox create' geschriebene); Bilder und "
+                   "Videos werden mit 'smartbox create' zu DICOM-Objekten.\n")
 
 
 def test_validate_file_does_not_load_the_video(tmp_path: Path) -> None:

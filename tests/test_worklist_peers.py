@@ -163,8 +163,23 @@ def test_cli_table_json_and_stale_cache(tmp_path: Path, capsys: pytest.CaptureFi
     # the SCP is gone: the same query answers from the cache, marked stale in the operator's language
     assert main(["--config", cfg, "worklist", "--date", f"{D0}-{D1}", "--any-station"]) == 0
     stale = capsys.readouterr()
-    assert stale.out == fresh.out
+    assert stale.out.splitlines()[1:] == fresh.out.splitlines()[1:]
+    assert fresh.out.startswith(f"Arbeitsliste {scp.address}: geplante Schritte: 5, Stand ")
+    assert stale.out.startswith(f"Arbeitsliste {scp.address}: geplante Schritte: 5 — VERALTET, vor ")
     assert "nicht erreichbar" in stale.err and "gespeicherte Liste" in stale.err
+    assert stale.err.count("Hinweis:") == 1 and "WARNING" not in stale.err  # one notice, no log line besides
+    # a narrower query (a name, an accession, a day inside the cached range) is cut out of the cached answer
+    assert main(["--config", cfg, "worklist", "--date", D0, "--any-station", "--patient-name", "Mül*"]) == 0
+    narrow = capsys.readouterr()
+    assert narrow.out.splitlines()[0].startswith(f"Arbeitsliste {scp.address}: geplante Schritte: 1 — VERALTET")
+    assert narrow.out.splitlines()[3:] == [
+        "Müller, Jürgen (m)  12.04.1965  Gastroskopie Schritt 1  14.03.2025 09:30  ACC-MUE      P-MUE         "
+        + narrow.out.splitlines()[3].rsplit(" ", 1)[1]]
+    assert main(["--config", cfg, "--lang", "en", "worklist", "--date", D0, "--any-station", "--accession",
+                 "ACC-STR", "--json"]) == 0
+    by_accession = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["accession_number"], r["steps"][0]["description"], r["stale"]) for r in by_accession] == [
+        ("ACC-STR", "Gastroskopie", True), ("ACC-STR", "Koloskopie", True)]
     assert main(["--config", cfg, "--lang", "en", "worklist", "--date", D0, "--json"]) == 0
     out = capsys.readouterr()
     assert "unreachable" in out.err and all(json.loads(line)["stale"] for line in out.out.splitlines())
@@ -249,7 +264,9 @@ def test_create_with_worklist_item_id_and_unknown_accession(wlm: peers.WorklistS
     assert (str(ds.PatientName), ds.AccessionNumber) == ("Weiß^Käthe", "ACC-WEI")
     rc = main(["--config", cfg_path, "create", str(tmp_path / "x.jpg"), "--out", str(tmp_path / "o"),
                "--accession", "NO-SUCH", "--from", wlm.address])
-    assert rc == 1 and "Kein Worklist-Eintrag" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith("Fehler: Kein Worklist-Eintrag passt zu der Auftragsnummer NO-SUCH."), err
+    assert "accession" not in err  # no English fragment in German text (issue 12, item 5)
 
 
 # ----------------------------------------------------------------------------------------- Orthanc

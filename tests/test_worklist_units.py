@@ -357,3 +357,82 @@ def test_cache_keeps_empty_answers_and_survives_garbage(tmp_path: Path) -> None:
     assert cache.load("RIS@h:1", q) is None  # only the newest two are kept
     (tmp_path / "cache.json").write_text("{not json")
     assert cache.load("RIS@h:1", q) is None
+
+
+# --- offline answers for any query the cache covers (issue 12, item 7) --------------------------------------
+
+
+def _items_for_cache() -> list[WorklistItem]:
+    return [WorklistItem.from_dataset(_wire(make_item(name, acc=acc, pid=pid, steps=[{"date": day, "time": tm}])))
+            for name, acc, pid, day, tm in (("Müller^Jürgen", "ACC-MUE", "P-MUE", "20250314", "093000"),
+                                            ("Weiß^Käthe", "ACC-WEI", "P-WEI", "20250314", "080000"),
+                                            ("Groß^Björn", "ACC-GRO", "P-GRO", "20250315", "100000"))]
+
+
+@pytest.mark.parametrize(("narrow", "expected"), [
+    ({"patient_id": "P-WEI"}, ["ACC-WEI"]),
+    ({"patient_name": "Mül*"}, ["ACC-MUE"]),
+    ({"accession_number": "ACC-GRO"}, ["ACC-GRO"]),
+    ({"scheduled_date": "20250314"}, ["ACC-MUE", "ACC-WEI"]),
+    ({"scheduled_date": "20250315-20250316"}, []),  # reaches past the cached range: not covered
+], ids=["patient-id", "name", "accession", "day-inside", "range-beyond"])
+def test_a_filtered_query_is_answered_from_a_wider_cached_answer(tmp_path: Path, narrow: dict[str, str],
+                                                                 expected: list[str]) -> None:
+    cfg = config(tmp_path)
+    peer = Peer.parse(f"RIS@127.0.0.1:{peers.free_port()}")  # nothing listens: every query is offline
+    wide = WorklistQuery(scheduled_date="20250314-20250315", modality="ES")
+    fetched = datetime.now() - timedelta(minutes=42)
+    cache = WorklistCache(tmp_path / "cache.json")
+    cache.store(wide, _result(_items_for_cache(), str(peer), fetched))
+    query = WorklistQuery(**{"scheduled_date": "20250314-20250315", "modality": "ES", **narrow})
+    if not wide.covers(query):
+        with pytest.raises(ConnectError):  # a query outside what was cached fails, never an invented list
+            query_worklist(cfg, query, peer=peer, cache=cache)
+        assert expected == []
+        return
+    answer = query_worklist(cfg, query, peer=peer, cache=cache)
+    assert answer.stale and answer.fetched_at == fetched and answer.reason == "net.connect_failed"
+    assert answer.age() >= timedelta(minutes=42)
+    assert sorted(i.accession_number for i in answer.items) == expected
+
+
+def test_what_a_cached_query_covers() -> None:
+    wide = WorklistQuery(scheduled_date="20250301-20250331", modality="ES", station_ae_title="SMARTBOX")
+    assert wide.covers(WorklistQuery(scheduled_date="20250314", modality="ES", station_ae_title="SMARTBOX",
+                                     patient_name="Mül*"))
+    assert not wide.covers(WorklistQuery(scheduled_date="20250314", modality="ES"))  # any station is wider
+    assert not wide.covers(WorklistQuery(scheduled_date="20250401", modality="ES", station_ae_title="SMARTBOX"))
+    assert not wide.covers(WorklistQuery(scheduled_date="", modality="ES", station_ae_title="SMARTBOX"))
+    assert WorklistQuery(scheduled_date="20250301-").covers(WorklistQuery(scheduled_date="20250314-20250320"))
+    assert not WorklistQuery(scheduled_date="20250301-").covers(WorklistQuery(scheduled_date="-20250320"))
+    assert WorklistQuery().covers(WorklistQuery(patient_id="X", scheduled_date="20250314"))
+    assert WorklistQuery.from_key(wide.key()) == wide
+
+
+def test_a_truncated_answer_covers_only_its_own_query(tmp_path: Path) -> None:
+    cache = WorklistCache(tmp_path / "cache.json")
+    wide = WorklistQuery(scheduled_date="20250314")
+    items = _items_for_cache()
+    cache.store(wide, WorklistResult(items=tuple(items), peer="RIS@h:1", fetched_at=datetime.now(), truncated=True))
+    assert cache.answer("RIS@h:1", WorklistQuery(scheduled_date="20250314", patient_id="P-MUE")) is None
+    own = cache.answer("RIS@h:1", wide)
+    assert own is not None and own.stale and own.truncated and len(own.items) == 2
+
+
+def test_the_table_is_sorted_by_schedule_then_name_with_legacy_columns() -> None:
+    from smartbox_next.cli.worklist_cmd import format_table, title
+
+    items = _items_for_cache()
+    lines = format_table(list(reversed(items)), "de").splitlines()
+    assert lines[0].split("  ")[:1] == ["Patient (Geschl.)"]
+    assert [line.split("  ")[0].strip() for line in lines[2:]] == ["Weiß, Käthe (m)", "Müller, Jürgen (m)",
+                                                                 "Groß, Björn (m)"]
+    assert lines[2].split()[7:10] == ["14.03.2025", "08:00", "ACC-WEI"]
+    assert "1965-04-12" in format_table(items, "en")
+    fetched = datetime(2025, 3, 14, 7, 0)
+    stale = WorklistResult(items=tuple(items), peer="RIS@h:1", fetched_at=fetched, stale=True)
+    assert title(stale, "de", now=fetched + timedelta(hours=2, minutes=5)) == (
+        "Arbeitsliste RIS@h:1: geplante Schritte: 3 — VERALTET, vor 2 h 5 min gespeichert (2025-03-14 07:00), der "
+        "Server ist nicht erreichbar")
+    fresh = WorklistResult(items=tuple(items), peer="RIS@h:1", fetched_at=fetched)
+    assert title(fresh, "en") == "Worklist RIS@h:1: scheduled steps: 3, as of 2025-03-14 07:00"

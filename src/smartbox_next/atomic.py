@@ -1,5 +1,7 @@
 """Atomic file writes: temp file in the target folder, fsync, rename, fsync the folder.
 
+Files are created private to the user (0600: the spool, journals and caches hold patient data); objects for a
+folder the operator chose get the umask's mode afterwards (:func:`share_as_umask_allows`).
 A reader never sees a half-written file, and a crash leaves at most a hidden ``.tmp`` file behind
 (DESIGN principle 4: the disk is the truth). The writer holds an exclusive ``flock`` on its temp file until
 the rename, so cleanup in another process can tell a live write from a crashed one (:func:`is_being_written`).
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from smartbox_next.errors import InputError
+from smartbox_next.messages import os_reason
 
 TMP_SUFFIX = ".tmp"
 
@@ -55,7 +58,7 @@ def atomic_file(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = _locked_temp(path)
     except OSError as exc:
-        raise InputError("input.output_unwritable", path=str(folder), detail=exc.strerror or str(exc)) from None
+        raise InputError("input.output_unwritable", path=str(folder), detail=os_reason(exc)) from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -70,7 +73,7 @@ def atomic_file(path: Path, *, durable: bool = True) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         if isinstance(exc, OSError):
-            raise InputError("input.output_unwritable", path=str(path), detail=exc.strerror or str(exc)) from None
+            raise InputError("input.output_unwritable", path=str(path), detail=os_reason(exc)) from None
         raise
 
 
@@ -79,6 +82,29 @@ def write_with(writer: Callable[[BinaryIO], None], path: Path, *, durable: bool 
     with atomic_file(path, durable=durable) as fh:
         writer(fh)
     return path
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (``/proc/self/status``; elsewhere set and restored)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def share_as_umask_allows(path: Path) -> None:
+    """Give a file written by :func:`atomic_file` (always created 0600, private) the mode an ordinary new file of
+    the user gets (``0666 & ~umask``): for objects written to a folder the operator chose (``create --out``)."""
+    try:
+        os.chmod(path, 0o666 & ~current_umask())
+    except OSError as exc:
+        raise InputError("input.output_unwritable", path=str(path), detail=os_reason(exc)) from None
 
 
 def is_being_written(path: Path) -> bool:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from smartbox_next import __version__
-from smartbox_next.dicom.peer import Peer, PeerRole, check_ae_title, sorted_roles
+from smartbox_next.dicom.peer import PEER_FORM, Peer, PeerRole, check_ae_title, sorted_roles
 from smartbox_next.dicom.webpeer import (
     WebPeer,
     is_url,
@@ -35,7 +35,7 @@ from smartbox_next.dicom.webpeer import (
     web_peer_keys,
 )
 from smartbox_next.errors import ConfigError
-from smartbox_next.messages import Bilingual
+from smartbox_next.messages import Bilingual, os_reason, printable
 
 ENV_PREFIX = "SMARTBOX_"
 CONFIG_ENV = "SMARTBOX_CONFIG"
@@ -44,7 +44,7 @@ Check = Callable[[Any, str], Any]
 ROLE_NAMES = tuple(r.value for r in PeerRole)
 
 
-def _choice(*allowed: str) -> Check:
+def _choice(*allowed: Any) -> Check:
     def check(value: Any, setting: str) -> Any:
         if value not in allowed:
             raise ConfigError("config.invalid_value", setting=setting, value=value, expected=" | ".join(allowed))
@@ -115,6 +115,14 @@ def _charset(value: Any, setting: str) -> Any:
     return check_character_set(value, setting)
 
 
+def _language(value: Any, setting: str) -> Any:
+    if value not in ("", "de", "en"):
+        raise ConfigError("config.invalid_value", setting=setting, value=value,
+                          expected=Bilingual('de | en, or "" for the system locale',
+                                             'de | en oder "" für die Sprache des Systems'))
+    return value
+
+
 def _doc(text: str, check: Check | None = None) -> dict[str, Any]:
     return {"doc": text, "check": check}
 
@@ -130,7 +138,9 @@ class StationConfig:
     institution_department: str = field(
         default="", metadata=_doc("Institutional Department Name (0008,1040), LO.", _max_len(64))
     )
-    language: str = field(default="de", metadata=_doc("Operator language: de or en.", _choice("de", "en")))
+    language: str = field(default="", metadata=_doc(
+        "Operator language: de | en; empty = the system locale (LC_ALL, LC_MESSAGES, LANG), else English.",
+        _language))
     data_dir: Path = field(
         default=Path("~/.local/share/smartbox-next"),
         metadata=_doc("Where spool, outbox and worklist cache live."),
@@ -305,6 +315,80 @@ class OutboxConfig:
                                                       _range(1, 10_000)))
 
 
+def _bind(value: Any, setting: str) -> Any:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ConfigError("config.invalid_value", setting=setting, value=value,
+                          expected=Bilingual("an IP address (127.0.0.1, 0.0.0.0, ::1 …)",
+                                             "eine IP-Adresse (127.0.0.1, 0.0.0.0, ::1 …)")) from None
+    return value
+
+
+def _seconds_list(value: Any, setting: str) -> Any:
+    try:
+        parts = [int(p) for p in str(value).split(",")]
+    except ValueError:
+        parts = []
+    if not parts or any(not 0 <= p <= 300 for p in parts):
+        raise ConfigError("config.invalid_value", setting=setting, value=value,
+                          expected=Bilingual("whole seconds 0 … 300, comma-separated (e.g. 0,10,30,60)",
+                                             "ganze Sekunden 0 … 300, durch Kommas getrennt (z. B. 0,10,30,60)"))
+    return value
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The station's web server (``smartbox station``): local by default, remote only with a password."""
+
+    bind: str = field(default="127.0.0.1", metadata=_doc(
+        "Address the station listens on; anything but a loopback address needs web.password_hash.", _bind))
+    port: int = field(default=8080, metadata=_doc("TCP port of the station UI and API (0 = any free port).",
+                                                  _range(0, 65535)))
+    password_hash: str = field(default="", metadata=_doc(
+        "Hash of the station password (scrypt; make it with 'smartbox station --hash-password'); empty = no "
+        "login, allowed on a loopback address only."))
+    session_hours: float = field(default=12.0, metadata=_doc("How long a login lasts (hours).", _range(0.1, 720)))
+    allowed_hosts: str = field(default="", metadata=_doc(
+        "Further host names the browser may use (comma-separated; the bind address, localhost and 127.0.0.1 "
+        "always work)."))
+    tls_certificate: str = field(default="", metadata=_doc("PEM certificate: serve HTTPS (with tls_private_key)."))
+    tls_private_key: str = field(default="", metadata=_doc("PEM private key of tls_certificate."))
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Live capture at the station: the source, the recording and pre-record."""
+
+    source: str = field(default="testpattern", metadata=_doc(
+        "testpattern | file:PATH (played in a loop) | v4l2:/dev/videoN."))
+    width: int = field(default=1280, metadata=_doc("Picture width asked of the source (even).", _range(64, 4096)))
+    height: int = field(default=720, metadata=_doc("Picture height asked of the source (even).", _range(64, 4096)))
+    frame_rate: float = field(default=25.0, metadata=_doc("Frames per second asked of the source.", _range(1, 120)))
+    v4l2_format: str = field(default="", metadata=_doc(
+        "V4L2 pixel format: empty = the driver's default | mjpeg | yuyv422.", _choice("", "mjpeg", "yuyv422")))
+    codec: str = field(default="h264", metadata=_doc(
+        "Recording codec: h264 (High Profile, Level 4.1, MP4) | mpeg2 (Main Profile, MPEG-TS).",
+        _choice("h264", "mpeg2")))
+    preset: str = field(default="superfast", metadata=_doc(
+        "x264 preset of the real-time encoder.", _choice("ultrafast", "superfast", "veryfast", "faster", "fast")))
+    crf: int = field(default=23, metadata=_doc("x264 constant rate factor of recordings (0-51).", _range(0, 51)))
+    max_kbit: int = field(default=20000, metadata=_doc("Bit-rate cap of recordings (kbit/s).", _range(500, 50000)))
+    pre_record_s: int = field(default=10, metadata=_doc(
+        "Pre-record preset when the exam opens (seconds before the press; one of pre_record_choices).",
+        _range(0, 300)))
+    pre_record_choices: str = field(default="0,10,30,60", metadata=_doc(
+        "The pre-record buttons of the exam screen: seconds, comma-separated (0 = off).", _seconds_list))
+    pre_record_max_s: int = field(default=60, metadata=_doc(
+        "Longest pre-record kept in the ring buffer (s); 0 = no pre-record, encoder only while recording.",
+        _range(0, 300)))
+    preview_width: int = field(default=960, metadata=_doc("Width of the live preview (pixels).", _range(160, 1920)))
+    undo_s: float = field(default=8.0, metadata=_doc("How long a deleted capture can be restored (s).",
+                                                     _range(1, 600)))
+
+
 @dataclass(frozen=True)
 class MppsConfig:
     """Modality Performed Procedure Step SCU (PS3.4 F.7): what the station reports to peers with role mpps."""
@@ -381,6 +465,8 @@ class Config:
     mpps: MppsConfig = MppsConfig()
     commitment: CommitmentConfig = CommitmentConfig()
     listener: ListenerConfig = ListenerConfig()
+    web: WebConfig = WebConfig()
+    live: LiveConfig = LiveConfig()
     dicomweb: DicomwebConfig = DicomwebConfig()
     peers: Mapping[str, Peer] = field(default_factory=dict)
     procedure_regions: Mapping[str, str] = field(default_factory=dict)
@@ -389,23 +475,28 @@ class Config:
     description, value = a region name or ``SCHEME:VALUE:Meaning``."""
     web_peers: Mapping[str, WebPeer] = field(default_factory=dict)  # DICOMweb services ([peers.NAME] url = …)
 
-    def peer(self, name_or_address: str) -> Peer:
-        """A configured DIMSE peer by name, or a literal ``AET@host:port``."""
+    def peer(self, name_or_address: str, *, option: str | None = None, setting: str = "peer") -> Peer:
+        """A configured DIMSE peer by name, or a literal ``AET@host:port``; a malformed literal is named as the
+        command-line ``option`` it came from, else as the ``setting``."""
         if name_or_address in self.peers:
             return self.peers[name_or_address]
         if name_or_address in self.web_peers or is_url(name_or_address):
             raise ConfigError("config.peer_is_web", name=name_or_address)
         if "@" in name_or_address:
-            return Peer.parse(name_or_address, setting="peer")
+            try:
+                return Peer.parse(name_or_address, setting=option or setting)
+            except ConfigError as exc:
+                raise located(exc, option=option) if option else exc from None
         raise ConfigError("config.unknown_peer", name=name_or_address)
 
-    def destination(self, name_or_address: str) -> Peer | WebPeer:
-        """Where ``send``/``echo`` go: a configured peer of either kind by name, ``AET@host:port`` or a URL."""
+    def destination(self, name_or_address: str, *, option: str | None = None) -> Peer | WebPeer:
+        """Where ``send``/``echo`` go: a configured peer of either kind by name, ``AET@host:port`` or a URL; a
+        malformed literal is named as the command-line ``option`` it came from."""
         if name_or_address in self.web_peers:
             return self.web_peers[name_or_address]
         if is_url(name_or_address):
-            return WebPeer.parse(name_or_address, setting="--to")
-        return self.peer(name_or_address)
+            return WebPeer.parse(name_or_address, setting=option or "--to")
+        return self.peer(name_or_address, option=option)
 
     def storage_web_peers(self) -> dict[str, WebPeer]:
         """The DICOMweb services with role ``storage``, by name: STOW-RS destinations of the outbox."""
@@ -461,6 +552,8 @@ SECTIONS: dict[str, type[Any]] = {
     "mpps": MppsConfig,
     "commitment": CommitmentConfig,
     "listener": ListenerConfig,
+    "web": WebConfig,
+    "live": LiveConfig,
     "dicomweb": DicomwebConfig,
 }
 
@@ -471,7 +564,6 @@ _KINDS = {
     "Path": Bilingual("a path", "ein Pfad"),
     "str": Bilingual("text", "Text"),
 }
-_FILE = Bilingual("the configuration file", "der Konfigurationsdatei")
 _ENVIRONMENT = Bilingual("the environment", "der Umgebung")
 # SMARTBOX_* variables of the scripts in scripts/, not settings.
 _NOT_SETTINGS = (CONFIG_ENV, "SMARTBOX_SKIP_INSTALL", "SMARTBOX_TEST_")
@@ -529,12 +621,34 @@ def _moved(setting: str, source: Bilingual) -> None:
                           source=source)
 
 
-def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str]) -> Any:
+def _file_source(path: Path | None) -> Bilingual:
+    if path is None:
+        return Bilingual("the configuration file", "der Konfigurationsdatei")
+    return Bilingual(f"the configuration file {printable(str(path))}",
+                     f"der Konfigurationsdatei {printable(str(path))}")
+
+
+def located(exc: ConfigError, *, variable: str | None = None, path: Path | None = None,
+            option: str | None = None) -> ConfigError:
+    """``exc`` (a bad value) reworded to name where the value came from: the environment variable ``variable``,
+    the command-line option ``option``, or the configuration file ``path``; other errors unchanged."""
+    if exc.key != "config.invalid_value":
+        return exc
+    params = {k: v for k, v in exc.params.items() if k != "key"}
+    if option is not None:
+        return ConfigError("config.invalid_option", option=option, **params)
+    if variable is not None:
+        return ConfigError("config.invalid_env", variable=variable, **params)
+    return ConfigError("config.invalid_in_file", source=_file_source(path), **params)
+
+
+def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Mapping[str, str],
+                   path: Path | None) -> Any:
     known = {f.name for f in fields(cls)}
     for key in table:
-        _moved(f"{name}.{key}", _FILE)
+        _moved(f"{name}.{key}", _file_source(path))
         if key not in known:
-            raise ConfigError("config.unknown_setting", setting=f"{name}.{key}", source=_FILE)
+            raise ConfigError("config.unknown_setting", setting=f"{name}.{key}", source=_file_source(path))
     values: dict[str, Any] = {}
     for f in fields(cls):
         setting = f"{name}.{f.name}"
@@ -545,10 +659,13 @@ def _build_section(name: str, cls: type[Any], table: Mapping[str, Any], env: Map
             raw = table[f.name]
         else:
             continue
-        value = _coerce(raw, f.type, setting)
-        check = f.metadata.get("check")
-        if check is not None:
-            value = check(value, setting)
+        try:
+            value = _coerce(raw, f.type, setting)
+            check = f.metadata.get("check")
+            if check is not None:
+                value = check(value, setting)
+        except ConfigError as exc:
+            raise located(exc, variable=env_key if env_key in env else None, path=path) from None
         values[f.name] = value
     return cls(**values)
 
@@ -593,34 +710,38 @@ class _PeerSpec:
     web: Mapping[str, Any] | None = None
 
 
-def _peers(table: Mapping[str, Any], env: Mapping[str, str],
-           worklist_peer: str) -> tuple[dict[str, Peer], dict[str, WebPeer]]:
+def _peers(table: Mapping[str, Any], env: Mapping[str, str], worklist_peer: str,
+           path: Path | None) -> tuple[dict[str, Peer], dict[str, WebPeer]]:
     specs: dict[str, _PeerSpec] = {}
-    for name, spec in table.items():
-        setting = f"peers.{name}"
-        if isinstance(spec, str):
-            specs[name] = _PeerSpec(spec, setting, tls=False, roles=None, web={} if is_url(spec) else None)
-        elif isinstance(spec, Mapping) and "url" in spec:
-            unknown = set(spec) - web_peer_keys()
-            if unknown:
-                raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
-                                  source=_FILE)
-            if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
-                continue
-            roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
-            specs[name] = _PeerSpec(str(spec["url"]), f"{setting}.url", tls=False, roles=roles, web=spec)
-        elif isinstance(spec, Mapping):
-            unknown = set(spec) - {"address", "tls", "enabled", "roles"}
-            if unknown:
-                raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
-                                  source=_FILE)
-            if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
-                continue
-            tls = _coerce(spec.get("tls", False), bool, f"{setting}.tls")
-            roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
-            specs[name] = _PeerSpec(str(spec.get("address", "")), f"{setting}.address", tls=tls, roles=roles)
-        else:
-            raise ConfigError("config.invalid_value", setting=setting, value=spec, expected="AET@host:port")
+    try:
+        for name, spec in table.items():
+            setting = f"peers.{name}"
+            if isinstance(spec, str):
+                specs[name] = _PeerSpec(spec, setting, tls=False, roles=None, web={} if is_url(spec) else None)
+            elif isinstance(spec, Mapping) and "url" in spec:
+                unknown = set(spec) - web_peer_keys()
+                if unknown:
+                    raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
+                                      source=_file_source(path))
+                if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
+                    continue
+                roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
+                specs[name] = _PeerSpec(str(spec["url"]), f"{setting}.url", tls=False, roles=roles, web=spec)
+            elif isinstance(spec, Mapping):
+                unknown = set(spec) - {"address", "tls", "enabled", "roles"}
+                if unknown:
+                    raise ConfigError("config.unknown_setting", setting=f"{setting}.{sorted(unknown)[0]}",
+                                      source=_file_source(path))
+                if not _coerce(spec.get("enabled", True), bool, f"{setting}.enabled"):
+                    continue
+                tls = _coerce(spec.get("tls", False), bool, f"{setting}.tls")
+                roles = _roles(spec["roles"], f"{setting}.roles") if "roles" in spec else None
+                specs[name] = _PeerSpec(str(spec.get("address", "")), f"{setting}.address", tls=tls, roles=roles)
+            else:
+                raise ConfigError("config.invalid_value", setting=setting, value=spec, expected=PEER_FORM)
+    except ConfigError as exc:
+        raise located(exc, path=path) from None
+    variables: dict[str, str] = {}
     for key, value in env.items():
         if key.startswith(f"{ENV_PREFIX}PEERS_"):
             name = key[len(ENV_PREFIX) + 6:].lower()
@@ -631,14 +752,21 @@ def _peers(table: Mapping[str, Any], env: Mapping[str, str],
                        if is_url(value) else None)
                 specs[name] = _PeerSpec(value, f"peers.{name}", tls=written.tls if written else False,
                                         roles=written.roles if written else None, web=web)
-    dimse = {name: Peer.parse(s.address, setting=s.setting, name=name, tls=s.tls,
-                              roles=legacy_roles(name, worklist_peer) if s.roles is None else s.roles)
-             for name, s in specs.items() if s.web is None}
-    web = {name: web_peer_from_table(name, s.address, s.web, f"peers.{name}",
-                                     frozenset({PeerRole.STORAGE}) if s.roles is None else s.roles,
-                                     lambda v, setting: _coerce(v, bool, setting))
-           for name, s in specs.items() if s.web is not None}
-    return dimse, web
+                variables[name] = key
+    dimse: dict[str, Peer] = {}
+    web_peers: dict[str, WebPeer] = {}
+    for name, s in specs.items():
+        try:
+            if s.web is None:
+                dimse[name] = Peer.parse(s.address, setting=s.setting, name=name, tls=s.tls,
+                                         roles=legacy_roles(name, worklist_peer) if s.roles is None else s.roles)
+            else:
+                web_peers[name] = web_peer_from_table(name, s.address, s.web, f"peers.{name}",
+                                                      frozenset({PeerRole.STORAGE}) if s.roles is None else s.roles,
+                                                      lambda v, setting: _coerce(v, bool, setting))
+        except ConfigError as exc:
+            raise located(exc, variable=variables.get(name), path=path) from None
+    return dimse, web_peers
 
 
 def default_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -649,42 +777,85 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path:
     return base / "smartbox-next" / "smartbox.toml"
 
 
+@dataclass(frozen=True)
+class ConfigSources:
+    """Where the effective configuration came from (``smartbox config show`` names them)."""
+
+    file: Path | None  # the file read; None: no file (built-in defaults and the environment only)
+    looked_for: Path  # the file that was (or would have been) read
+    variables: tuple[str, ...]  # the SMARTBOX_* settings variables applied, sorted
+
+
+def _setting_variables(env: Mapping[str, str]) -> list[str]:
+    return sorted(k for k in env if k.startswith(ENV_PREFIX) and not k.startswith(_NOT_SETTINGS))
+
+
+def config_sources(path: Path | None = None, env: Mapping[str, str] | None = None) -> ConfigSources:
+    """The file and variables :func:`load_config` reads for ``path`` and ``env`` (no file is read here)."""
+    env = dict(os.environ if env is None else env)
+    explicit = path is not None or CONFIG_ENV in env
+    looked_for = path if path is not None else default_config_path(env)
+    used = looked_for if explicit or looked_for.exists() else None
+    return ConfigSources(file=used, looked_for=looked_for, variables=tuple(_setting_variables(env)))
+
+
+def _toml_problem(exc: tomllib.TOMLDecodeError) -> Bilingual:
+    where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    if where is None:
+        return Bilingual(f"not valid TOML: {exc}", "kein gültiges TOML")
+    line, column = where.groups()
+    return Bilingual(f"not valid TOML at line {line}, column {column}: {str(exc)[:where.start()].strip()}",
+                     f"kein gültiges TOML in Zeile {line}, Spalte {column}")
+
+
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Read ``path`` (or the default location, if it exists) and apply environment overrides."""
     env = dict(os.environ if env is None else env)
-    explicit = path is not None or CONFIG_ENV in env
-    path = path if path is not None else default_config_path(env)
+    sources = config_sources(path, env)
     data: dict[str, Any] = {}
-    if explicit or path.exists():
+    if sources.file is not None:
+        file = sources.file
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError("config.file_unreadable", path=str(path), detail=str(exc)) from None
-    return config_from_mapping(data, env)
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError("config.file_unreadable", path=str(file), detail=os_reason(exc)) from None
+        except UnicodeDecodeError:
+            raise ConfigError("config.file_unreadable", path=str(file),
+                              detail=Bilingual("it is not UTF-8 text", "sie ist kein UTF-8-Text")) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("config.file_unreadable", path=str(file), detail=_toml_problem(exc)) from None
+    return config_from_mapping(data, env, path=sources.file)
 
 
-def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Config:
-    """Build a Config from parsed TOML and an environment mapping (no file access)."""
+def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str] | None = None, *,
+                        path: Path | None = None) -> Config:
+    """Build a Config from parsed TOML (of the file ``path``, named in errors) and an environment mapping."""
     env = {} if env is None else env
     for key in data:
         if key not in SECTIONS and key not in ("peers", "procedure_regions"):
-            raise ConfigError("config.unknown_setting", setting=key, source=_FILE)
+            raise ConfigError("config.unknown_setting", setting=key, source=_file_source(path))
     env_keys = {f"{ENV_PREFIX}{name}_{f.name}".upper() for name, cls in SECTIONS.items() for f in fields(cls)}
-    env_keys |= secret_env_names(_table(data, "peers"))  # a secret's variable may be named SMARTBOX_…
-    for key in env:
-        if (key.startswith(ENV_PREFIX) and not key.startswith(_NOT_SETTINGS)
-                and not re.match(rf"^{ENV_PREFIX}PEERS_[A-Z0-9_]+$", key) and key not in env_keys):
+    env_keys |= secret_env_names(_table(data, "peers", path))  # a secret's variable may be named SMARTBOX_…
+    for key in _setting_variables(env):
+        if not re.match(rf"^{ENV_PREFIX}PEERS_[A-Z0-9_]+$", key) and key not in env_keys:
             for moved in MOVED_SETTINGS:
                 if key == f"{ENV_PREFIX}{moved.replace('.', '_')}".upper():
                     _moved(moved, _ENVIRONMENT)
             raise ConfigError("config.unknown_setting", setting=key, source=_ENVIRONMENT)
     sections = {
-        name: _build_section(name, cls, _table(data, name), env) for name, cls in SECTIONS.items()
+        name: _build_section(name, cls, _table(data, name, path), env, path) for name, cls in SECTIONS.items()
     }
-    dimse, web = _peers(_table(data, "peers"), env, sections["worklist"].peer)
+    dimse, web = _peers(_table(data, "peers", path), env, sections["worklist"].peer, path)
     config = Config(**sections, peers=dimse, web_peers=web,
-                    procedure_regions=_procedure_regions(_table(data, "procedure_regions")))
+                    procedure_regions=_procedure_regions(_table(data, "procedure_regions", path)))
     config.worklist_source()  # refuses contradictory worklist roles now, not at the first query
+    spec = config.worklist.peer
+    if spec and spec not in config.peers and "@" in spec:  # a literal AET@host:port: checked now, named
+        variable = f"{ENV_PREFIX}WORKLIST_PEER"
+        try:
+            Peer.parse(spec, setting="worklist.peer")
+        except ConfigError as exc:
+            raise located(exc, variable=variable if variable in env else None, path=path) from None
     return config
 
 
@@ -699,10 +870,11 @@ def _procedure_regions(table: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+def _table(data: Mapping[str, Any], name: str, path: Path | None) -> Mapping[str, Any]:
     table = data.get(name, {})
     if not isinstance(table, Mapping):
-        raise ConfigError("config.invalid_value", setting=name, value=table, expected="a table")
+        raise ConfigError("config.invalid_in_file", setting=name, value=table, source=_file_source(path),
+                          expected=Bilingual("a table", "eine Tabelle"))
     return table
 
 
@@ -736,3 +908,77 @@ def as_toml_dict(config: Config) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
+
+
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_value(value: Any) -> str:
+    """``value`` (str, bool, int, float or a list of them) as a TOML value (TOML 1.0 basic strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    text = str(value)
+    out = []
+    for ch in text:
+        if ch in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def toml_key(name: str) -> str:
+    """A TOML key: bare when it may be, else quoted."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else toml_value(name)
+
+
+def env_settings(variables: Sequence[str]) -> dict[tuple[str, str], str]:
+    """(section, key) -> variable for the SMARTBOX_* settings variables (``("peers", name)`` for a peer)."""
+    by_variable = {f"{ENV_PREFIX}{name}_{f.name}".upper(): (name, f.name)
+                   for name, cls in SECTIONS.items() for f in fields(cls)}
+    out: dict[tuple[str, str], str] = {}
+    for variable in variables:
+        if variable in by_variable:
+            out[by_variable[variable]] = variable
+        elif variable.startswith(f"{ENV_PREFIX}PEERS_"):
+            out[("peers", variable[len(ENV_PREFIX) + 6:].lower())] = variable
+    return out
+
+
+def toml_text(data: Mapping[str, Mapping[str, Any]], notes: Mapping[tuple[str, str], str] | None = None) -> str:
+    """:func:`as_toml_dict` data as a TOML document that :func:`load_config` reads back to the same configuration;
+    ``notes`` adds a comment to a value (``(section, key) -> text``; for a peer table: ``("peers", name)``)."""
+    notes = notes or {}
+    lines: list[str] = []
+
+    def put(section: str, key: str, value: Any) -> None:
+        note = notes.get((section, key))
+        lines.append(f"{toml_key(key)} = {toml_value(value)}" + (f"  # {note}" if note else ""))
+
+    for section, values in data.items():
+        tables = {k: v for k, v in values.items() if isinstance(v, Mapping)}
+        if len(tables) < len(values) or not tables:
+            lines.append(f"[{toml_key(section)}]")
+            for key, value in values.items():
+                if key not in tables:
+                    put(section, key, value)
+            lines.append("")
+        for name, table in tables.items():  # a peer: address, tls, roles
+            note = notes.get((section, name))
+            lines.append(f"[{toml_key(section)}.{toml_key(name)}]" + (f"  # {note}" if note else ""))
+            for key, value in table.items():
+                put(f"{section}.{name}", key, value)
+            lines.append("")
+    return "\n".join(lines)

@@ -12,6 +12,7 @@ Progress goes to ``on_step(key, params)`` with keys of :data:`smartbox_next.mess
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -76,12 +77,28 @@ def demo_config(config: Config, work: Path, pacs: str, worklist: str) -> Config:
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo made, checked and delivered."""
+    """What the demo made, checked and delivered, and which of its folders it removed again."""
 
     work: Path
     objects: list[tuple[Exported, Report]]
     sent: int
     received: list[Path]
+    removed: tuple[Path, ...] = ()
+
+    @property
+    def pacs_dir(self) -> Path:
+        """What the loopback PACS received."""
+        return self.work / "pacs"
+
+    @property
+    def station_dir(self) -> Path:
+        """The demo station's data folder: spool, outbox, exam journals."""
+        return self.work / "station"
+
+    @property
+    def capture(self) -> Path:
+        """The demo video capture (the still is the bundled sample, :func:`sample_path`)."""
+        return self.work / "capture.mp4"
 
     @property
     def ok(self) -> bool:
@@ -89,8 +106,29 @@ class DemoResult:
                 and len(self.received) == len(self.objects))
 
 
-def run_demo(config: Config, work: Path, on_step: Step) -> DemoResult:
-    """Run the whole chain in ``work`` (see the module docstring); raises SmartboxError on a failure."""
+def run_demo(config: Config, work: Path, on_step: Step, *, keep: bool = True,
+             temporary: bool = False) -> DemoResult:
+    """Run the whole chain in ``work`` (see the module docstring); raises SmartboxError on a failure.
+
+    Without ``keep`` the loopback peers' folder is removed at the end — and all of ``work`` when it is a
+    ``temporary`` folder the caller made for the demo; :attr:`DemoResult.removed` says what went.
+    """
+    try:
+        result = _run(config, work, on_step)
+    finally:
+        removed = () if keep else _clean(work, temporary)
+    return replace(result, removed=removed)
+
+
+def _clean(work: Path, temporary: bool) -> tuple[Path, ...]:
+    target = work if temporary else work / "pacs"
+    if not target.exists():
+        return ()
+    shutil.rmtree(target, ignore_errors=True)
+    return (target,)
+
+
+def _run(config: Config, work: Path, on_step: Step) -> DemoResult:
     loop, servers = start_loopback(work / "pacs", config.station.ae_title, config.worklist.modality)
     try:
         config = demo_config(config, work, loop.storage_address, loop.worklist_address)

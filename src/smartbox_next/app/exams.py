@@ -33,12 +33,12 @@ import pydicom
 import pydicom.errors
 from pydicom.dataset import Dataset
 
-from smartbox_next.app.identity import ChosenExam
+from smartbox_next.app.identity import ChosenExam, with_region
 from smartbox_next.app.objects import Exported, create_objects
 from smartbox_next.app.station import continue_exam, paths
 from smartbox_next.config import Config
 from smartbox_next.delivery.destination import destination_names
-from smartbox_next.dicom.anatomy import Region
+from smartbox_next.dicom.anatomy import Region, parse_region
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
 from smartbox_next.dicom.payload import to_bytes
 from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP
@@ -145,6 +145,7 @@ class ExamView:
     ended: str | None
     discontinuation_reason: str | None  # code value of CID 9301, when given
     captures: tuple[CaptureView, ...]
+    anatomic_region: str | None = None  # SCHEME:VALUE:Meaning of the exam's region, when known
     mpps: tuple[MppsView, ...] = ()
     commitment: tuple[CommitmentView, ...] = ()
 
@@ -200,7 +201,7 @@ def _view(record: ExamRecord, objects: Sequence[ExamObject], config: Config | No
         study_instance_uid=record.study_uid, accession_number=study.get("accession_number", ""),
         patient_id=patient["patient_id"], patient_name=patient["patient_name"], source=data.get("source", "manual"),
         worklist_item=data.get("worklist_item"), started=_when(record.started) or "", ended=_when(record.ended),
-        discontinuation_reason=record.reason,
+        discontinuation_reason=record.reason, anatomic_region=data.get("anatomic_region"),
         captures=tuple(CaptureView(o.sop_instance_uid, o.sop_class_uid, o.series_uid, str(o.path),
                                    _when(o.created) or "") for o in objects),
         mpps=_mpps_views(outbox, record, lang) if outbox is not None else (),
@@ -294,9 +295,11 @@ def _exam_model(config: Config, record: ExamRecord) -> Exam:
                                                **{k: v for k, v in study.attributes.items() if k in _PPS_KEYS}}),
                   sequences=MappingProxyType({**continued.study.sequences, _RPPS: study.sequences[_RPPS]}))
     journal = FileJournal(journal_path(paths(config).exams, study.study_instance_uid))
-    return _StepExam(continued.patient, own, step=record.pps_uid, uid_root=config.uid.root, journal=journal,
+    exam = _StepExam(continued.patient, own, step=record.pps_uid, uid_root=config.uid.root, journal=journal,
                      anatomic_region=continued.anatomic_region, override=continued.override,
                      region_candidates=continued.region_candidates)
+    region = record.data.get("anatomic_region")  # the operator may name it later (set_region)
+    return with_region(config, exam, parse_region(region) if region else None)
 
 
 # ------------------------------------------------------------------------------------------ use cases
@@ -333,6 +336,7 @@ def start_exam(config: Config, outbox: Outbox, chosen: ChosenExam, *, emergency_
         create = mpps.n_create(config, patient, study, steps, protocol_name=protocol)
         data = {"source": source, "worklist_item": item_id, "patient": _patient_data(patient),
                 "study": _study_data(study), "exam": _exam_extras(exam),
+                "anatomic_region": str(exam.anatomic_region) if exam.anatomic_region is not None else None,
                 "mpps": {"protocol_name": protocol, "character_set": str(create.get("SpecificCharacterSet", ""))}}
         payload = to_bytes(create)
 
@@ -353,8 +357,11 @@ def start_exam(config: Config, outbox: Outbox, chosen: ChosenExam, *, emergency_
 
 
 def capture(config: Config, outbox: Outbox, exam_id: str, path: Path, *,
-            sop_name: str | None = None) -> list[Exported]:
+            sop_name: str | None = None, hold: bool = False) -> list[Exported]:
     """Create the object(s) for ``path`` in exam ``exam_id`` and queue them for every destination.
+
+    ``hold``: record the objects in the exam but queue nothing yet (the station sends on request,
+    :mod:`smartbox_next.app.captures`); their job ids are then empty.
 
     Refused (InputError ``exam.not_in_progress``) once the exam has ended (PS3.4 F.7.2.2.2: no new instances
     after the final state). Each object is recorded in the exam in the transaction that queues it; an object
@@ -382,8 +389,13 @@ def capture(config: Config, outbox: Outbox, exam_id: str, path: Path, *,
             series_uid = str(pydicom.dcmread(obj.path, stop_before_pixels=True,
                                              specific_tags=["SeriesInstanceUID"]).SeriesInstanceUID)
             row = ExamObject(obj.sop_instance_uid, obj.sop_class_uid, series_uid, obj.path, time.time())
-            ids = outbox.enqueue(obj.path, obj.sop_instance_uid, obj.sop_class_uid, destinations,
-                                 also=store.recorder(record.id, row))
+            if hold:
+                with outbox.transaction() as conn:
+                    store.recorder(record.id, row)(conn)
+                ids: list[int] = []
+            else:
+                ids = outbox.enqueue(obj.path, obj.sop_instance_uid, obj.sop_class_uid, destinations,
+                                     also=store.recorder(record.id, row))
             out.append(Exported(obj, ids))
     except InputError:
         for obj in created[len(out):]:
@@ -478,3 +490,11 @@ def adopt_orphans(outbox: Outbox, paths: Sequence[Path]) -> list[str]:
             LOG.warning("object %s references step %s, which is not an exam in progress here; queued, not recorded",
                         obj.sop_instance_uid, ref)
     return adopted
+def set_region(config: Config, outbox: Outbox, exam_id: str, region: str) -> ExamView:
+    """Name the anatomic region of an exam in progress (a name like ``colon`` or ``SCHEME:VALUE:Meaning``), for
+    the objects created from now on (a video object needs one; the station asks when the worklist named none)."""
+    chosen = parse_region(region)
+    store = ExamStore(outbox)
+    record = store.update(check_exam_id(exam_id), {"anatomic_region": str(chosen)})
+    LOG.info("exam %s: anatomic region %s", record.id, chosen)
+    return _view(record, store.objects(record.id), config, outbox)

@@ -26,7 +26,7 @@ from smartbox_next.dicom.anatomy import Region, parse_region
 from smartbox_next.errors import InputError, NetworkError, WorklistError
 from smartbox_next.exam.identity import manual_exam
 from smartbox_next.exam.model import Exam, IdentityOverride, Patient
-from smartbox_next.messages import Bilingual
+from smartbox_next.messages import Bilingual, printable
 from smartbox_next.worklist.item import WorklistResult, merge_steps
 from smartbox_next.worklist.mapping import to_exam
 from smartbox_next.worklist.regions import RegionRules, normalise
@@ -87,7 +87,8 @@ def worklist_exam(config: Config, *, accession: str | None, item_id: str | None,
     result = lookup(config, peer=peer, cache=worklist_cache(config), accession_number=accession or "",
                     item_id=item_id or "")
     if not result.items:
-        what = f"accession {accession}" if accession else f"ID {item_id}"
+        what = (Bilingual(f"accession number {printable(accession)}", f"der Auftragsnummer {printable(accession)}")
+                if accession else Bilingual(f"ID {printable(item_id or '')}", f"der ID {printable(item_id or '')}"))
         raise WorklistError("worklist.not_found", what=what, peer=str(peer))
     item = merge_steps(list(result.items))
     exam = to_exam(item, uid_root=config.uid.root, regions=RegionRules.from_config(config.procedure_regions))

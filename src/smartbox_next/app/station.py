@@ -26,7 +26,8 @@ from smartbox_next.worklist.cache import WorklistCache
 
 
 def paths(config: Config) -> StationPaths:
-    return StationPaths.of(config.station)
+    """The station's files; the data folder exists (0700) when this returns."""
+    return StationPaths.of(config.station).prepare()
 
 
 def open_outbox(config: Config) -> Outbox:

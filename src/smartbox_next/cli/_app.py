@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -16,8 +17,10 @@ from typing import Any, TypeVar
 
 import click
 
+from smartbox_next.cli._logging import use_log_format
 from smartbox_next.config import Config, load_config
 from smartbox_next.errors import SmartboxError
+from smartbox_next.messages import operator_language, say
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +33,10 @@ class HandledError(Exception):
         self.code = code
 
 
+class WordedUsageError(click.UsageError):
+    """A command-line mistake found by a command, already worded in the operator's language (exit code 2)."""
+
+
 @dataclass
 class AppState:
     """What every command gets: the loaded configuration and the operator's language."""
@@ -37,27 +44,39 @@ class AppState:
     config_path: Path | None
     lang_override: str | None
     _config: Config | None = None
+    _config_error: SmartboxError | None = None
 
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            with reporting(self):
+    def _load(self) -> Config | None:
+        if self._config is None and self._config_error is None:
+            try:
                 self._config = load_config(self.config_path)
+            except SmartboxError as exc:
+                self._config_error = exc
         return self._config
 
     @property
+    def config(self) -> Config:
+        """The configuration; a bad one is reported (in the language it allows) and ends the command (exit 1)."""
+        config = self._load()
+        if config is None:
+            assert self._config_error is not None
+            show_error(self._config_error, self.lang)
+            raise HandledError(1) from self._config_error
+        return config
+
+    @property
     def lang(self) -> str:
+        """``--lang``, else ``station.language``, else the system locale, else English (never fails: a broken
+        configuration is reported by :attr:`config`, in the locale's language)."""
         if self.lang_override:
             return self.lang_override
-        try:
-            return self.config.station.language
-        except HandledError:
-            return "de"
+        config = self._load()
+        return operator_language(config.station.language if config is not None else "", os.environ)
 
 
 def show_error(exc: SmartboxError, lang: str) -> None:
     """Print the error and its hint in ``lang`` to stderr."""
-    label = "Fehler" if lang == "de" else "Error"
+    label = say("label.error", lang)
     click.echo(f"{label}: {exc.text(lang)}", err=True)
     hint = exc.hint(lang)
     if hint:
@@ -70,15 +89,8 @@ def reporting(state: AppState | None) -> Iterator[None]:
     try:
         yield
     except SmartboxError as exc:
-        lang = (state.lang_override if state else None) or _lang_without_config(state)
-        show_error(exc, lang)
+        show_error(exc, state.lang if state is not None else operator_language("", os.environ))
         raise HandledError(1) from exc
-
-
-def _lang_without_config(state: AppState | None) -> str:
-    if state is not None and state._config is not None:
-        return state._config.station.language
-    return "de"
 
 
 def for_each_input(state: AppState, inputs: Iterable[Path], as_json: bool,
@@ -122,13 +134,41 @@ COMMAND_MODULES = {
     "queue": "smartbox_next.cli.queue_cmd",
     "send": "smartbox_next.cli.send_cmd",
     "serve": "smartbox_next.cli.serve_cmd",
+    "station": "smartbox_next.cli.station_cmd",
     "validate": "smartbox_next.cli.validate_cmd",
     "worklist": "smartbox_next.cli.worklist_cmd",
 }
 
 
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        state = ctx.find_object(AppState)
+        if state is not None:
+            state.lang_override = value
+
+
+def _lang_option() -> click.Option:
+    return click.Option(["--lang"], type=click.Choice(["de", "en"]), default=None, expose_value=False,
+                        is_eager=True, callback=_set_lang,
+                        help="Language of messages (as 'smartbox --lang'; default: station.language, else the "
+                             "system locale, else English).")
+
+
+def with_lang_option(cmd: click.Command) -> click.Command:
+    """``--lang`` after the subcommand, too (``smartbox queue list --lang de``), for ``cmd`` and its subcommands."""
+    if not any(p.name == "lang" for p in cmd.params):
+        cmd.params.append(_lang_option())
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            with_lang_option(sub)
+    return cmd
+
+
+GROUPS = ("config", "queue")  # commands with subcommands
+
+
 class LazyGroup(click.Group):
-    """A click group whose subcommands are imported when first needed."""
+    """A click group whose subcommands are imported when first needed (each with ``--lang``)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         known = [name for name, module in COMMAND_MODULES.items() if importlib.util.find_spec(module) is not None]
@@ -138,21 +178,32 @@ class LazyGroup(click.Group):
         module = COMMAND_MODULES.get(cmd_name)
         if cmd_name not in self.commands and module is not None and importlib.util.find_spec(module) is not None:
             importlib.import_module(module)
-        return super().get_command(ctx, cmd_name)
+        cmd = super().get_command(ctx, cmd_name)
+        return with_lang_option(cmd) if cmd is not None else None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="Configuration file (TOML). Default: $SMARTBOX_CONFIG or ~/.config/smartbox-next/smartbox.toml.")
-@click.option("--lang", type=click.Choice(["de", "en"]), default=None, help="Language of messages.")
+@click.option("--lang", type=click.Choice(["de", "en"]), default=None,
+              help="Language of messages (also after the command). Default: station.language, else the system "
+                   "locale (LC_ALL, LC_MESSAGES, LANG), else English.")
 @click.option("-v", "--verbose", count=True, help="More log output (-v INFO, -vv DEBUG).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines on stderr for people (text) or machines (json: one object per line, at least INFO). "
+                   "Status lines for people go to stdout either way.")
 @click.version_option(package_name="smartbox-next", prog_name="smartbox")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, lang: str | None, verbose: int) -> None:
-    """SmartBox Next — DICOM capture station."""
+def cli(ctx: click.Context, config_path: Path | None, lang: str | None, verbose: int, log_format: str) -> None:
+    """SmartBox Next — DICOM capture station.
+
+    Exit codes: 0 success; 1 a problem with inputs, files, the configuration, a peer or the network (the message
+    says what to do); 2 a mistake in the command line itself.
+    """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     quiet_libraries()
+    use_log_format(log_format)
     ctx.obj = AppState(config_path=config_path, lang_override=lang)
 
 

@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 import click
 
 from smartbox_next.app.identity import Identity, exam_for
-from smartbox_next.app.objects import create_objects
-from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
+from smartbox_next.app.objects import create_burst, create_objects
+from smartbox_next.cli._app import AppState, WordedUsageError, cli, for_each_input, pass_state, reporting
 from smartbox_next.dicom import sop as sops
+from smartbox_next.dicom.transfer_syntax import syntax_name
 from smartbox_next.exam.model import Exam
 from smartbox_next.messages import say
 
@@ -53,13 +54,13 @@ def exam_from_options(state: AppState, **options: Any) -> Exam:
     """
     identity = Identity(**{k: options[k] for k in _IDENTITY_FIELDS if k in options})
     if identity.worklist_item and (identity.study_uid or identity.emergency):
-        raise click.UsageError(say("usage.worklist_item_with_patient", state.lang))
+        raise WordedUsageError(say("usage.worklist_item_with_patient", state.lang))
     if identity.override_worklist and not (identity.worklist_item or identity.accession):
-        raise click.UsageError(say("usage.override_without_worklist", state.lang))
+        raise WordedUsageError(say("usage.override_without_worklist", state.lang))
     given = [f"--{name.replace('_', '-')}" for name in ("patient_id", "patient_name", "birth_date", "sex")
              if options.get(name)]
     if identity.emergency and given:
-        raise click.UsageError(say("usage.emergency_with_patient", state.lang, {"options": ", ".join(given)}))
+        raise WordedUsageError(say("usage.emergency_with_patient", state.lang, {"options": ", ".join(given)}))
     chosen = exam_for(state.config, identity)
     if chosen.worklist is not None:
         from smartbox_next.cli.worklist_cmd import report_result
@@ -96,18 +97,17 @@ def create(state: AppState, /, inputs: tuple[Path, ...], out_dir: Path, sop: str
 
     if burst:
         if sop not in (None, "mf-sc"):
-            raise click.UsageError("--burst makes a Multi-frame True Color SC object: use --sop mf-sc or omit --sop")
+            raise WordedUsageError(say("usage.burst_sop", state.lang))
 
         def produce_burst(first: Path) -> Iterator[tuple[dict[str, Any], str]]:
-            from smartbox_next.iod.multiframe import build_multiframe_from_stills
-
-            obj = build_multiframe_from_stills(config, exam, list(inputs), out_dir, frame_time_ms=frame_time_ms)
-            yield obj.as_json(), f"{len(inputs)} stills -> {obj.path}  [{obj.transfer_syntax_uid}]"
+            obj = create_burst(config, exam, list(inputs), out_dir, frame_time_ms=frame_time_ms)
+            yield obj.as_json(), say("create.burst", state.lang, {
+                "count": len(inputs), "file": obj.path, "syntax": syntax_name(obj.transfer_syntax_uid)})
 
         return for_each_input(state, inputs[:1], as_json, produce_burst)
 
     def produce(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
         for obj in create_objects(config, exam, path, out_dir, sop, conversion_type):
-            yield obj.as_json(), f"{path} -> {obj.path}  [{obj.transfer_syntax_uid}]"
+            yield obj.as_json(), f"{path} -> {obj.path}  [{syntax_name(obj.transfer_syntax_uid)}]"
 
     return for_each_input(state, inputs, as_json, produce)

@@ -15,6 +15,11 @@ from smartbox_next.net.echo import echo
 from smartbox_next.net.link import LinkSettings
 
 
+def _number(value: float, lang: str) -> str:
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if lang == "de" else text
+
+
 @cli.command("echo")
 @click.argument("peer")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -22,7 +27,7 @@ from smartbox_next.net.link import LinkSettings
 def echo_cmd(state: AppState, peer: str, as_json: bool) -> None:
     """Verify the connection to PEER (a configured name, AET@host:port or a DICOMweb URL)."""
     with reporting(state):
-        target = state.config.destination(peer)
+        target = state.config.destination(peer, option="PEER")
         if isinstance(target, WebPeer):
             from smartbox_next.delivery.dicomweb import web_echo
 
@@ -32,15 +37,17 @@ def echo_cmd(state: AppState, peer: str, as_json: bool) -> None:
             emit_json({"event": "echo", "peer": str(target), "http_status": web.http_status,
                        "echo_ms": round(web.echo_ms, 2)})
         else:
-            click.echo(render("echo.web_ok", state.lang, {"peer": str(target), "echo_ms": f"{web.echo_ms:.1f}",
+            click.echo(render("echo.web_ok", state.lang, {"peer": str(target),
+                                                         "echo_ms": _number(web.echo_ms, state.lang),
                                                          "http_status": web.http_status}))
         return
     with reporting(state):
         result = echo(LinkSettings.of(state.config.station, state.config.network), target)
-    params = {"peer": str(target), "echo_ms": f"{result.echo_ms:.1f}",
-              "association_ms": f"{result.association_ms:.1f}"}
+    lang = state.lang
+    params = {"peer": str(target), "echo_ms": _number(result.echo_ms, lang),
+              "association_ms": _number(result.association_ms, lang)}
     if as_json:
         emit_json({"event": "echo", "peer": str(target), "status": result.status,
                    "echo_ms": round(result.echo_ms, 2), "association_ms": round(result.association_ms, 2)})
     else:
-        click.echo(render("echo.ok", state.lang, params))
+        click.echo(render("echo.ok", lang, params))

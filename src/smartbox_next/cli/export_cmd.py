@@ -49,7 +49,9 @@ def export(state: AppState, /, inputs: tuple[Path, ...], sop: str | None, exam_i
     def produce(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
         for item in export_objects(config, outbox, exam, path, names, sop):
             yield ({**item.created.as_json(), "jobs": item.job_ids, "destinations": names},
-                   f"{path} -> {item.created.path.name}  jobs {', '.join(map(str, item.job_ids))}")
+                   say("export.queued", state.lang, {"source": path, "file": item.created.path.name,
+                                                     "jobs": ", ".join(map(str, item.job_ids)),
+                                                     "destinations": ", ".join(names)}))
 
     return for_each_input(state, inputs, as_json, produce)
 

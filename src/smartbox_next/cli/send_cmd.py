@@ -14,15 +14,17 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
-from smartbox_next.delivery.direct import AnyPeer, collect_paths, send_to_many
+from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting, show_error
+from smartbox_next.delivery.direct import AnyPeer, Retry, collect_paths, send_to_many
 from smartbox_next.delivery.retry import RetryPolicy
-from smartbox_next.messages import render
+from smartbox_next.errors import InputError, SmartboxError
+from smartbox_next.messages import render, say
 from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressEvent
 
 
@@ -42,10 +44,14 @@ def _result_json(peer: AnyPeer, r: FileResult, lang: str) -> dict[str, Any]:
     return out
 
 
-def _summary_params(b: BatchResult) -> dict[str, Any]:
+def _summary_params(b: BatchResult, lang: str = "en") -> dict[str, Any]:
+    def number(value: float) -> str:
+        text = f"{value:.1f}"
+        return text.replace(".", ",") if lang == "de" else text
+
     return {"peer": str(b.peer), "stored": b.count(Outcome.STORED) + b.count(Outcome.WARNING),
             "total": len(b.results), "warnings": b.count(Outcome.WARNING), "failed": b.count(Outcome.FAILED),
-            "mb": f"{b.bytes_sent / 1e6:.1f}", "seconds": f"{b.seconds:.1f}"}
+            "mb": number(b.bytes_sent / 1e6), "seconds": number(b.seconds)}
 
 
 class _JsonProgress:
@@ -66,8 +72,36 @@ class _JsonProgress:
                        "batch_bytes": ev.batch_bytes, "batch_total": ev.batch_total, "done": ev.done})
 
 
+def _files_text(paths: list[Path], lang: str) -> str:
+    shown = ", ".join(str(p) for p in paths[:_LISTED])
+    if len(paths) > _LISTED:
+        shown += " " + say("send.more_files", lang, {"count": len(paths) - _LISTED})
+    return shown
+
+
+_LISTED = 5
+
+
+def _report_failures(batch: BatchResult, lang: str) -> None:
+    """One message per distinct problem at a destination, naming the files it concerns (not one per file)."""
+    groups: dict[tuple[str, str], tuple[SmartboxError, list[Path]]] = {}
+    for r in batch.results:
+        problem = r.error or r.warning
+        if r.outcome is Outcome.STORED or problem is None:
+            continue
+        label = "label.warning" if r.outcome is Outcome.WARNING else "label.error"
+        entry = groups.setdefault((label, problem.text(lang)), (problem, []))
+        entry[1].append(r.path)
+    for (label, text), (problem, files) in groups.items():
+        key = "send.files_one" if len(files) == 1 else "send.files_many"
+        which = say(key, lang, {"count": len(files), "files": _files_text(files, lang)})
+        click.echo(f"{say(label, lang)}: {text} ({which})", err=True)
+        if problem.hint(lang):
+            click.echo(f"  → {problem.hint(lang)}", err=True)
+
+
 @cli.command("send")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--to", "targets", multiple=True, required=True,
               help="Destination: a configured peer name, AET@host:port or a DICOMweb URL https://…; repeat for "
                    "several.")
@@ -80,43 +114,53 @@ def send_cmd(state: AppState, paths: tuple[Path, ...], targets: tuple[str, ...],
     """Send DICOM files (or folders, recursively) to one or more PACS."""
     with reporting(state):
         config = state.config
-        peers = list(dict.fromkeys(config.destination(t) for t in targets))
+        peers = list(dict.fromkeys(config.destination(t, option="--to") for t in targets))
     lang = state.lang
-    files = collect_paths(paths)
+    missing = [p for p in paths if not p.exists()]
+    for path in missing:  # named, not sent, not in the summary; the others are sent (exit code 1 at the end)
+        error = InputError("input.not_found", path=str(path))
+        if as_json:
+            emit_json({"event": "object", "path": str(path), "outcome": "failed", "key": error.key,
+                       "message": error.text(lang), "hint": error.hint(lang), "retryable": False})
+        else:
+            show_error(error, lang)
+    files = collect_paths([p for p in paths if p.exists()])
     policy = RetryPolicy.from_config(config.retry, max_attempts=attempts)
+    sink: list[Callable[[str], None]] = [lambda text: click.echo(text, err=True)]  # a progress bar prints above
 
-    def on_retry(peer: AnyPeer, attempt: int, wait: float, left: int) -> None:
+    def on_retry(retry: Retry) -> None:
         if as_json:
-            emit_json({"event": "retry", "peer": str(peer), "attempt": attempt, "wait_s": round(wait, 2),
-                       "objects": left})
+            emit_json({"event": "retry", "peer": str(retry.peer), "attempt": retry.attempt,
+                       "max_attempts": retry.max_attempts, "wait_s": round(retry.wait, 2), "objects": retry.objects,
+                       "key": retry.error.key, "message": retry.error.text(lang)})
+            return
+        sink[0](say("send.retry", lang, {"peer": str(retry.peer), "failed": retry.attempt,
+                                         "next": retry.attempt + 1, "max": retry.max_attempts,
+                                         "wait": f"{retry.wait:.0f}", "count": retry.objects,
+                                         "reason": retry.error.text(lang)}))
 
-    if as_json:
+    results: list[BatchResult] = []
+    if files and as_json:
         results = send_to_many(config, peers, files, progress=_JsonProgress(), policy=policy, on_retry=on_retry)
-    elif sys.stderr.isatty():
-        results = _with_bars(config, peers, files, policy)
-    else:
-        results = send_to_many(config, peers, files, policy=policy)
+    elif files and sys.stderr.isatty():
+        results = _with_bars(config, peers, files, policy, on_retry, sink)
+    elif files:
+        results = send_to_many(config, peers, files, policy=policy, on_retry=on_retry)
+
     for batch in results:
-        for r in batch.results:
-            if as_json:
-                emit_json(_result_json(batch.peer, r, lang))
-            elif r.outcome is not Outcome.STORED:
-                problem = r.error or r.warning
-                label = ("Warnung" if lang == "de" else "Warning") if r.outcome is Outcome.WARNING else \
-                    ("Fehler" if lang == "de" else "Error")
-                if problem is not None:
-                    click.echo(f"{label}: {problem.text(lang)}", err=True)
-                    if problem.hint(lang):
-                        click.echo(f"  → {problem.hint(lang)}", err=True)
         if as_json:
+            for r in batch.results:
+                emit_json(_result_json(batch.peer, r, lang))
             emit_json({"event": "summary", **_summary_params(batch), "ok": batch.ok, "attempts": batch.attempts})
         else:
-            click.echo(render("send.summary", lang, _summary_params(batch)))
-    if not all(b.ok for b in results):
+            _report_failures(batch, lang)
+            click.echo(render("send.summary", lang, _summary_params(batch, lang)))
+    if missing or not all(b.ok for b in results):
         raise click.exceptions.Exit(1)
 
 
-def _with_bars(config: Any, peers: list[AnyPeer], files: list[Path], policy: RetryPolicy) -> list[BatchResult]:
+def _with_bars(config: Any, peers: list[AnyPeer], files: list[Path], policy: RetryPolicy,
+               on_retry: Callable[[Retry], None], sink: list[Callable[[str], None]]) -> list[BatchResult]:
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -129,9 +173,14 @@ def _with_bars(config: Any, peers: list[AnyPeer], files: list[Path], policy: Ret
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn(), transient=False) as bars:
         tasks = {str(p): bars.add_task(str(p), total=None) for p in peers}
+        plain = sink[0]
+        sink[0] = lambda text: bars.console.print(text, markup=False, highlight=False)
 
         def progress(ev: ProgressEvent) -> None:
             bars.update(tasks[ev.peer], total=ev.batch_total, completed=ev.batch_bytes,
                         description=f"{ev.peer} {ev.index + 1}/{ev.count}")
 
-        return send_to_many(config, peers, files, progress=progress, policy=policy)
+        try:
+            return send_to_many(config, peers, files, progress=progress, policy=policy, on_retry=on_retry)
+        finally:
+            sink[0] = plain

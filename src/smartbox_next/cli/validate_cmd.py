@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
+from smartbox_next.app.checks import validate_path
 from smartbox_next.app.station import paths
 from smartbox_next.cli._app import AppState, HandledError, cli, emit_json, pass_state, show_error
 from smartbox_next.errors import SmartboxError
-from smartbox_next.iod.validate import validate_file
+from smartbox_next.messages import say
 
 
 @cli.command("validate")
@@ -24,18 +25,19 @@ from smartbox_next.iod.validate import validate_file
 def validate(state: AppState, files: tuple[Path, ...], as_json: bool, no_dciodvfy: bool, no_standard: bool,
              show_warnings: bool) -> None:
     """Check DICOM files; exit 1 if any has an error (ours, dciodvfy's or dicom-validator's)."""
-    lang = state.lang_override or "de"
+    lang = state.lang
     failed = 0
     tables = None if no_standard else paths(state.config).standard_tables
     for path in files:
         try:
-            report = validate_file(path, use_dciodvfy=not no_dciodvfy, standard_tables=tables)
+            report = validate_path(path, use_dciodvfy=not no_dciodvfy, standard_tables=tables)
         except SmartboxError as exc:
             failed += 1
             if as_json:
-                emit_json({"path": str(path), "ok": False, "errors": [exc.text(lang)], "warnings": []})
+                emit_json({"path": str(path), "ok": False, "errors": [exc.text(lang)], "warnings": [],
+                           "key": exc.key})
             else:
-                click.echo(f"{path}: FAIL")
+                click.echo(say("validation.verdict_unchecked", lang, {"path": path}))
                 show_error(exc, lang)
             continue
         if not report.ok:
@@ -43,10 +45,11 @@ def validate(state: AppState, files: tuple[Path, ...], as_json: bool, no_dciodvf
         if as_json:
             emit_json(report.as_dict())
             continue
-        verdict = "OK" if report.ok else f"FAIL ({len(report.errors)} errors)"
+        verdict = (say("validation.ok", lang) if report.ok
+                   else say("validation.fail", lang, {"count": len(report.errors)}))
         checked = f" [{report.iod}]" if report.iod else ""
-        checker = "" if report.dciodvfy_ran or no_dciodvfy else " (dciodvfy not installed)"
-        checker += "" if report.standard_ran or no_standard else " (dicom-validator not installed)"
+        checker = "" if report.dciodvfy_ran or no_dciodvfy else " " + say("validation.no_dciodvfy", lang)
+        checker += "" if report.standard_ran or no_standard else " " + say("validation.no_dicom_validator", lang)
         click.echo(f"{path}{checked}: {verdict}{checker}")
         for line in report.errors:
             click.echo(f"  {line}")

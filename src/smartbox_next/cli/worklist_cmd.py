@@ -6,35 +6,27 @@ the operator's language says it is stale and how old it is.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import click
 
 from smartbox_next.app.station import worklist_cache
-from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
+from smartbox_next.cli._app import AppState, WordedUsageError, cli, emit_json, pass_state, reporting
+from smartbox_next.cli._table import format_table as table_lines
 from smartbox_next.errors import SmartboxError
-from smartbox_next.messages import printable, render, render_hint
+from smartbox_next.messages import render, render_hint, say
 from smartbox_next.worklist.item import WorklistItem, WorklistResult, age_text
 from smartbox_next.worklist.query import WorklistQuery
 from smartbox_next.worklist.service import query_worklist, resolve_peer
 
-_COLUMNS: dict[str, tuple[str, str]] = {  # key -> (en, de)
-    "id": ("ID", "ID"),
-    "when": ("Scheduled", "Geplant"),
-    "patient": ("Patient", "Patient"),
-    "patient_id": ("Patient ID", "Patienten-ID"),
-    "birth": ("Born", "Geboren"),
-    "sex": ("Sex", "Geschl."),
-    "accession": ("Accession", "Auftragsnr."),
-    "procedure": ("Procedure", "Untersuchung"),
-    "station": ("Station", "Station"),
-    "modality": ("Mod.", "Mod."),
-}
+_COLUMNS = ("patient", "birth", "procedure", "when", "accession", "patient_id", "id")  # as the legacy station
+_SEX = {"de": {"M": "m", "F": "w", "O": "d"}, "en": {"M": "M", "F": "F", "O": "O"}}
 
 
 def notice(key: str, lang: str, **params: Any) -> None:
     """A bilingual catalogue message and its hint on stderr (not an error)."""
-    label = "Hinweis" if lang == "de" else "Note"
+    label = say("label.note", lang)
     click.echo(f"{label}: {render(key, lang, params)}", err=True)
     hint = render_hint(key, lang, params)
     if hint:
@@ -53,43 +45,49 @@ def report_result(result: WorklistResult, lang: str, limit: int | None = None) -
         notice("worklist.undeclared_charset", lang, count=len(undeclared), character_set=undeclared[0].character_set)
 
 
-def _fmt_date(da: str) -> str:
-    return f"{da[:4]}-{da[4:6]}-{da[6:8]}" if len(da) == 8 and da.isdigit() else da
+def _fmt_date(da: str, lang: str) -> str:
+    if len(da) == 8 and da.isdigit():
+        return f"{da[6:8]}.{da[4:6]}.{da[:4]}" if lang == "de" else f"{da[:4]}-{da[4:6]}-{da[6:8]}"
+    return da
 
 
 def _fmt_time(tm: str) -> str:
     return f"{tm[:2]}:{tm[2:4]}" if len(tm) >= 4 and tm[:4].isdigit() else tm
 
 
-def rows(items: tuple[WorklistItem, ...] | list[WorklistItem]) -> list[dict[str, str]]:
-    """One row per Scheduled Procedure Step (an answer with several steps gives several rows, same ID)."""
-    out: list[dict[str, str]] = []
+def rows(items: tuple[WorklistItem, ...] | list[WorklistItem], lang: str = "en") -> list[dict[str, str]]:
+    """One row per Scheduled Procedure Step (an answer with several steps gives several rows, same ID), sorted by
+    scheduled start date and time, then patient name."""
+    out: list[tuple[tuple[str, str, str], dict[str, str]]] = []
     for item in items:
         for step in item.steps or (item.first_step,):
-            out.append({
+            name = item.patient_name.replace("^", ", ", 1).replace("^", " ")
+            sex = _SEX["de" if lang == "de" else "en"].get(item.sex, item.sex)
+            out.append(((step.start_date, step.start_time, item.patient_name), {
                 "id": item.item_id + ("!" if item.encoding_doubtful else ""),
-                "when": f"{_fmt_date(step.start_date)} {_fmt_time(step.start_time)}".strip(),
-                "patient": item.patient_name.replace("^", ", ", 1).replace("^", " "),
+                "when": f"{_fmt_date(step.start_date, lang)} {_fmt_time(step.start_time)}".strip(),
+                "patient": f"{name} ({sex})" if sex else name,
                 "patient_id": item.patient_id,
-                "birth": _fmt_date(item.birth_date),
-                "sex": item.sex,
+                "birth": _fmt_date(item.birth_date, lang),
                 "accession": item.accession_number,
                 "procedure": step.description or item.requested_procedure_description,
-                "station": step.station_ae_title,
-                "modality": step.modality,
-            })
-    return out
+            }))
+    return [row for _, row in sorted(out, key=lambda pair: pair[0])]
+
+
+def title(result: WorklistResult, lang: str, now: datetime | None = None) -> str:
+    """``Worklist RIS@host:104: 3 entries, as of 14:03`` — and, from the cache, the stale marker and its age."""
+    params = {"peer": result.peer, "count": len(rows(result.items, lang)),
+              "fetched_at": result.fetched_at.strftime("%Y-%m-%d %H:%M"),
+              "age": age_text(result.age(now), lang)}
+    return say("worklist_table.title_stale" if result.stale else "worklist_table.title", lang, params)
 
 
 def format_table(items: tuple[WorklistItem, ...] | list[WorklistItem], lang: str) -> str:
-    """A plain-text table (umlauts kept as they are; no truncation of names)."""
-    data = [{k: printable(v) for k, v in row.items()} for row in rows(items)]  # RIS text: escape controls
-    heads = {k: (en if lang == "en" else de) for k, (en, de) in _COLUMNS.items()}
-    widths = {k: max([len(heads[k]), *(len(r[k]) for r in data)]) for k in _COLUMNS}
-    lines = ["  ".join(heads[k].ljust(widths[k]) for k in _COLUMNS).rstrip(),
-             "  ".join("-" * widths[k] for k in _COLUMNS)]
-    lines += ["  ".join(r[k].ljust(widths[k]) for k in _COLUMNS).rstrip() for r in data]
-    return "\n".join(lines)
+    """A plain-text table (umlauts kept as they are; no truncation of names; control characters escaped)."""
+    data = rows(items, lang)
+    heads = [say(f"worklist_table.col_{k}", lang) for k in _COLUMNS]
+    return "\n".join(table_lines(heads, [[r[k] for k in _COLUMNS] for r in data]))
 
 
 @cli.command("worklist")
@@ -109,7 +107,7 @@ def worklist(state: AppState, /, date_spec: str, modality: str | None, station: 
              patient_name: str, patient_id: str, accession: str, from_peer: str | None, as_json: bool) -> int:
     """Show the scheduled procedure steps of the Modality Worklist."""
     if station and any_station:
-        raise click.UsageError("--station and --any-station exclude each other")
+        raise WordedUsageError(say("usage.station_and_any_station", state.lang))
     config = state.config
     with reporting(state):
         query = WorklistQuery.from_options(config, date_spec=date_spec, modality=modality, station=station,
@@ -126,6 +124,7 @@ def worklist(state: AppState, /, date_spec: str, modality: str | None, station: 
     if not result.items:
         notice("worklist.empty", state.lang, peer=result.peer)
         return 0
+    click.echo(title(result, state.lang))
     click.echo(format_table(result.items, state.lang))
     if any(i.encoding_doubtful for i in result.items):
         doubtful = next(i for i in result.items if i.encoding_doubtful)

@@ -182,9 +182,30 @@ def operations_md() -> str:
         "Outbox job states: " + ", ".join(f"`{s.value}`" for s in JobState) + ". Retryable failures wait in "
         "`retry_wait` and are retried automatically (exponential back-off, see `[retry]` in configuration.md); "
         "permanent failures end in `failed` and need the action below.",
-        "Exit codes: 0 success, 1 input/configuration/network error (message and what to do), 2 usage error. "
-        "Messages are German or English (`--lang de|en`, default `station.language`).",
-        "Logs are English and carry job IDs and SOP Instance UIDs, never patient names or birth dates at INFO.",
+        "`smartbox serve` says on stdout, in the station's language, what it serves (destinations, data folder, "
+        "listening ports), each job as it is sent, retried (attempt n of m, the next attempt's local time, the "
+        "reason) or failed (with what to do), what `--until-idle` waits for, and when it stops. With nothing to "
+        "send to it exits 1; `--until-idle` exits 1 when a job failed for good in that run.",
+        "`smartbox queue list` shows per job its state, destination, accession number (the patient's name only "
+        "with `--show-patient`), size, attempts and next attempt (local time), and per destination the count and "
+        "MByte waiting; `smartbox queue show N` the whole job with its reason and what to do; `--json` for "
+        "machines.",
+        "`smartbox config show` prints the effective configuration as TOML that `--config` reads back, naming the "
+        "file and the `SMARTBOX_*` variables it came from; `smartbox config settings` prints every setting with "
+        "its default. A bad value is named with where it came from: the file, the environment variable, or the "
+        "command-line option.",
+        "Exit codes: 0 success; 1 anything about inputs, files, the configuration, peers or the network (message "
+        "and what to do); 2 only a mistake in the command line itself (unknown option, missing argument, invalid "
+        "choice) — also worded in the operator's language.",
+        "Language: `--lang de|en` (before or after the command), else `station.language`, else the system locale "
+        "(`LC_ALL`, `LC_MESSAGES`, `LANG`), else English. `--help` texts are English.",
+        "Logs (stderr) are English and carry job IDs, SOP Instance UIDs and accession numbers, never patient names "
+        "or birth dates at INFO; `--log-format json` writes them as one JSON object per line (at least INFO) for a "
+        "log collector, while status lines for people stay on stdout.",
+        "Files: the data folder (`station.data_dir`), its spool and exam journals are 0700, the outbox database, "
+        "spooled objects, journals and the worklist cache 0600 — they hold patient data and belong to the service "
+        "user alone (SmartBox closes a data folder or database it finds open to others). Objects written by "
+        "`smartbox create --out` get the mode the user's umask gives a new file.",
     ])
     doc.h(1, "Messages and what to do / Meldungen und was zu tun ist")
     areas = list(dict.fromkeys(_area(k) for k in sorted(CATALOGUE)))

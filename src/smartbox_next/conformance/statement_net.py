@@ -19,6 +19,8 @@ from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VER
 from smartbox_next.messages import render_hint
 from smartbox_next.net.adapter import APPLICATION_CONTEXT_NAME
 
+_PEER = {"en": {"peer": "the peer"}, "de": {"peer": "der Gegenstelle"}}  # hints as templates: whom
+
 
 def build(doc: Document, config: Config, lang: str) -> None:
     _configuration(doc, config, lang)
@@ -32,10 +34,10 @@ def _configuration(doc: Document, config: Config, lang: str) -> None:
     """PS3.2 N.6: the settings hospital IT configures for the network."""
     doc.h(1, t(lang, "6 Configuration", "6 Konfiguration"))
     doc.p(t(lang, "Settings come from a TOML file and `SMARTBOX_<SECTION>_<KEY>` environment variables; every "
-                  "setting with its default is listed in `docs/configuration.md`. Network settings in this "
+                  "setting with its default is listed by `smartbox config settings`. Network settings in this "
                   "configuration:",
                   "Einstellungen stammen aus einer TOML-Datei und Umgebungsvariablen `SMARTBOX_<ABSCHNITT>_<SCHLÜSSEL>`; "
-                  "jede Einstellung mit ihrem Standardwert steht in `docs/configuration.md`. Netzwerkeinstellungen "
+                  "jede Einstellung mit ihrem Standardwert zeigt `smartbox config settings`. Netzwerkeinstellungen "
                   "dieser Konfiguration:"))
     n = config.network
     rows = [["`station.ae_title`", config.station.ae_title],
@@ -134,7 +136,7 @@ def _network(doc: Document, config: Config, lang: str) -> None:
                   "Transfer-Syntax jeder Datei (und deren Umwandlungen) vor."))
 
     doc.h(2, t(lang, "7.2 Rejection, abort and timeouts", "7.2 Ablehnung, Abbruch und Zeitlimits"))
-    rows = [[f"{s}", f"{r}", f"`net.rejected.{k}`", render_hint(f"net.rejected.{k}", lang, {})]
+    rows = [[f"{s}", f"{r}", f"`net.rejected.{k}`", render_hint(f"net.rejected.{k}", lang, _PEER[lang])]
             for s, r, k in tables.reject_rows()]
     doc.table([t(lang, "Source", "Quelle"), t(lang, "Reason", "Grund"), t(lang, "Message", "Meldung"),
                t(lang, "Operator", "Bediener")], rows,
@@ -165,7 +167,7 @@ def _network(doc: Document, config: Config, lang: str) -> None:
                      t(lang, "failed for this destination; not resent unchanged",
                        "für dieses Ziel fehlgeschlagen; nicht unverändert erneut gesendet")}[r.outcome]
         rows.append([r.codes, f"`{r.key}`" if r.key else "—", behaviour,
-                     render_hint(r.key, lang, {}) if r.key else ""])
+                     render_hint(r.key, lang, _PEER[lang]) if r.key else ""])
     doc.table(["Status", t(lang, "Message", "Meldung"), t(lang, "Behaviour", "Verhalten"),
                t(lang, "Operator", "Bediener")], rows,
               t(lang, "Table 7-4. C-STORE response status (PS3.2 Table N.7-42; any code in a range behaves like "

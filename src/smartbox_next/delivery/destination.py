@@ -30,7 +30,7 @@ from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError, OutboxError, SmartboxError
 from smartbox_next.net.link import LinkSettings
-from smartbox_next.net.store import FileResult, store_files
+from smartbox_next.net.store import FileResult, ProgressCallback, store_files
 from smartbox_next.spool.outbox import Job
 
 FOLDER_DESTINATION = "folder"
@@ -41,17 +41,19 @@ __all__ = ["FOLDER_DESTINATION", "Destination", "DicomwebDestination", "DimseDes
 class DimseDestination:
     """A Storage SCP: each batch over one association (PS3.4 Annex B; ``net.store.store_files``)."""
 
-    def __init__(self, config: Config, name: str, peer: Peer, transcoder: Reencoder) -> None:
+    def __init__(self, config: Config, name: str, peer: Peer, transcoder: Reencoder,
+                 progress: ProgressCallback | None = None) -> None:
         self.config = config
         self.name = name
         self.peer = peer
         self.transcoder = transcoder
+        self.progress = progress  # byte-level progress of each object (the station shows % and MB/s)
 
     def send(self, jobs: Sequence[Job], stop: threading.Event) -> Iterator[JobOutcome]:
         if stop.is_set():
             return
         result = store_files(LinkSettings.of(self.config.station, self.config.network), self.peer,
-                             [j.path for j in jobs], transcoder=self.transcoder)
+                             [j.path for j in jobs], transcoder=self.transcoder, progress=self.progress)
         for job, res in zip(jobs, result.results, strict=True):
             yield self._outcome(job, res)
 
@@ -104,10 +106,12 @@ def destination_names(config: Config) -> list[str]:
     return [*names, FOLDER_DESTINATION] if _folder(config) is not None else names
 
 
-def destinations(config: Config) -> list[Destination]:
-    """Every enabled destination: the peers with role ``storage`` and the folder, if set and enabled."""
+def destinations(config: Config, *, progress: ProgressCallback | None = None) -> list[Destination]:
+    """Every enabled destination: the peers with role ``storage`` and the folder, if set and enabled.
+
+    ``progress`` receives the byte-level progress of every object sent to a peer (the station UI)."""
     transcoder = Reencoder(config)
-    out: list[Destination] = [DimseDestination(config, name, peer, transcoder)
+    out: list[Destination] = [DimseDestination(config, name, peer, transcoder, progress)
                               for name, peer in config.storage_peers().items()]
     out += [DicomwebDestination(config, name, peer) for name, peer in config.storage_web_peers().items()]
     folder = _folder(config)

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from smartbox_next.config import Config
@@ -26,14 +27,29 @@ from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.webpeer import WebPeer
-from smartbox_next.errors import NetworkError
+from smartbox_next.errors import NetworkError, SmartboxError
 from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressCallback, store_files
 
 LOG = logging.getLogger(__name__)
 
 AnyPeer = Peer | WebPeer
-RetryCallback = Callable[[AnyPeer, int, float, int], None]  # peer, attempt that failed, wait (s), objects left
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A retry about to happen: attempt ``attempt`` of ``max_attempts`` failed for ``objects`` objects (the
+    first one's ``error``); the next attempt starts in ``wait`` seconds."""
+
+    peer: AnyPeer
+    attempt: int
+    max_attempts: int
+    wait: float
+    objects: int
+    error: SmartboxError
+
+
+RetryCallback = Callable[[Retry], None]
 
 
 def collect_paths(items: Iterable[Path]) -> list[Path]:
@@ -91,7 +107,7 @@ def _retrying(peer: AnyPeer, paths: Sequence[Path], once: Callable[[list[Path]],
         LOG.info("%s: %d object(s) to retry in %.1f s (attempt %d failed: %s)", peer, len(again), wait, attempt,
                  again[0].error.key)
         if on_retry is not None:
-            on_retry(peer, attempt, wait, len(again))
+            on_retry(Retry(peer, attempt, policy.max_attempts, wait, len(again), again[0].error))
         sleep(wait)
         pending = [r.path for r in again]
     return BatchResult(peer=peer, results=[results[Path(p)] for p in paths], seconds=clock() - start,

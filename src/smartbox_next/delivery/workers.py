@@ -16,17 +16,30 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from smartbox_next.config import Config
 from smartbox_next.delivery.destination import Destination, JobOutcome
 from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.errors import OutboxError, SmartboxError
-from smartbox_next.spool.outbox import Job, Outbox
+from smartbox_next.spool.outbox import PENDING, Job, JobState, Outbox
 
 LOG = logging.getLogger(__name__)
 
-Listener = Callable[[str, Job, str], None]  # (destination, job, "sent" | "retry_wait" | "failed")
+Listener = Callable[[str, Job, str], None]  # (destination, job, "sending" | "sent" | "retry_wait" | "failed")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What ``run_until_idle`` waits for while nothing is due: ``jobs`` pending, the earliest of them ``next`` (a
+    job in ``retry_wait``, its time in the job), or None while jobs are being sent or due now."""
+
+    jobs: int
+    next: Job | None
+
+
+WaitCallback = Callable[[Waiting], None]
 Round = Literal["idle", "done", "error"]  # nothing due | a batch handled | the destination failed unexpectedly
 
 
@@ -55,18 +68,39 @@ class SenderService:
         for t in self._threads:
             t.join(timeout)
 
-    def run_until_idle(self, timeout: float = 60.0) -> None:
-        """Send until no job of these destinations is due or waiting (tests and one-shot delivery)."""
+    def run_until_idle(self, timeout: float = 60.0, *, on_wait: WaitCallback | None = None,
+                       also_pending: Callable[[], int] | None = None) -> None:
+        """Send until no job of these destinations is due or waiting (tests and one-shot delivery).
+
+        ``on_wait`` hears what the service waits for whenever that changes (a job's next attempt, the number of
+        jobs pending), so a one-shot run never waits silently for a backoff timer. ``also_pending`` counts other
+        work the run waits for too (the workflow service's messages and commitments).
+        """
         deadline = time.monotonic() + timeout
         self.start()
+        told: Waiting | None = None
         try:
-            while time.monotonic() < deadline:
-                if self.pending() == 0:
+            while time.monotonic() < deadline and not self.stop.is_set():
+                if self.pending() == 0 and (also_pending is None or also_pending() == 0):
                     break
+                if on_wait is not None:
+                    waiting = self.waiting()
+                    if waiting.next is not None and waiting != told:
+                        on_wait(waiting)
+                        told = waiting
                 time.sleep(0.05)
         finally:
             self.stop.set()
             self.join()
+
+    def waiting(self) -> Waiting:
+        """The pending jobs of these destinations and, when none is being sent or due, the one due next."""
+        names = {d.name for d in self.dests}
+        jobs = [j for j in self.outbox.jobs(states=PENDING) if j.destination in names]
+        now = time.time()
+        if any(j.state is JobState.SENDING or j.next_attempt <= now for j in jobs):
+            return Waiting(len(jobs), None)
+        return Waiting(len(jobs), min(jobs, key=lambda j: (j.next_attempt, j.id)) if jobs else None)
 
     def pending(self) -> int:
         """Jobs of these destinations still queued, sending or waiting (jobs of other destinations do not count:
@@ -97,6 +131,8 @@ class SenderService:
         if not jobs:
             return "idle"
         unreported = {job.id: job for job in jobs}
+        for job in jobs:
+            self._notify(dest, job, "sending")
         try:
             present: list[Job] = []
             for job in jobs:
@@ -124,15 +160,24 @@ class SenderService:
         job = outcome.job
         if outcome.error is None:
             self.outbox.mark_sent(job.id, outcome.warning)
-            LOG.info("sent job %d (%s) to %s", job.id, job.sop_instance_uid, dest.name)
+            LOG.info("sent job %d (%s, accession %s) to %s", job.id, job.sop_instance_uid, job.accession or "-",
+                     dest.name, extra={"event": "sent", "job": job.id, "destination": dest.name,
+                                       "sop_instance_uid": job.sop_instance_uid, "accession_number": job.accession})
             self._notify(dest, job, "sent")
         else:
             self._failed(dest, job, outcome.error)
 
     def _failed(self, dest: Destination, job: Job, exc: SmartboxError) -> None:
         updated = self.outbox.mark_failed(job.id, exc, self.policy)
-        LOG.warning("job %d to %s: %s (%s, attempt %d)", job.id, dest.name, exc.key, updated.state.value,
-                    updated.attempts)
+        # INFO: the outcome of a job is routine for the service, and its listener tells the people (``serve`` on
+        # stdout, in their language); a log collector tells a final failure by its "event" field
+        LOG.info("job %d to %s: %s (%s, attempt %d of %d): %s", job.id, dest.name, exc.key, updated.state.value,
+                    updated.attempts, self.policy.max_attempts, exc.text("en"),
+                    extra={"event": updated.state.value, "job": job.id, "destination": dest.name,
+                           "sop_instance_uid": job.sop_instance_uid, "accession_number": job.accession,
+                           "attempt": updated.attempts, "max_attempts": self.policy.max_attempts,
+                           "next_attempt": updated.next_attempt if updated.state is JobState.RETRY_WAIT else None,
+                           "error_key": exc.key})
         self._notify(dest, updated, updated.state.value)
 
     def _notify(self, dest: Destination, job: Job, what: str) -> None:

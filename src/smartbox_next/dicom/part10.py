@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from smartbox_next.dicom.vr import EXPLICIT_LONG_LENGTH_VRS
 from smartbox_next.errors import MediaError
+from smartbox_next.messages import Bilingual, os_reason
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,22 @@ def _ui(value: bytes) -> str:
     return value.decode("ascii", "replace").rstrip("\x00 ")
 
 
+EMPTY = Bilingual("the file is empty", "die Datei ist leer")
+NO_DICM = Bilingual("no 'DICM' after the 128-byte preamble (PS3.10 §7.1)",
+                    "kein 'DICM' nach der 128-Byte-Präambel (PS3.10 §7.1)")
+_MALFORMED = Bilingual("its File Meta Information is damaged", "ihre File Meta Information ist beschädigt")
+_NO_UIDS = Bilingual("its File Meta Information lacks the SOP Class/Instance or Transfer Syntax UID",
+                     "ihrer File Meta Information fehlt die SOP Class/Instance oder Transfer Syntax UID")
+
+
+def has_dicm_prefix(path: Path) -> bool:
+    """Whether ``path`` starts like a DICOM Part 10 file: 128-byte preamble, then ``DICM`` (PS3.10 §7.1).
+    Raises OSError when it cannot be read."""
+    with path.open("rb") as fh:
+        head = fh.read(132)
+    return len(head) == 132 and head[128:] == b"DICM"
+
+
 def read_object_info(path: Path) -> ObjectInfo:
     """Parse the preamble and File Meta Information (explicit VR LE, group 0002) without touching the data set.
 
@@ -63,7 +80,7 @@ def read_object_info(path: Path) -> ObjectInfo:
         with path.open("rb") as fh:
             head = fh.read(132)
             if len(head) < 132 or head[128:132] != b"DICM":
-                raise MediaError("send.not_dicom", path=str(path), reason="no DICM prefix (PS3.10 §7.1)")
+                raise MediaError("send.not_dicom", path=str(path), reason=NO_DICM if head else EMPTY)
             values: dict[int, bytes] = {}
             pos = 132
             while True:
@@ -84,17 +101,16 @@ def read_object_info(path: Path) -> ObjectInfo:
                     (length,) = struct.unpack("<H", hdr[6:8])
                     header_len = 8
                 if length == 0xFFFFFFFF or length > 1 << 20:
-                    raise MediaError("send.not_dicom", path=str(path), reason="malformed file meta")
+                    raise MediaError("send.not_dicom", path=str(path), reason=_MALFORMED)
                 values[elem] = fh.read(length)
                 pos += header_len + length
     except OSError as exc:
-        raise MediaError("send.not_dicom", path=str(path), reason=exc.strerror or str(exc)) from None
+        raise MediaError("send.not_dicom", path=str(path), reason=os_reason(exc)) from None
     try:
         return ObjectInfo(path=path, sop_class_uid=_ui(values[0x0002]), sop_instance_uid=_ui(values[0x0003]),
                           transfer_syntax=_ui(values[0x0010]), dataset_offset=pos, size=size)
     except KeyError:
-        raise MediaError("send.not_dicom", path=str(path),
-                         reason="file meta lacks SOP Class/Instance or Transfer Syntax UID") from None
+        raise MediaError("send.not_dicom", path=str(path), reason=_NO_UIDS) from None
 
 
 # ------------------------------------------------------------------------------ encapsulated Pixel Data items

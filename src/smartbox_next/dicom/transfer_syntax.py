@@ -78,6 +78,30 @@ FRAGMENTABLE: dict[str, VideoSyntax] = {
 }
 ALL_SYNTAXES: dict[str, VideoSyntax] = {s.uid: s for s in (*_BASE, HEVC_MAIN, HEVC_MAIN10)} | FRAGMENTABLE
 
+_NAMES = {
+    IMPLICIT_VR_LE: "Implicit VR Little Endian",
+    EXPLICIT_VR_LE: "Explicit VR Little Endian",
+    "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
+    "1.2.840.10008.1.2.2": "Explicit VR Big Endian",
+    JPEG_BASELINE: "JPEG Baseline (Process 1)",
+    JPEG_EXTENDED: "JPEG Extended (Process 2 & 4)",
+    "1.2.840.10008.1.2.4.57": "JPEG Lossless (Process 14)",
+    "1.2.840.10008.1.2.4.70": "JPEG Lossless SV1 (Process 14, Selection Value 1)",
+    "1.2.840.10008.1.2.4.80": "JPEG-LS Lossless",
+    "1.2.840.10008.1.2.4.81": "JPEG-LS Near-Lossless",
+    "1.2.840.10008.1.2.4.90": "JPEG 2000 (Lossless Only)",
+    "1.2.840.10008.1.2.4.91": "JPEG 2000",
+    "1.2.840.10008.1.2.5": "RLE Lossless",
+}
+
+
+def syntax_name(uid: str) -> str:
+    """The name of a transfer syntax (PS3.6 Table A-1), e.g. ``JPEG Baseline (Process 1)``; the UID itself when
+    it is none SmartBox knows."""
+    video = ALL_SYNTAXES.get(uid)
+    return video.name if video is not None else _NAMES.get(uid, uid)
+
+
 CONVERTIBLE_NATIVE = (EXPLICIT_VR_LE, IMPLICIT_VR_LE)
 """Native syntaxes SmartBox converts between (PS3.5 A.1/A.2: same bytes of Pixel Data, other element headers)."""
 JPEG_DECODABLE = (JPEG_BASELINE, JPEG_EXTENDED)

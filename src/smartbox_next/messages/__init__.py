@@ -13,13 +13,11 @@ import string
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from smartbox_next.messages import core, image, media, net, objects, outbox, web, workflow, worklist
+from smartbox_next.messages import core, image, media, net, objects, outbox, station, web, workflow, worklist
 from smartbox_next.messages._types import Bilingual, Message, Text
+from smartbox_next.messages.language import LANGUAGES, operator_language, os_reason, system_language
 from smartbox_next.messages.printable import printable
 from smartbox_next.messages.texts import TEXTS as _TEXTS
-
-LANGUAGES = ("de", "en")
-
 
 _Entry = TypeVar("_Entry", Message, Text)
 
@@ -36,9 +34,9 @@ def _merge(*parts: Mapping[str, _Entry]) -> dict[str, _Entry]:
 
 CATALOGUE: dict[str, Message] = _merge(
     core.MESSAGES, image.MESSAGES, media.MESSAGES, net.MESSAGES, worklist.MESSAGES, outbox.MESSAGES,
-    web.MESSAGES, workflow.MESSAGES, objects.MESSAGES,
+    web.MESSAGES, workflow.MESSAGES, objects.MESSAGES, station.MESSAGES,
 )
-TEXTS: dict[str, Text] = _merge(_TEXTS, workflow.TEXTS)
+TEXTS: dict[str, Text] = _merge(_TEXTS, workflow.TEXTS, station.TEXTS)
 
 
 class _Lenient(dict[str, Any]):
@@ -85,5 +83,5 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-__all__ = ["CATALOGUE", "LANGUAGES", "TEXTS", "Bilingual", "Message", "Text", "placeholders", "printable", "render",
-           "render_hint", "say"]
+__all__ = ["CATALOGUE", "LANGUAGES", "TEXTS", "Bilingual", "Message", "Text", "operator_language", "os_reason",
+           "placeholders", "printable", "render", "render_hint", "say", "system_language"]

@@ -8,20 +8,50 @@ MESSAGES: dict[str, Message] = {
     "config.invalid_value": Message(
         en="Setting '{setting}' has the invalid value '{value}': expected {expected}.",
         de="Die Einstellung '{setting}' hat den ungültigen Wert '{value}': erwartet wird {expected}.",
-        hint_en="Correct '{setting}' in the configuration file or the SMARTBOX_* environment variable.",
-        hint_de="Bitte '{setting}' in der Konfigurationsdatei oder der SMARTBOX_*-Umgebungsvariable korrigieren.",
+        hint_en="Correct '{setting}' where it is set ('smartbox config show' names the file and the SMARTBOX_* "
+                "variables in use).",
+        hint_de="Bitte '{setting}' dort korrigieren, wo sie gesetzt ist ('smartbox config show' nennt die Datei und "
+                "die verwendeten SMARTBOX_*-Variablen).",
+    ),
+    "config.invalid_in_file": Message(
+        en="Setting '{setting}' in {source} has the invalid value '{value}': expected {expected}.",
+        de="Die Einstellung '{setting}' in {source} hat den ungültigen Wert '{value}': erwartet wird {expected}.",
+        hint_en="Correct '{setting}' in {source}; 'smartbox config settings' lists every setting with its form.",
+        hint_de="Bitte '{setting}' in {source} korrigieren; 'smartbox config settings' zeigt jede Einstellung mit "
+                "der erwarteten Form.",
+    ),
+    "config.invalid_env": Message(
+        en="The environment variable {variable} (setting '{setting}') has the invalid value '{value}': expected "
+           "{expected}.",
+        de="Die Umgebungsvariable {variable} (Einstellung '{setting}') hat den ungültigen Wert '{value}': erwartet "
+           "wird {expected}.",
+        hint_en="Correct or remove {variable} where it is set (shell profile, service unit); it overrides the "
+                "configuration file.",
+        hint_de="Bitte {variable} dort korrigieren oder entfernen, wo sie gesetzt wird (Shell-Profil, "
+                "Dienst-Unit); sie hat Vorrang vor der Konfigurationsdatei.",
+    ),
+    "config.invalid_option": Message(
+        en="The value '{value}' of {option} on the command line is invalid: expected {expected}.",
+        de="Der Wert '{value}' von {option} auf der Befehlszeile ist ungültig: erwartet wird {expected}.",
+        hint_en="Correct {option} on the command line, or name a peer of the configuration ('smartbox config "
+                "show' lists them).",
+        hint_de="Bitte {option} auf der Befehlszeile korrigieren oder eine Gegenstelle der Konfiguration nennen "
+                "('smartbox config show' zeigt sie).",
     ),
     "config.unknown_setting": Message(
         en="Unknown setting '{setting}' in {source}.",
         de="Unbekannte Einstellung '{setting}' in {source}.",
-        hint_en="Check the spelling against docs/configuration.md.",
-        hint_de="Bitte die Schreibweise mit docs/configuration.md vergleichen.",
+        hint_en="Check the spelling: 'smartbox config settings' lists every setting with its default.",
+        hint_de="Bitte die Schreibweise prüfen: 'smartbox config settings' zeigt jede Einstellung mit dem "
+                "Vorgabewert.",
     ),
     "config.file_unreadable": Message(
-        en="The configuration file {path} cannot be read: {detail}",
-        de="Die Konfigurationsdatei {path} kann nicht gelesen werden: {detail}",
-        hint_en="Check that the file exists, is readable and is valid TOML.",
-        hint_de="Bitte prüfen Sie, ob die Datei existiert, lesbar ist und gültiges TOML enthält.",
+        en="The configuration file {path} cannot be read: {detail}.",
+        de="Die Konfigurationsdatei {path} kann nicht gelesen werden: {detail}.",
+        hint_en="Check that the file exists, is readable and is valid TOML ('smartbox config settings' prints a "
+                "complete example).",
+        hint_de="Bitte prüfen Sie, ob die Datei existiert, lesbar ist und gültiges TOML enthält ('smartbox config "
+                "settings' gibt ein vollständiges Beispiel aus).",
     ),
     "config.unknown_peer": Message(
         en="No peer named '{name}' is configured, and it is not of the form AET@host:port.",
@@ -109,6 +139,28 @@ MESSAGES: dict[str, Message] = {
         de="Die Datei {path} existiert nicht oder kann nicht gelesen werden.",
         hint_en="Check the path and the file permissions.",
         hint_de="Bitte Pfad und Dateirechte prüfen.",
+    ),
+    "input.unreadable": Message(
+        en="The file {path} cannot be read: {detail}.",
+        de="Die Datei {path} kann nicht gelesen werden: {detail}.",
+        hint_en="Check the path and the file permissions.",
+        hint_de="Bitte Pfad und Dateirechte prüfen.",
+    ),
+    "input.not_media": Message(
+        en="{path} is not an image or video SmartBox can read: {reason}.",
+        de="{path} ist kein Bild und kein Video, das SmartBox lesen kann: {reason}.",
+        hint_en="Choose the image (JPEG, PNG, BMP, TIFF) or video (MP4, MPEG-TS, MPEG-PS, MKV/WebM, AVI, MOV) "
+                "file of the capture; a renamed text file or an empty copy cannot become an object.",
+        hint_de="Bitte die Bild- (JPEG, PNG, BMP, TIFF) oder Videodatei (MP4, MPEG-TS, MPEG-PS, MKV/WebM, AVI, MOV) "
+                "der Aufnahme wählen; eine umbenannte Textdatei oder eine leere Kopie wird kein Objekt.",
+    ),
+    "validate.not_dicom": Message(
+        en="{path} is not a DICOM file: {reason}.",
+        de="{path} ist keine DICOM-Datei: {reason}.",
+        hint_en="Choose a DICOM file (e.g. one written by 'smartbox create'); images and videos are turned into "
+                "DICOM objects with 'smartbox create'.",
+        hint_de="Bitte eine DICOM-Datei wählen (z. B. eine von 'smartbox create' geschriebene); Bilder und Videos "
+                "werden mit 'smartbox create' zu DICOM-Objekten.",
     ),
     "input.output_unwritable": Message(
         en="Cannot write to {path}: {detail}",

@@ -22,28 +22,32 @@ MESSAGES: dict[str, Message] = {
     "net.connect_failed": Message(
         en="No connection to {peer}: nothing answers at {host} port {port}.",
         de="Keine Verbindung zu {peer}: unter {host} Port {port} antwortet niemand.",
-        hint_en="Check IP address and port in the settings, and that the PACS is running and reachable.",
-        hint_de="Bitte IP-Adresse und Port in den Einstellungen prüfen und ob das PACS läuft und erreichbar ist.",
+        hint_en="Check the address ({host} port {port}) in the settings, and that {peer} is running and reachable "
+                "from this station.",
+        hint_de="Bitte die Adresse ({host} Port {port}) in den Einstellungen prüfen und ob {peer} läuft und von "
+                "dieser Station erreichbar ist.",
     ),
     "net.rejected.called_ae": _rejected(
         "our called AE title is not recognised", "der angerufene AE-Titel ist dort unbekannt",
-        "Check the PACS AE title in the settings (case matters).",
-        "Bitte den AE-Titel des PACS in den Einstellungen prüfen (Groß-/Kleinschreibung beachten).",
+        "Check the AE title of {peer} in the settings (case matters).",
+        "Bitte den AE-Titel von {peer} in den Einstellungen prüfen (Groß-/Kleinschreibung beachten).",
     ),
     "net.rejected.calling_ae": _rejected(
         "our AE title is not recognised", "unser AE-Titel ist dort nicht bekannt",
-        "Ask the PACS administrator to register this station's AE title, host and port.",
-        "Bitte den PACS-Administrator bitten, AE-Titel, Rechner und Port dieser Station einzutragen.",
+        "Ask the administrator of {peer} to register this station's AE title, host and port.",
+        "Bitte den Administrator von {peer} bitten, AE-Titel, Rechner und Port dieser Station einzutragen.",
     ),
     "net.rejected.congestion": _rejected(
         "temporary congestion", "vorübergehende Überlastung",
-        "Nothing to do: sending is retried automatically.",
-        "Nichts zu tun: Das Senden wird automatisch wiederholt.",
+        "Nothing to do: sending is retried automatically; repeat a worklist query in a moment.",
+        "Nichts zu tun: Das Senden wird automatisch wiederholt; eine Worklist-Abfrage bitte gleich noch einmal "
+        "starten.",
     ),
     "net.rejected.local_limit": _rejected(
-        "the PACS's connection limit is reached", "die Verbindungsgrenze des PACS ist erreicht",
-        "Nothing to do: sending is retried automatically; if it persists, inform the PACS administrator.",
-        "Nichts zu tun: Das Senden wird automatisch wiederholt; bleibt es so, bitte den PACS-Administrator informieren.",
+        "its connection limit is reached", "die Verbindungsgrenze der Gegenstelle ist erreicht",
+        "Nothing to do: sending is retried automatically; if it persists, inform the administrator of {peer}.",
+        "Nichts zu tun: Das Senden wird automatisch wiederholt; bleibt es so, bitte den Administrator von {peer} "
+        "informieren.",
     ),
     "net.rejected.application_context": _rejected(
         "the DICOM application context is not supported", "der DICOM-Anwendungskontext wird nicht unterstützt",
@@ -52,24 +56,28 @@ MESSAGES: dict[str, Message] = {
     ),
     "net.rejected.protocol_version": _rejected(
         "the protocol version is not supported", "die Protokollversion wird nicht unterstützt",
-        "Inform the PACS administrator.", "Bitte den PACS-Administrator informieren.",
+        "Inform the administrator of {peer}.", "Bitte den Administrator von {peer} informieren.",
     ),
     "net.rejected.no_reason": _rejected(
         "no reason given", "ohne Angabe von Gründen",
-        "Check the AE titles in the settings and ask the PACS administrator.",
-        "Bitte die AE-Titel in den Einstellungen prüfen und den PACS-Administrator fragen.",
+        "Check the AE titles in the settings and ask the administrator of {peer}.",
+        "Bitte die AE-Titel in den Einstellungen prüfen und den Administrator von {peer} fragen.",
     ),
     "net.aborted": Message(
         en="The connection to {peer} was aborted during {operation} (by the {source}).",
         de="Die Verbindung zu {peer} wurde während {operation} abgebrochen (durch {source}).",
-        hint_en="Nothing to do: sending is retried automatically. If it keeps happening, check the network.",
-        hint_de="Nichts zu tun: Das Senden wird automatisch wiederholt. Passiert es öfter, bitte das Netzwerk prüfen.",
+        hint_en="Nothing to do: sending is retried automatically (repeat a worklist query). If it keeps happening, "
+                "check the network.",
+        hint_de="Nichts zu tun: Das Senden wird automatisch wiederholt (eine Worklist-Abfrage bitte wiederholen). "
+                "Passiert es öfter, bitte das Netzwerk prüfen.",
     ),
     "net.timeout": Message(
         en="{peer} did not answer in time during {operation}.",
         de="{peer} hat während {operation} nicht rechtzeitig geantwortet.",
-        hint_en="Nothing to do: it is retried automatically. If it persists, check the PACS or raise the timeouts.",
-        hint_de="Nichts zu tun: Es wird automatisch wiederholt. Bleibt es so, bitte PACS prüfen oder Zeitlimits erhöhen.",
+        hint_en="Nothing to do: sending is retried automatically (repeat a worklist query). If it persists, check "
+                "{peer} or raise the timeouts (network.*, worklist.timeout).",
+        hint_de="Nichts zu tun: Das Senden wird automatisch wiederholt (eine Worklist-Abfrage bitte wiederholen). "
+                "Bleibt es so, bitte {peer} prüfen oder die Zeitlimits erhöhen (network.*, worklist.timeout).",
     ),
     "net.no_context": Message(
         en="{peer} accepts neither the object type {sop_class} nor its transfer syntax {transfer_syntax}.",
@@ -94,8 +102,8 @@ MESSAGES: dict[str, Message] = {
     "net.tls_failed": Message(
         en="The secure (TLS) connection to {peer} could not be established: {detail}",
         de="Die gesicherte (TLS-)Verbindung zu {peer} konnte nicht aufgebaut werden: {detail}",
-        hint_en="Check the certificate, key and CA settings (network.tls_*) and that the PACS expects TLS on this port.",
-        hint_de="Bitte Zertifikat, Schlüssel und CA (network.tls_*) prüfen und ob das PACS auf diesem Port TLS erwartet.",
+        hint_en="Check the certificate, key and CA settings (network.tls_*) and that {peer} expects TLS on this port.",
+        hint_de="Bitte Zertifikat, Schlüssel und CA (network.tls_*) prüfen und ob {peer} auf diesem Port TLS erwartet.",
     ),
     "echo.ok": Message(
         en="{peer} answered the echo in {echo_ms} ms (connection and association {association_ms} ms).",
@@ -106,8 +114,8 @@ MESSAGES: dict[str, Message] = {
     "echo.failed": Message(
         en="{peer} answered the echo with status {code}.",
         de="{peer} hat das Echo mit Status {code} beantwortet.",
-        hint_en="Inform the PACS administrator.",
-        hint_de="Bitte den PACS-Administrator informieren.",
+        hint_en="Inform the administrator of {peer}.",
+        hint_de="Bitte den Administrator von {peer} informieren.",
     ),
     "send.not_dicom": Message(
         en="{path} is not a DICOM file that can be sent: {reason}.",

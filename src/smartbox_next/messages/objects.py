@@ -47,9 +47,9 @@ MESSAGES: dict[str, Message] = {
     ),
     "identity.worklist_unverified": Message(
         en="The patient given by hand cannot be checked against the worklist entry for accession {accession}: "
-           "{detail}. Nothing was created.",
+           "{detail} Nothing was created.",
         de="Der von Hand angegebene Patient kann nicht mit dem Worklist-Eintrag zur Auftragsnummer {accession} "
-           "verglichen werden: {detail}. Es wurde nichts erzeugt.",
+           "verglichen werden: {detail} Es wurde nichts erzeugt.",
         hint_en="Try again when the worklist server answers, or leave out --accession. Only if you are sure, "
                 "repeat with --override-worklist (it is recorded with the exam).",
         hint_de="Bitte erneut versuchen, wenn der Worklist-Server antwortet, oder --accession weglassen. Nur wenn "

@@ -26,8 +26,10 @@ MESSAGES: dict[str, Message] = {
     "outbox.no_destinations": Message(
         en="No destination is configured or enabled.",
         de="Es ist kein Ziel konfiguriert oder aktiviert.",
-        hint_en="Add a PACS under [peers] or a folder under [outbox] in the configuration.",
-        hint_de="Bitte ein PACS unter [peers] oder einen Ordner unter [outbox] in der Konfiguration eintragen.",
+        hint_en="Add a PACS under [peers] with roles = [\"storage\"], or a folder as outbox.folder, in the "
+                "configuration ('smartbox config show' shows what is configured now).",
+        hint_de="Bitte in der Konfiguration ein PACS unter [peers] mit roles = [\"storage\"] oder einen Ordner als "
+                "outbox.folder eintragen ('smartbox config show' zeigt, was jetzt eingerichtet ist).",
     ),
     "outbox.folder_failed": Message(
         en="Copy to the folder {folder} failed: {detail}",

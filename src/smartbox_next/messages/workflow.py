@@ -206,7 +206,8 @@ TEXTS: dict[str, Text] = {
         en="commitment {peer}: {committed} of {total} committed, {waiting} waiting, {failed} failed, {overdue} overdue",
         de="Bestätigung {peer}: {committed} von {total} bestätigt, {waiting} wartend, {failed} fehlgeschlagen, "
            "{overdue} überfällig"),
-    "queue.commitment": Text(en="  commitment: {state}", de="  Bestätigung: {state}"),
+    "queue.col_commitment": Text(en="Commitment", de="Bestätigung"),
+    "queue.field_commitment": Text(en="Storage commitment", de="Speicherbestätigung"),
     "queue.commitment_pending": Text(en="pending", de="ausstehend"),
     "queue.commitment_requested": Text(en="requested", de="angefragt"),
     "queue.commitment_committed": Text(en="committed", de="bestätigt"),

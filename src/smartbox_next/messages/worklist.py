@@ -52,10 +52,14 @@ MESSAGES: dict[str, Message] = {
         "oder --from angeben.",
     ),
     "worklist.bad_date": Message(
-        en="'{value}' is not a valid date: use today, YYYYMMDD or YYYYMMDD-YYYYMMDD.",
-        de="'{value}' ist kein gültiges Datum: bitte today, JJJJMMTT oder JJJJMMTT-JJJJMMTT angeben.",
-        hint_en="Example: --date 20250314 or --date 20250301-20250331.",
-        hint_de="Beispiel: --date 20250314 oder --date 20250301-20250331.",
+        en="'{value}' is not a date the worklist query accepts. Accepted: today, a day YYYYMMDD, a range "
+           "YYYYMMDD-YYYYMMDD (the first day not after the last), from a day on YYYYMMDD-, up to a day -YYYYMMDD, "
+           "or any (every date).",
+        de="'{value}' ist kein Datum, das die Worklist-Abfrage annimmt. Möglich sind: today (heute), ein Tag "
+           "JJJJMMTT, ein Zeitraum JJJJMMTT-JJJJMMTT (der erste Tag nicht nach dem letzten), ab einem Tag "
+           "JJJJMMTT-, bis zu einem Tag -JJJJMMTT, oder any (jedes Datum).",
+        hint_en="For example --date today, --date 20250314, --date 20250301-20250331 or --date any.",
+        hint_de="Bitte z. B. --date today, --date 20250314, --date 20250301-20250331 oder --date any angeben.",
     ),
     "worklist.not_found": Message(
         en="No worklist entry matches {what}.",

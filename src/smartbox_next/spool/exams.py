@@ -179,6 +179,35 @@ class ExamStore:
                 also(conn, record, self._objects(conn, exam_id))
         return self.get(exam_id)
 
+    def update(self, exam_id: str, values: dict[str, Any]) -> ExamRecord:
+        """Merge ``values`` into the ``data`` document of an exam in progress (InputError ``exam.not_in_progress``
+        once it has ended: its objects and final messages are fixed)."""
+        with self.outbox.transaction() as conn:
+            record = self._require_in_progress(conn, exam_id)
+            text = json.dumps({**record.data, **values}, ensure_ascii=False, sort_keys=True)
+            conn.execute("UPDATE exams SET data=?, updated=? WHERE id=?", (text, self._clock(), exam_id))
+        return self.get(exam_id)
+
+    def forget(self, exam_id: str, sop_instance_uid: str) -> ExamObject:
+        """Take an object out of an exam in progress again (the operator deleted it before it was sent).
+
+        Refused (InputError ``exam.object_queued``) once a job exists for it: what may have reached a destination
+        stays in the exam. Returns the row, so :meth:`recorder` can put it back (undo).
+        """
+        with self.outbox.transaction() as conn:
+            self._require_in_progress(conn, exam_id)
+            row = conn.execute("SELECT * FROM exam_objects WHERE exam_id=? AND sop_instance_uid=?",
+                               (exam_id, sop_instance_uid)).fetchone()
+            if row is None:
+                raise InputError("exam.unknown_object", exam=exam_id, uid=sop_instance_uid)
+            if conn.execute("SELECT 1 FROM jobs WHERE sop_instance_uid=? LIMIT 1",
+                            (sop_instance_uid,)).fetchone() is not None:
+                raise InputError("exam.object_queued", exam=exam_id, uid=sop_instance_uid)
+            conn.execute("DELETE FROM exam_objects WHERE sop_instance_uid=?", (sop_instance_uid,))
+            conn.execute("UPDATE exams SET updated=? WHERE id=?", (self._clock(), exam_id))
+        return ExamObject(row["sop_instance_uid"], row["sop_class_uid"], row["series_uid"], Path(row["path"]),
+                          row["created"])
+
     def _require_in_progress(self, conn: sqlite3.Connection, exam_id: str) -> ExamRecord:
         row = conn.execute("SELECT * FROM exams WHERE id=?", (exam_id,)).fetchone()
         if row is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -71,11 +72,15 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_key TEXT,
     error_params TEXT,
     warning TEXT,
+    accession TEXT NOT NULL DEFAULT '',
+    patient TEXT NOT NULL DEFAULT '',
     UNIQUE (sop_instance_uid, destination)
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (destination, state, next_attempt);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# columns added after version 1 (a version 1 database gets them on open, empty)
+_ADDED_COLUMNS = {"accession": "TEXT NOT NULL DEFAULT ''", "patient": "TEXT NOT NULL DEFAULT ''"}
 
 # Schema versions after the first (PRAGMA user_version): each step is applied once, in order, in one transaction
 # with the version bump, so an existing database is migrated on its next open and a crash leaves it at either
@@ -171,13 +176,16 @@ class Job:
     error_key: str | None
     error_params: dict[str, Any]
     warning: str | None
+    accession: str = ""  # Accession Number of the object's study ("" when unknown)
+    patient: str = ""  # Patient's Name (PN, ^-separated): patient data, shown only when asked for
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Job:
         key, params = _stored_reason(row)
         return cls(row["id"], row["sop_instance_uid"], row["sop_class_uid"], row["destination"], Path(row["path"]),
                    row["size"], JobState(row["state"]), row["attempts"], row["next_attempt"], row["created"],
-                   row["updated"], row["first_failure"], key, params, row["warning"])
+                   row["updated"], row["first_failure"], key, params, row["warning"], row["accession"],
+                   row["patient"])
 
     def error(self) -> SmartboxError | None:
         """The stored failure as an error object (for text in either language)."""
@@ -186,13 +194,19 @@ class Job:
         params = {k: v for k, v in self.error_params.items() if k not in ("key", "retryable")}
         return SmartboxError(self.error_key, **params)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, *, show_patient: bool = False) -> dict[str, Any]:
+        """The job for machines; the patient's name only with ``show_patient``."""
         err = self.error()
-        return {"id": self.id, "sop_instance_uid": self.sop_instance_uid, "destination": self.destination,
-                "path": str(self.path), "size": self.size, "state": self.state.value, "attempts": self.attempts,
-                "next_attempt": self.next_attempt, "error_key": self.error_key,
-                "error_en": err.text("en") if err else None, "error_de": err.text("de") if err else None,
-                "warning": self.warning}
+        out = {"id": self.id, "sop_instance_uid": self.sop_instance_uid, "destination": self.destination,
+               "accession_number": self.accession, "path": str(self.path), "size": self.size,
+               "state": self.state.value, "attempts": self.attempts, "next_attempt": self.next_attempt,
+               "created": self.created, "updated": self.updated, "error_key": self.error_key,
+               "error_params": {k: v for k, v in self.error_params.items() if k not in ("key", "retryable")} or None,
+               "error_en": err.text("en") if err else None, "error_de": err.text("de") if err else None,
+               "warning": self.warning}
+        if show_patient:
+            out["patient_name"] = self.patient
+        return out
 
 
 @dataclass(frozen=True)
@@ -238,6 +252,26 @@ def _json_params(params: dict[str, Any]) -> str:
                        for k, v in params.items()}, ensure_ascii=False)
 
 
+def _private(path: Path) -> None:
+    """The database (it names patients and accession numbers) readable by the service user only: created 0600
+    before SQLite opens it (SQLite gives its -wal and -shm files the database's mode); an existing one of ours
+    that is open to others is closed (0600)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return  # SQLite's own open reports the problem in the outbox's words
+    try:
+        info = os.fstat(fd)
+        if info.st_mode & 0o077 and info.st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+            for suffix in ("-wal", "-shm"):
+                side = Path(f"{path}{suffix}")
+                if side.exists():
+                    os.chmod(side, 0o600)
+    finally:
+        os.close(fd)
+
+
 def _disk_full(exc: sqlite3.OperationalError) -> bool:
     """SQLite's SQLITE_FULL ("database or disk is full"): the disk, not damage."""
     return "disk is full" in str(exc)
@@ -252,6 +286,7 @@ class Outbox:
         self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         existed = path.exists() and path.stat().st_size > 0
+        _private(path)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -275,6 +310,7 @@ class Outbox:
                 raise OutboxError("outbox.corrupt", path=str(self.path), detail=str(result))
         conn.executescript(_SCHEMA)
         self._migrate(conn)
+        self._add_columns(conn)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         """Bring the schema to :data:`SCHEMA_VERSION` (a database of a newer version is refused, not touched)."""
@@ -297,6 +333,17 @@ class Outbox:
                 raise
             conn.execute("COMMIT")
             version = target
+
+    def _add_columns(self, conn: sqlite3.Connection) -> None:
+        """Columns added to ``jobs`` after version 1 (idempotent: a new database has them already)."""
+        present = {r["name"] for r in conn.execute("PRAGMA table_info(jobs)")}
+        for column, definition in _ADDED_COLUMNS.items():
+            if column not in present:
+                try:
+                    conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} {definition}")
+                except sqlite3.OperationalError as exc:  # another process added it a moment ago
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -356,11 +403,13 @@ class Outbox:
     # ---------------------------------------------------------------- writing
 
     def enqueue(self, path: Path, sop_instance_uid: str, sop_class_uid: str, destinations: Sequence[str], *,
-                also: Callable[[sqlite3.Connection], None] | None = None) -> list[int]:
+                also: Callable[[sqlite3.Connection], None] | None = None,
+                accession: str = "", patient: str = "") -> list[int]:
         """One queued job per destination; idempotent for (SOP Instance UID, destination).
 
         ``also`` runs inside the same transaction first (e.g. recording the object in its exam), so the object
-        is queued and recorded together or not at all.
+        is queued and recorded together or not at all. ``accession`` and ``patient`` label the job for the
+        operator (``queue list``); they are not used for sending.
         """
         now = self._clock()
         size = path.stat().st_size
@@ -371,8 +420,8 @@ class Outbox:
             for dest in destinations:
                 conn.execute(
                     "INSERT OR IGNORE INTO jobs (sop_instance_uid, sop_class_uid, destination, path, size, state,"
-                    " next_attempt, created, updated) VALUES (?,?,?,?,?,'queued',?,?,?)",
-                    (sop_instance_uid, sop_class_uid, dest, str(path), size, now, now, now))
+                    " next_attempt, created, updated, accession, patient) VALUES (?,?,?,?,?,'queued',?,?,?,?,?)",
+                    (sop_instance_uid, sop_class_uid, dest, str(path), size, now, now, now, accession, patient))
                 row = conn.execute("SELECT id FROM jobs WHERE sop_instance_uid=? AND destination=?",
                                    (sop_instance_uid, dest)).fetchone()
                 ids.append(int(row["id"]))
@@ -535,6 +584,16 @@ class Outbox:
     def job(self, job_id: int) -> Job | None:
         row = self._conn().execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         return Job.from_row(row) if row else None
+
+    def jobs_for(self, sop_instance_uids: Sequence[str]) -> list[Job]:
+        """Every job of these objects (any destination, any state), by id."""
+        uids = list(dict.fromkeys(sop_instance_uids))
+        out: list[Job] = []
+        for i in range(0, len(uids), 500):  # SQLite's parameter limit
+            part = uids[i:i + 500]
+            out += [Job.from_row(r) for r in self._conn().execute(
+                f"SELECT * FROM jobs WHERE sop_instance_uid IN ({','.join('?' * len(part))}) ORDER BY id", part)]
+        return sorted(out, key=lambda j: j.id)
 
     def paths(self) -> set[Path]:
         return {Path(r[0]) for r in self._conn().execute("SELECT DISTINCT path FROM jobs")}

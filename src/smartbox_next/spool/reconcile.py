@@ -31,6 +31,20 @@ class Reconciled:
     missing_files: list[int]
 
 
+def _labels(file: Path) -> tuple[str, str]:
+    """Accession Number and Patient's Name of a spool file (how ``queue list`` labels its jobs); empty when the
+    file cannot be read that far (it is queued all the same)."""
+    import pydicom  # only when there are files without rows: start-up after a crash, queue rebuild
+
+    try:
+        ds = pydicom.dcmread(file, stop_before_pixels=True,
+                             specific_tags=["SpecificCharacterSet", "AccessionNumber", "PatientName"])
+        return str(ds.get("AccessionNumber", "") or ""), str(ds.get("PatientName", "") or "")
+    except Exception:  # a damaged header must not stop reconciliation; the object is still queued
+        LOG.warning("spool file %s: accession number and patient name unreadable", file.name)
+        return "", ""
+
+
 def reconcile(spool: Path, outbox: Outbox, destinations: Sequence[str]) -> Reconciled:
     """Reconcile the spool folder ``spool`` with ``outbox`` (see the module docstring)."""
     recovered = outbox.recover()
@@ -49,8 +63,10 @@ def reconcile(spool: Path, outbox: Outbox, destinations: Sequence[str]) -> Recon
             LOG.warning("spool file %s holds object %s, which is queued already; left in place", file.name,
                         info.sop_instance_uid)
             continue
+        accession, patient = _labels(file)
         try:
-            outbox.enqueue(file, info.sop_instance_uid, info.sop_class_uid, destinations)
+            outbox.enqueue(file, info.sop_instance_uid, info.sop_class_uid, destinations, accession=accession,
+                           patient=patient)
         except FileNotFoundError:  # removed while we looked (a purge at the same time): nothing to queue
             continue
         orphans.append(file)

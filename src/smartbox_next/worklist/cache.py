@@ -3,6 +3,9 @@ worklist SCP cannot be reached.
 
 DESIGN data flow 1: the station keeps working while the RIS is down. Rules kept here:
 
+* offline, a query is answered from the newest cached answer to a query that covers it (the same one, or a
+  wider one: all patients, a longer date range) — filtered here; only a query outside what was cached fails;
+
 * every successful query replaces its cache entry — an empty answer too (it is the truth: nothing scheduled);
 * the cache is read **only** for "unreachable" errors (no TCP connection, timeout, abort); a failure status,
   a rejection or a configuration error is shown as is, never papered over with old data;
@@ -84,6 +87,29 @@ class WorklistCache:
         """The cached answer to exactly this query at this peer, marked stale; None if there is none."""
         entry = self._read().get(_entry_key(peer, query))
         return None if entry is None else _result(entry, reason)
+
+    def answer(self, peer: Peer | str, query: WorklistQuery, *, reason: str = "") -> WorklistResult | None:
+        """The offline answer to ``query`` at ``peer``: the items of the newest cached answer whose query covers
+        it (:meth:`WorklistQuery.covers`: the same query, or a wider one — any patient, a longer date range)
+        that ``query`` matches, marked stale with that answer's time. A truncated answer covers only its own
+        query (items beyond its limit were never seen). None when no cached answer covers the query."""
+        own = _entry_key(peer, query)
+        candidates = []
+        for key, entry in self._read().items():
+            if entry.get("peer") != str(peer):
+                continue
+            if key != own:
+                cached = WorklistQuery.from_key(str(entry.get("query", "")))
+                if cached is None or not cached.covers(query) or entry.get("truncated"):
+                    continue
+            candidates.append(entry)
+        if not candidates:
+            return None
+        newest = max(candidates, key=lambda e: str(e.get("fetched_at", "")))
+        result = _result(newest, reason)
+        items = tuple(i for i in result.items if query.matches(i))
+        return WorklistResult(items=items, peer=result.peer, fetched_at=result.fetched_at,
+                              truncated=result.truncated, stale=True, reason=reason)
 
     def search(self, peer: Peer | str, predicate: Callable[[WorklistItem], bool], *,
                reason: str = "") -> WorklistResult | None:

@@ -63,6 +63,25 @@ def _in_range(value: str, spec: str) -> bool:
     return bool(value) and (not lo or value >= lo) and (not hi or value <= hi)
 
 
+def _bounds(spec: str) -> tuple[str | None, str | None]:
+    """``20250301-20250331`` -> (lo, hi); a single date -> (d, d); an open side -> None."""
+    if "-" not in spec:
+        return spec, spec
+    lo, hi = spec.split("-", 1)
+    return lo or None, hi or None
+
+
+def _range_covers(outer: str, inner: str) -> bool:
+    """Whether the DA matching value ``outer`` (empty: any date) matches every date ``inner`` matches."""
+    if not outer:
+        return True
+    if not inner:
+        return False
+    (olo, ohi), (ilo, ihi) = _bounds(outer), _bounds(inner)
+    return ((olo is None or (ilo is not None and ilo >= olo))
+            and (ohi is None or (ihi is not None and ihi <= ohi)))
+
+
 def _wildcard(pattern: str) -> re.Pattern[str]:
     """PS3.4 C.2.2.2.4 wildcard matching: ``*`` any sequence, ``?`` one character."""
     body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
@@ -112,6 +131,25 @@ class WorklistQuery:
     def key(self) -> str:
         """Canonical text of the query (cache key)."""
         return "|".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+
+    @classmethod
+    def from_key(cls, key: str) -> WorklistQuery | None:
+        """The query a :meth:`key` was made of; None when the text is not such a key."""
+        values = dict(part.partition("=")[::2] for part in key.split("|"))
+        names = [f.name for f in fields(cls)]
+        if sorted(values) != sorted(names):
+            return None
+        return cls(**values)
+
+    def covers(self, other: WorklistQuery) -> bool:
+        """True when every item ``other`` matches is among the items this query matches: each key of this query
+        is universal or the same as ``other``'s, and its date range holds ``other``'s. (An offline answer to
+        ``other`` can then be cut out of the cached answer to this query.)"""
+        for name in ("modality", "station_ae_title", "patient_name", "patient_id", "accession_number"):
+            mine = getattr(self, name)
+            if mine and mine != getattr(other, name):
+                return False
+        return _range_covers(self.scheduled_date, other.scheduled_date)
 
     def matches(self, item: WorklistItem) -> bool:
         """Apply the keys to an item locally (PS3.4 C.2.2.2; names case-insensitive)."""

@@ -28,10 +28,12 @@ UNREACHABLE: tuple[type[NetworkError], ...] = (ConnectError, ResponseTimeoutErro
 def resolve_peer(config: Config, name: str | None = None) -> Peer:
     """``--from`` value, else ``worklist.peer`` (a peer name or AET@host:port), else the one peer with role
     worklist (:meth:`Config.worklist_source`)."""
-    spec = name or config.worklist_source()
+    if name:
+        return config.peer(name, option="--from")
+    spec = config.worklist_source()
     if not spec:
         raise ConfigError("worklist.no_peer")
-    return config.peer(spec)
+    return config.peer(spec, setting="worklist.peer")
 
 
 def fetch(config: Config, peer: Peer, query: WorklistQuery, *, limit: int | None = None) -> WorklistResult:
@@ -66,17 +68,19 @@ def query_worklist(
 ) -> WorklistResult:
     """Ask the worklist SCP; on success refresh the cache; if it is unreachable, return the cached answer.
 
-    Raises the network error when the SCP is unreachable and nothing is cached for this query, and every
-    other error (failure status, rejection, configuration) unchanged.
+    Offline, any query contained in a cached answer is answered from it (:meth:`WorklistCache.answer`). Raises
+    the network error when the SCP is unreachable and no cached answer covers the query, and every other error
+    (failure status, rejection, configuration) unchanged.
     """
     try:
         result = fetch(config, peer, query, limit=limit)
     except UNREACHABLE as exc:
-        cached = cache.load(peer, query, reason=exc.key)
+        cached = cache.answer(peer, query, reason=exc.key)
         if cached is None:
             raise
-        LOG.warning("worklist %s unreachable (%s): using cached answer from %s (%d items)", peer, exc.key,
-                    cached.fetched_at.isoformat(timespec="seconds"), len(cached.items))
+        # INFO, not WARNING: the caller tells the operator (worklist.stale); one notice, not a second log line
+        LOG.info("worklist %s unreachable (%s): answered from the cache of %s (%d items)", peer, exc.key,
+                 cached.fetched_at.isoformat(timespec="seconds"), len(cached.items))
         return cached
     try:
         cache.store(query, result)
