@@ -27,7 +27,7 @@ import pydicom
 from smartbox_next.app.exams import capture, show_exam
 from smartbox_next.app.station import paths
 from smartbox_next.config import Config
-from smartbox_next.delivery.destination import destination_names
+from smartbox_next.delivery.names import destination_names
 from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import SmartboxError
 from smartbox_next.spool.exams import ExamObject, ExamStore, check_exam_id

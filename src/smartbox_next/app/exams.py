@@ -37,7 +37,7 @@ from smartbox_next.app.identity import ChosenExam, with_region
 from smartbox_next.app.objects import Exported, create_objects
 from smartbox_next.app.station import continue_exam, paths
 from smartbox_next.config import Config
-from smartbox_next.delivery.destination import destination_names
+from smartbox_next.delivery.names import destination_names
 from smartbox_next.dicom.anatomy import Region, parse_region
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
 from smartbox_next.dicom.payload import to_bytes

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smartbox_next.config import Config
 from smartbox_next.dicom.uid import is_valid_uid
@@ -22,7 +23,9 @@ from smartbox_next.spool.lock import ServiceLock
 from smartbox_next.spool.outbox import Outbox
 from smartbox_next.spool.paths import StationPaths
 from smartbox_next.spool.reconcile import Reconciled, reconcile
-from smartbox_next.worklist.cache import WorklistCache
+
+if TYPE_CHECKING:  # the worklist (pydicom) only for the commands that use it
+    from smartbox_next.worklist.cache import WorklistCache
 
 
 def paths(config: Config) -> StationPaths:
@@ -83,6 +86,8 @@ def rebuild_outbox(config: Config, destinations: Sequence[str], *, confirm: bool
 
 def worklist_cache(config: Config) -> WorklistCache:
     """The offline copy of the last worklist answers."""
+    from smartbox_next.worklist.cache import WorklistCache
+
     return WorklistCache(paths(config).worklist_cache)
 
 

@@ -16,7 +16,7 @@ from smartbox_next import __version__
 from smartbox_next.app.exams import show_exam
 from smartbox_next.app.station import worklist_cache
 from smartbox_next.config import Config, as_toml_dict
-from smartbox_next.delivery.destination import FOLDER_DESTINATION, destination_names
+from smartbox_next.delivery.names import FOLDER_DESTINATION, destination_names
 from smartbox_next.dicom.peer import PeerRole
 from smartbox_next.errors import ConfigError, NetworkError, SmartboxError
 from smartbox_next.messages import TEXTS

@@ -167,8 +167,36 @@ def with_lang_option(cmd: click.Command) -> click.Command:
 GROUPS = ("config", "queue")  # commands with subcommands
 
 
+# What ``smartbox --help`` lists, without importing a command module (each module may pull in a DICOM library);
+# tests/test_startup.py checks that every entry is the command's own first help line.
+COMMAND_HELP = {
+    "conformance": "Render the conformance statement from the program's own tables and the active configuration.",
+    "config": "Show the configuration ('show') and every setting with its default ('settings').",
+    "create": "Create one DICOM object per INPUT (JPEG, PNG, … or video).",
+    "demo": "Worklist → still + video → validate → export → send, against a built-in loopback PACS and worklist.",
+    "echo": "Verify the connection to PEER (a configured name, AET@host:port or a DICOMweb URL).",
+    "exam": "Start, list, show, complete and discontinue exams (performed procedure steps).",
+    "export": "Create objects for INPUT files and queue them for every configured destination.",
+    "queue": "Inspect and manage the outbox.",
+    "send": "Send DICOM files (or folders, recursively) to one or more PACS.",
+    "serve": "Deliver queued objects to every destination until stopped (SIGTERM/Ctrl-C: after the objects in "
+             "flight).",
+    "station": "Start the capture station: open the printed address in a browser (touch screen or laptop).",
+    "validate": "Check DICOM files; exit 1 if any has an error (ours, dciodvfy's or dicom-validator's).",
+    "worklist": "Show the scheduled procedure steps of the Modality Worklist.",
+}
+
+
 class LazyGroup(click.Group):
-    """A click group whose subcommands are imported when first needed (each with ``--lang``)."""
+    """A click group whose subcommands are imported when first needed (each with ``--lang``); the command list
+    of ``--help`` comes from :data:`COMMAND_HELP`, so asking for help imports no command module."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in COMMAND_HELP)
+        rows = [(name, click.utils.make_default_short_help(COMMAND_HELP[name], limit))
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         known = [name for name, module in COMMAND_MODULES.items() if importlib.util.find_spec(module) is not None]

@@ -13,7 +13,7 @@ from smartbox_next.app.objects import Exported, export_objects
 from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
 from smartbox_next.cli.create_cmd import SOP_CHOICES, exam_from_options, identity_options
-from smartbox_next.delivery.destination import destination_names
+from smartbox_next.delivery.names import destination_names
 from smartbox_next.messages import say
 
 

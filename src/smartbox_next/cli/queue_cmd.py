@@ -16,7 +16,7 @@ from smartbox_next.app.station import identity_override_of, open_outbox, rebuild
 from smartbox_next.cli._app import AppState, HandledError, cli, emit_json, pass_state, reporting, show_error
 from smartbox_next.cli._format import clock, local_iso, mb, size_text
 from smartbox_next.cli._table import format_table
-from smartbox_next.delivery.destination import destination_names
+from smartbox_next.delivery.names import destination_names
 from smartbox_next.errors import OutboxError, SmartboxError
 from smartbox_next.messages import printable, say
 from smartbox_next.spool.commitments import CommitmentStore

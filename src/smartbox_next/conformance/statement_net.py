@@ -12,7 +12,7 @@ from __future__ import annotations
 from smartbox_next.config import Config
 from smartbox_next.conformance import statement_web, tables, workflow
 from smartbox_next.conformance.doc import Document, t
-from smartbox_next.delivery.destination import destination_names
+from smartbox_next.delivery.names import destination_names
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.peer import sorted_roles
 from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME

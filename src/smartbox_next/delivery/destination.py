@@ -25,6 +25,7 @@ from pathlib import Path
 from smartbox_next.atomic import write_with
 from smartbox_next.config import Config
 from smartbox_next.delivery.dicomweb import DicomwebDestination
+from smartbox_next.delivery.names import FOLDER_DESTINATION, destination_names, folder_of
 from smartbox_next.delivery.protocol import Destination, JobOutcome
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
@@ -33,7 +34,6 @@ from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.store import FileResult, ProgressCallback, store_files
 from smartbox_next.spool.outbox import Job
 
-FOLDER_DESTINATION = "folder"
 __all__ = ["FOLDER_DESTINATION", "Destination", "DicomwebDestination", "DimseDestination", "FolderDestination",
            "JobOutcome", "destination_names", "destinations"]
 
@@ -94,18 +94,6 @@ class FolderDestination:
         """Nothing held."""
 
 
-def _folder(config: Config) -> Path | None:
-    if config.outbox.folder and config.outbox.folder_enabled:
-        return Path(config.outbox.folder).expanduser()
-    return None
-
-
-def destination_names(config: Config) -> list[str]:
-    """The names of :func:`destinations` (what ``export`` queues for), without building them."""
-    names = [*config.storage_peers(), *config.storage_web_peers()]
-    return [*names, FOLDER_DESTINATION] if _folder(config) is not None else names
-
-
 def destinations(config: Config, *, progress: ProgressCallback | None = None) -> list[Destination]:
     """Every enabled destination: the peers with role ``storage`` and the folder, if set and enabled.
 
@@ -114,7 +102,7 @@ def destinations(config: Config, *, progress: ProgressCallback | None = None) ->
     out: list[Destination] = [DimseDestination(config, name, peer, transcoder, progress)
                               for name, peer in config.storage_peers().items()]
     out += [DicomwebDestination(config, name, peer) for name, peer in config.storage_web_peers().items()]
-    folder = _folder(config)
+    folder = folder_of(config)
     if folder is not None:
         out.append(FolderDestination(folder))
     return out

@@ -15,10 +15,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-
-from pydicom.dataset import Dataset
+from typing import TYPE_CHECKING
 
 from smartbox_next.errors import InputError
+
+if TYPE_CHECKING:  # values of the standard: pydicom only where a data set is made
+    from pydicom.dataset import Dataset
 
 CID_ENDOSCOPY_REGION = 4040
 
@@ -32,6 +34,8 @@ class Region:
     meaning: str
 
     def to_dataset(self) -> Dataset:
+        from pydicom.dataset import Dataset
+
         item = Dataset()
         item.CodeValue = self.value
         item.CodingSchemeDesignator = self.scheme

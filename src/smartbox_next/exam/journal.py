@@ -23,8 +23,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from pydicom.dataset import Dataset
-
 from smartbox_next.atomic import atomic_file
 from smartbox_next.dicom.uid import is_valid_uid
 from smartbox_next.errors import InputError
@@ -179,6 +177,8 @@ def _continued(study: Study, first: dict[str, Any]) -> Study:
     attributes.update(first.get("attributes", {}))
     sequences = dict(study.sequences)
     if first.get("pps_uid") and "ReferencedPerformedProcedureStepSequence" in sequences:
+        from pydicom.dataset import Dataset  # only when a study is continued
+
         item = Dataset()
         old = sequences["ReferencedPerformedProcedureStepSequence"][0]
         item.ReferencedSOPClassUID = old.ReferencedSOPClassUID

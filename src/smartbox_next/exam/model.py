@@ -15,12 +15,13 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Protocol
-
-from pydicom.dataset import Dataset
+from typing import TYPE_CHECKING, Any, Protocol
 
 from smartbox_next.dicom.anatomy import Region
 from smartbox_next.dicom.uid import generate_uid
+
+if TYPE_CHECKING:  # pydicom is loaded by the object builders, not by commands that only read exams
+    from pydicom.dataset import Dataset
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,71 @@
+"""Commands that need no DICOM library load none (issue 13): a person typing ``smartbox queue list`` or a script
+calling ``smartbox --help`` must not pay for pydicom, pynetdicom, numpy, Pillow, PyAV or the HTTP stack.
+
+Each command runs in a fresh interpreter (``sys.modules`` of a real process); the speed itself is measured by
+``bench/startup.py`` (timed assertions in tests are flaky), only the property "imports nothing heavy" lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("pydicom", "pynetdicom", "numpy", "PIL", "av", "httpx", "starlette", "uvicorn", "rich")
+
+LIGHT_COMMANDS = [
+    ["--help"], ["--version"], ["config", "show"], ["config", "show", "--json"], ["config", "settings"],
+    ["queue", "list"], ["queue", "list", "--json"], ["queue", "show", "1"], ["queue", "cancel", "1"],
+    ["queue", "retry", "1"], ["queue", "purge"], ["queue", "--help"],
+    *[[name, "--help"] for name in ("conformance", "station")],
+]
+
+_PROBE = """
+import json, sys
+from smartbox_next.cli import main
+code = main(sys.argv[1:])
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(%r)))
+print("HEAVY=" + json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def _heavy_modules(args: list[str], data: Path) -> tuple[int, list[str]]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(data), "XDG_CONFIG_HOME": str(data / "xdg"),
+           "SMARTBOX_STATION_DATA_DIR": str(data / "station"), "SMARTBOX_STATION_LANGUAGE": "en",
+           "SMARTBOX_PEERS_PACS": "PACS@127.0.0.1:9"}
+    done = subprocess.run([sys.executable, "-c", _PROBE % json.dumps(HEAVY), *args], env=env, capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    line = next(line for line in done.stderr.splitlines() if line.startswith("HEAVY="))
+    result = json.loads(line[len("HEAVY="):])
+    return int(result["code"]), list(result["heavy"])
+
+
+@pytest.mark.parametrize("args", LIGHT_COMMANDS, ids=" ".join)
+def test_commands_that_need_no_dicom_library_load_none(args: list[str], tmp_path: Path) -> None:
+    code, heavy = _heavy_modules(args, tmp_path)
+    assert code in (0, 1), code  # 1: e.g. "there is no job 1" — the point is what was imported
+    assert heavy == [], f"smartbox {' '.join(args)} imported {heavy}"
+
+
+def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
+    """The probe itself works: a command that needs pydicom is seen to load it."""
+    (tmp_path / "not.dcm").write_bytes(b"x")
+    _code, heavy = _heavy_modules(["validate", str(tmp_path / "not.dcm")], tmp_path)
+    assert "pydicom" in heavy
+
+
+def test_the_help_table_is_each_commands_own_first_line() -> None:
+    """``--help`` lists commands from a table (no import); it must say what each command's own help says."""
+    import click
+
+    from smartbox_next.cli._app import COMMAND_HELP, COMMAND_MODULES, cli
+
+    ctx = click.Context(cli)
+    assert set(COMMAND_HELP) == set(COMMAND_MODULES)
+    for name in COMMAND_MODULES:
+        cmd = cli.get_command(ctx, name)
+        assert cmd is not None and cmd.help is not None
+        assert cmd.help.strip().splitlines()[0] == COMMAND_HELP[name], name
