@@ -285,7 +285,7 @@ def test_an_object_written_just_before_a_crash_is_recorded_in_its_exam(tmp_path:
         outbox.close()
     env = station_env(tmp_path / "data", SMARTBOX_OUTBOX_FOLDER=str(tmp_path / "share"), SMARTBOX_UID_ROOT=UID_ROOT)
     served = run_smartbox("serve", "--until-idle", env=env)
-    assert served.returncode == 0 and "1 files queued" in served.stderr, served.stderr
+    assert served.returncode == 0 and "1 files queued" in served.stdout, (served.stdout, served.stderr)
     shown = json.loads(run_smartbox("exam", "show", view.exam_id, "--json", env=env).stdout)
     assert [c["sop_instance_uid"] for c in shown["captures"]][-1] == lost.sop_instance_uid
     assert (tmp_path / "share" / lost.path.name).exists()
