@@ -526,21 +526,26 @@ def _orthanc_ready(http_port: int, dicom_port: int) -> bool:
 def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
             accepted_transfer_syntaxes: list[str] | None = None, aet: str = "ORTHANC",
             extra_config: Mapping[str, Any] | None = None, dicomweb: bool = False,
-            ports: tuple[int, int] | None = None) -> Iterator[OrthancPeer]:
+            ports: tuple[int, int] | None = None, dicom_port: int | None = None,
+            modalities: Mapping[str, tuple[str, int]] | None = None) -> Iterator[OrthancPeer]:
     """Run Orthanc with storage in ``work_dir`` and optionally the worklist plugin on ``worklist_dir``.
 
     Worklist files for Orthanc lie directly in ``worklist_dir`` (``*.wl``, any called AET).
     ``accepted_transfer_syntaxes`` restricts what its SCP accepts (to test refusals). ``dicomweb`` loads the
     DICOMweb plugin (``/dicom-web/``, basic authentication like the REST API). ``ports`` = (HTTP, DICOM): start
     on these (an Orthanc that comes back where the station expects it, with the same storage); default free ones.
+    ``dicom_port``: only the DICOM port fixed (the HTTP port free). ``modalities``: ``{name: (AE title, port)}`` on
+    127.0.0.1 — Orthanc's ``DicomModalities``, e.g. the station's listener, to which it sends Storage Commitment
+    reports on a new association (Orthanc >= 1.6).
     """
     exe = require_tool("Orthanc")
     work_dir.mkdir(parents=True, exist_ok=True)
     log_path = work_dir / "orthanc.log"
     cfg_path = work_dir / "orthanc.json"
     last: PeerStartError | None = None
+    fixed_port = dicom_port
     for _ in range(3):
-        http_port, dicom_port = ports if ports is not None else (free_port(), free_port())
+        http_port, dicom_port = ports if ports is not None else (free_port(), fixed_port or free_port())
         if http_port == dicom_port:
             continue
         config: dict[str, Any] = {
@@ -580,6 +585,8 @@ def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
             config["DicomWeb"] = {"Enable": True, "Root": "/dicom-web/", "EnableWado": False}
         if accepted_transfer_syntaxes is not None:
             config["AcceptedTransferSyntaxes"] = list(accepted_transfer_syntaxes)
+        if modalities:
+            config["DicomModalities"] = {name: [ae, HOST, port] for name, (ae, port) in modalities.items()}
         config.update(extra_config or {})
         cfg_path.write_text(json.dumps(config, indent=2))
         try:
@@ -588,7 +595,8 @@ def orthanc(work_dir: Path, *, worklist_dir: Path | None = None,
                           cwd=work_dir)
         except PeerStartError as exc:
             last = exc
-            if ports is not None or not re.search(r"address already in use|cannot bind|bind", str(exc), re.I):
+            if ports is not None or fixed_port is not None or \
+                    not re.search(r"address already in use|cannot bind|bind", str(exc), re.I):
                 raise
             continue
         with _running(proc, log_path):

@@ -251,3 +251,41 @@ def test_an_exam_from_the_worklist(tmp_path: Path) -> None:
     assert (str(ds.PatientName), ds.StudyInstanceUID, ds.AccessionNumber) == ("Müller^Jürgen", study_uid, "ACC-EX")
     assert ds.RequestAttributesSequence[0].ScheduledProcedureStepID == "SPS-ACC-EX-1"
     assert ds.PerformedProcedureStepID == view["exam_id"]
+
+
+def test_the_exam_keeps_its_anatomic_region_for_every_capture(tmp_path: Path) -> None:
+    from media_factory import h264_mp4
+
+    env = station_env(tmp_path / "data", SMARTBOX_OUTBOX_FOLDER=str(tmp_path / "share"))
+    started = run_smartbox("exam", "start", "--emergency", "female", "--anatomic-region", "rectum", "--json", env=env)
+    assert started.returncode == 0, started.stderr
+    exam_id = json.loads(started.stdout)["exam_id"]
+    exported = run_smartbox("export", str(h264_mp4(tmp_path / "clip.mp4")), "--exam", exam_id, "--json", env=env)
+    assert exported.returncode == 0, exported.stderr
+    ds = _read(json.loads(exported.stdout.splitlines()[0])["path"])
+    assert ds.AnatomicRegionSequence[0].CodeValue == "34402009"  # chosen at the start, used by a later process
+
+
+def test_an_object_written_just_before_a_crash_is_recorded_in_its_exam(tmp_path: Path) -> None:
+    """The crash came between the object's atomic write and the transaction that queues and records it: start-up
+    reconciliation queues it, and — as it references the exam's step — records it in the exam."""
+    from smartbox_next.app.exams import _exam_model
+    from smartbox_next.app.objects import create_objects
+    from smartbox_next.spool.paths import StationPaths, study_folder
+
+    cfg = _config(tmp_path)
+    outbox = open_outbox(cfg)
+    try:
+        view = start_exam(cfg, outbox, exam_for(cfg, Identity(emergency=True)))
+        capture(cfg, outbox, view.exam_id, jpegs(tmp_path / "a", 1)[0])
+        record = ExamStore(outbox).get(view.exam_id)
+        folder = study_folder(StationPaths.of(cfg.station).spool, record.study_uid)
+        [lost] = create_objects(cfg, _exam_model(cfg, record), jpegs(tmp_path / "b", 1)[0], folder)  # not queued
+    finally:
+        outbox.close()
+    env = station_env(tmp_path / "data", SMARTBOX_OUTBOX_FOLDER=str(tmp_path / "share"), SMARTBOX_UID_ROOT=UID_ROOT)
+    served = run_smartbox("serve", "--until-idle", env=env)
+    assert served.returncode == 0 and "1 files queued" in served.stdout, (served.stdout, served.stderr)
+    shown = json.loads(run_smartbox("exam", "show", view.exam_id, "--json", env=env).stdout)
+    assert [c["sop_instance_uid"] for c in shown["captures"]][-1] == lost.sop_instance_uid
+    assert (tmp_path / "share" / lost.path.name).exists()

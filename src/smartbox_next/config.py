@@ -396,6 +396,50 @@ class LiveConfig:
 
 
 @dataclass(frozen=True)
+class MppsConfig:
+    """Modality Performed Procedure Step SCU (PS3.4 F.7): what the station reports to peers with role mpps."""
+
+    performed_location: str = field(default="", metadata=_doc("Performed Location (0040,0243), LO; empty = not "
+                                                               "reported (Type 2).", _max_len(64)))
+    protocol_name: str = field(
+        default="SmartBox capture",
+        metadata=_doc("Protocol Name (0018,1030) of each performed series when the worklist names no protocol "
+                      "(its protocol code meaning or step description wins), LO.", _max_len(64)))
+
+
+@dataclass(frozen=True)
+class CommitmentConfig:
+    """Storage Commitment Push Model SCU (PS3.4 J.3) at storage peers that also have role commitment."""
+
+    window_hours: float = field(default=24.0, metadata=_doc(
+        "An object not committed this many hours after its first request is 'commitment overdue'.",
+        _range(0.001, 24 * 365)))
+    report_timeout: float = field(default=3600.0, metadata=_doc(
+        "No report this many seconds after a request: ask again with a new Transaction UID.", _range(1, 7 * 86400)))
+    wait_on_association: float = field(default=10.0, metadata=_doc(
+        "Keep the request's association open this long for a report on it (the other way is the listener).",
+        _range(0, 3600)))
+    max_resends: int = field(default=3, metadata=_doc(
+        "An object the archive reports as not committed is sent again (C-STORE) at most this many times.",
+        _range(0, 100)))
+    batch_size: int = field(default=500, metadata=_doc("Objects per commitment request (N-ACTION).",
+                                                       _range(1, 10_000)))
+
+
+@dataclass(frozen=True)
+class ListenerConfig:
+    """The station's own SCP while ``smartbox serve`` runs: Storage Commitment reports (N-EVENT-REPORT on a new
+    association, PS3.4 J.3.3) and C-ECHO, from peers with role commitment only."""
+
+    port: int = field(default=0, metadata=_doc("TCP port to listen on; 0 = no listener (reports then only arrive "
+                                               "on the request's own association).", _range(0, 65535)))
+    host: str = field(default="0.0.0.0", metadata=_doc("Address to listen on (0.0.0.0 = every interface)."))
+    ae_title: str = field(default="", metadata=_doc("AE title of the listener; empty = station.ae_title (the AE "
+                                                    "title the archive knows this station by).",
+                                                    lambda v, s: check_ae_title(v, s) if v else v))
+
+
+@dataclass(frozen=True)
 class DicomwebConfig:
     """DICOMweb destinations (STOW-RS, PS3.18 §10.5; QIDO-RS, §10.6): request grouping and waits."""
 
@@ -424,6 +468,9 @@ class Config:
     worklist: WorklistConfig = WorklistConfig()
     video: VideoConfig = VideoConfig()
     outbox: OutboxConfig = OutboxConfig()
+    mpps: MppsConfig = MppsConfig()
+    commitment: CommitmentConfig = CommitmentConfig()
+    listener: ListenerConfig = ListenerConfig()
     web: WebConfig = WebConfig()
     live: LiveConfig = LiveConfig()
     dicomweb: DicomwebConfig = DicomwebConfig()
@@ -465,6 +512,14 @@ class Config:
         """The peers with role ``storage``, by name: the PACS destinations of the outbox."""
         return {name: p for name, p in self.peers.items() if PeerRole.STORAGE in p.roles}
 
+    def mpps_peers(self) -> dict[str, Peer]:
+        """The peers with role ``mpps``, by name: each exam is reported to every one (PS3.4 F.7)."""
+        return {name: p for name, p in self.peers.items() if PeerRole.MPPS in p.roles}
+
+    def commitment_peers(self) -> dict[str, Peer]:
+        """The storage peers that also have role ``commitment``: their objects are committed there (PS3.4 J.3)."""
+        return {name: p for name, p in self.storage_peers().items() if PeerRole.COMMITMENT in p.roles}
+
     def worklist_source(self) -> str:
         """The worklist SCP to ask: ``worklist.peer`` (a peer name or AET@host:port), else the name of the one
         peer with role ``worklist``, else ``""`` (none configured).
@@ -500,6 +555,9 @@ SECTIONS: dict[str, type[Any]] = {
     "worklist": WorklistConfig,
     "video": VideoConfig,
     "outbox": OutboxConfig,
+    "mpps": MppsConfig,
+    "commitment": CommitmentConfig,
+    "listener": ListenerConfig,
     "web": WebConfig,
     "live": LiveConfig,
     "dicomweb": DicomwebConfig,

@@ -22,7 +22,9 @@ The outbox never parses messages: it asks ``exc.retryable``.
     │   └── WebServiceError           a DICOMweb origin server answered an HTTP failure (.http_status, .retry_after)
     ├── DimseError                    the peer answered a failure status (.status)
     │   ├── StoreError                retryable for A7xx only
-    │   └── WorklistError
+    │   ├── WorklistError
+    │   ├── MppsError                 N-CREATE / N-SET (PS3.4 F.7)
+    │   └── CommitmentError           N-ACTION / N-EVENT-REPORT (PS3.4 J.3)
     └── OutboxError
         └── SpoolFullError
 """
@@ -157,3 +159,11 @@ class OutboxError(SmartboxError):
 
 class SpoolFullError(OutboxError):
     """Not enough free disk space for new captures."""
+
+
+class MppsError(DimseError):
+    """An MPPS N-CREATE or N-SET failed (PS3.4 F.7.2); retryable for transient statuses only."""
+
+
+class CommitmentError(DimseError):
+    """A Storage Commitment request failed (PS3.4 J.3.2); retryable for transient statuses only."""

@@ -21,6 +21,7 @@ Flow for the UI: ``chosen = exam_for(config, identity)`` (show the patient, the 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -29,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pydicom
+import pydicom.errors
 from pydicom.dataset import Dataset
 
 from smartbox_next.app.identity import ChosenExam, with_region
@@ -36,13 +38,16 @@ from smartbox_next.app.objects import Exported, create_objects
 from smartbox_next.app.station import continue_exam, paths
 from smartbox_next.config import Config
 from smartbox_next.delivery.names import destination_names
-from smartbox_next.dicom.anatomy import parse_region
+from smartbox_next.dicom.anatomy import Region, parse_region
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
+from smartbox_next.dicom.payload import to_bytes
 from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP
 from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import InputError, MediaError, OutboxError
 from smartbox_next.exam.journal import FileJournal, journal_path
-from smartbox_next.exam.model import Exam, ExamJournal, Patient, Series, Study
+from smartbox_next.exam.model import Exam, ExamJournal, IdentityOverride, Patient, Series, Study
+from smartbox_next.iod import mpps
+from smartbox_next.spool.commitments import CommitmentStore, CommitState
 from smartbox_next.spool.exams import (
     STATE_TEXT,
     ExamIdTaken,
@@ -54,8 +59,11 @@ from smartbox_next.spool.exams import (
     new_exam_id,
 )
 from smartbox_next.spool.files import check_free_space
+from smartbox_next.spool.messages import MessageKind, MessageStore
 from smartbox_next.spool.outbox import Outbox
 from smartbox_next.spool.paths import study_folder
+from smartbox_next.worklist.item import merge_steps
+from smartbox_next.worklist.mapping import protocol_name, scheduled_step_attributes
 
 LOG = logging.getLogger(__name__)
 
@@ -85,6 +93,41 @@ class CaptureView:
 
 
 @dataclass(frozen=True)
+class MppsView:
+    """One MPPS message of an exam to one peer."""
+
+    peer: str
+    operation: str  # "N-CREATE" | "N-SET"
+    state: str  # queued | sending | sent | retry_wait | failed
+    attempts: int
+    error_key: str | None
+    error: str | None  # in the requested language
+    hint: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CommitmentView:
+    """How many of an exam's objects a destination requiring commitment has committed."""
+
+    destination: str
+    total: int
+    committed: int
+    waiting: int  # not stored yet, or requested and not reported yet
+    failed: int
+    overdue: int  # waiting longer than commitment.window_hours since the first request
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.committed == self.total
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "complete": self.complete}
+
+
+@dataclass(frozen=True)
 class ExamView:
     """An exam as the CLI and the UI show it."""
 
@@ -103,6 +146,8 @@ class ExamView:
     discontinuation_reason: str | None  # code value of CID 9301, when given
     captures: tuple[CaptureView, ...]
     anatomic_region: str | None = None  # SCHEME:VALUE:Meaning of the exam's region, when known
+    mpps: tuple[MppsView, ...] = ()
+    commitment: tuple[CommitmentView, ...] = ()
 
     @property
     def in_progress(self) -> bool:
@@ -111,6 +156,8 @@ class ExamView:
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["captures"] = [c.as_json() for c in self.captures]
+        out["mpps"] = [m.as_json() for m in self.mpps]
+        out["commitment"] = [c.as_json() for c in self.commitment]
         return out
 
 
@@ -118,7 +165,34 @@ def _when(epoch: float | None) -> str | None:
     return None if epoch is None else time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(epoch))
 
 
-def _view(record: ExamRecord, objects: Sequence[ExamObject]) -> ExamView:
+def _mpps_views(outbox: Outbox, record: ExamRecord, lang: str) -> tuple[MppsView, ...]:
+    out = []
+    for m in MessageStore(outbox).messages(exam_id=record.id, kinds=(MessageKind.MPPS_CREATE, MessageKind.MPPS_SET)):
+        err = m.error()
+        out.append(MppsView(m.destination, "N-CREATE" if m.kind is MessageKind.MPPS_CREATE else "N-SET",
+                            m.state.value, m.attempts, m.error_key, err.text(lang) if err else None,
+                            err.hint(lang) if err else None))
+    return tuple(out)
+
+
+def _commitment_views(config: Config, outbox: Outbox, objects: Sequence[ExamObject]) -> tuple[CommitmentView, ...]:
+    uids = [o.sop_instance_uid for o in objects]
+    if not uids:
+        return ()
+    rows = {(c.sop_instance_uid, c.destination): c for c in CommitmentStore(outbox).commitments(uids=uids)}
+    window, now = config.commitment.window_hours * 3600, time.time()
+    out = []
+    for dest in config.commitment_peers():
+        states = [rows.get((u, dest)) for u in uids]
+        committed = sum(1 for c in states if c is not None and c.state is CommitState.COMMITTED)
+        failed = sum(1 for c in states if c is not None and c.state is CommitState.FAILED)
+        overdue = sum(1 for c in states if c is not None and c.overdue(now, window))
+        out.append(CommitmentView(dest, len(uids), committed, len(uids) - committed - failed, failed, overdue))
+    return tuple(out)
+
+
+def _view(record: ExamRecord, objects: Sequence[ExamObject], config: Config | None = None,
+          outbox: Outbox | None = None, lang: str = "en") -> ExamView:
     data = record.data
     patient, study = data["patient"], data["study"]
     return ExamView(
@@ -129,7 +203,9 @@ def _view(record: ExamRecord, objects: Sequence[ExamObject]) -> ExamView:
         worklist_item=data.get("worklist_item"), started=_when(record.started) or "", ended=_when(record.ended),
         discontinuation_reason=record.reason, anatomic_region=data.get("anatomic_region"),
         captures=tuple(CaptureView(o.sop_instance_uid, o.sop_class_uid, o.series_uid, str(o.path),
-                                   _when(o.created) or "") for o in objects))
+                                   _when(o.created) or "") for o in objects),
+        mpps=_mpps_views(outbox, record, lang) if outbox is not None else (),
+        commitment=_commitment_views(config, outbox, objects) if config is not None and outbox is not None else ())
 
 
 # ------------------------------------------------------------------------------------------ the record
@@ -145,6 +221,29 @@ def _study_data(s: Study) -> dict[str, Any]:
             "study_id": s.study_id, "study_description": s.study_description,
             "attributes": {k: str(v) for k, v in s.attributes.items()},
             "sequences": {k: [i.to_json_dict() for i in items] for k, items in s.sequences.items()}}
+
+
+def _region_data(region: Region | None) -> dict[str, str] | None:
+    return None if region is None else {"scheme": region.scheme, "value": region.value, "meaning": region.meaning}
+
+
+def _exam_extras(exam: Exam) -> dict[str, Any]:
+    """What an exam knows besides patient and study: the anatomic region (or the worklist's candidates) and an
+    identity override, kept so that every capture of the exam gets the same."""
+    override = exam.override
+    return {"anatomic_region": _region_data(exam.anatomic_region),
+            "region_candidates": [_region_data(r) for r in exam.region_candidates],
+            "override": None if override is None else {"worklist_item": override.worklist_item,
+                                                       "fields": list(override.fields), "at": override.at}}
+
+
+def _extras(data: dict[str, Any]) -> dict[str, Any]:
+    region = data.get("anatomic_region")
+    override = data.get("override")
+    return {"anatomic_region": Region(**region) if region else None,
+            "region_candidates": tuple(Region(**r) for r in data.get("region_candidates", ()) if r),
+            "override": IdentityOverride(override["worklist_item"], tuple(override["fields"]), override["at"])
+            if override else None}
 
 
 def _restore(data: dict[str, Any]) -> tuple[Patient, Study]:
@@ -177,8 +276,9 @@ class _StepExam(Exam):
     """An exam whose series belong to one performed step: a study may hold several steps, a series never spans
     two (the PPS is a series-level reference, PS3.3 C.7.3.1). Numbering goes on across the study (journal)."""
 
-    def __init__(self, patient: Patient, study: Study, *, step: str, uid_root: str, journal: ExamJournal) -> None:
-        super().__init__(patient, study, uid_root=uid_root, journal=journal)
+    def __init__(self, patient: Patient, study: Study, *, step: str, uid_root: str, journal: ExamJournal,
+                 **extras: Any) -> None:
+        super().__init__(patient, study, uid_root=uid_root, journal=journal, **extras)
         self._step = step
 
     def series_for(self, kind: str, modality: str, description: str = "") -> Series:
@@ -188,14 +288,17 @@ class _StepExam(Exam):
 def _exam_model(config: Config, record: ExamRecord) -> Exam:
     """The :class:`Exam` captures of ``record`` are built with (study values continued from the journal)."""
     patient, study = _restore(record.data)
-    continued = continue_exam(config, Exam(patient, study, uid_root=config.uid.root))
+    extras = _extras(record.data.get("exam", {}))
+    continued = continue_exam(config, Exam(patient, study, uid_root=config.uid.root, **extras))
     own = replace(continued.study,
                   attributes=MappingProxyType({**continued.study.attributes,
                                                **{k: v for k, v in study.attributes.items() if k in _PPS_KEYS}}),
                   sequences=MappingProxyType({**continued.study.sequences, _RPPS: study.sequences[_RPPS]}))
     journal = FileJournal(journal_path(paths(config).exams, study.study_instance_uid))
-    exam = _StepExam(continued.patient, own, step=record.pps_uid, uid_root=config.uid.root, journal=journal)
-    region = record.data.get("anatomic_region")
+    exam = _StepExam(continued.patient, own, step=record.pps_uid, uid_root=config.uid.root, journal=journal,
+                     anatomic_region=continued.anatomic_region, override=continued.override,
+                     region_candidates=continued.region_candidates)
+    region = record.data.get("anatomic_region")  # the operator may name it later (set_region)
     return with_region(config, exam, parse_region(region) if region else None)
 
 
@@ -218,21 +321,38 @@ def start_exam(config: Config, outbox: Outbox, chosen: ChosenExam, *, emergency_
     item_id = chosen.worklist.items[0].item_id if chosen.worklist is not None and chosen.worklist.items else None
     description = str(exam.study.attributes.get("PerformedProcedureStepDescription", "")
                       or exam.study.study_description)
+    if chosen.worklist is not None and chosen.worklist.items:
+        item = merge_steps(list(chosen.worklist.items))
+        steps, protocol = scheduled_step_attributes(item), protocol_name(item) or config.mpps.protocol_name
+    else:
+        steps = [mpps.unscheduled_step(exam.study.study_instance_uid, exam.study.accession_number)]
+        protocol = config.mpps.protocol_name
     pps_uid = generate_uid(config.uid.root)
-    store = ExamStore(outbox)
+    store, messages = ExamStore(outbox), MessageStore(outbox)
     for _ in range(20):
         exam_id = new_exam_id()
         now = time.time()
         study = _with_step(exam.study, pps_uid, exam_id, now, description)
+        create = mpps.n_create(config, patient, study, steps, protocol_name=protocol)
         data = {"source": source, "worklist_item": item_id, "patient": _patient_data(patient),
-                "study": _study_data(study),
-                "anatomic_region": str(exam.anatomic_region) if exam.anatomic_region is not None else None}
+                "study": _study_data(study), "exam": _exam_extras(exam),
+                "anatomic_region": str(exam.anatomic_region) if exam.anatomic_region is not None else None,
+                "mpps": {"protocol_name": protocol, "character_set": str(create.get("SpecificCharacterSet", ""))}}
+        payload = to_bytes(create)
+
+        def queue_create(conn: sqlite3.Connection, exam_id: str = exam_id, payload: bytes = payload) -> None:
+            for name in config.mpps_peers():
+                messages.add(conn, kind=MessageKind.MPPS_CREATE, destination=name, uid=pps_uid, payload=payload,
+                             exam_id=exam_id)
+
         try:
-            record = store.create(exam_id, pps_uid=pps_uid, study_uid=study.study_instance_uid, data=data)
+            record = store.create(exam_id, pps_uid=pps_uid, study_uid=study.study_instance_uid, data=data,
+                                  also=queue_create)
         except ExamIdTaken:
             continue
-        LOG.info("exam %s started (PPS %s, study %s)", record.id, pps_uid, study.study_instance_uid)
-        return _view(record, [])
+        LOG.info("exam %s started (PPS %s, study %s; MPPS to %s)", record.id, pps_uid, study.study_instance_uid,
+                 ", ".join(config.mpps_peers()) or "none")
+        return _view(record, [], config, outbox)
     raise RuntimeError("no free exam id after 20 draws")  # pragma: no cover - 32**4 ids per day
 
 
@@ -285,36 +405,91 @@ def capture(config: Config, outbox: Outbox, exam_id: str, path: Path, *,
 
 
 def complete_exam(config: Config, outbox: Outbox, exam_id: str) -> ExamView:
-    """End exam ``exam_id`` as COMPLETED (once; InputError ``exam.not_in_progress`` afterwards)."""
-    store = ExamStore(outbox)
-    record = store.end(check_exam_id(exam_id), ExamState.COMPLETED)
-    LOG.info("exam %s completed", record.id)
-    return _view(record, store.objects(record.id))
+    """End exam ``exam_id`` as COMPLETED (once; InputError ``exam.not_in_progress`` afterwards).
+
+    The final N-SET — every series with every object recorded in the exam — is queued in the same transaction
+    for every peer its N-CREATE was queued for.
+    """
+    return _end(config, outbox, exam_id, ExamState.COMPLETED, None)
 
 
 def discontinue_exam(config: Config, outbox: Outbox, exam_id: str, *, reason: str | None = None) -> ExamView:
     """End exam ``exam_id`` as DISCONTINUED, with a reason of CID 9301 (its code value) if given."""
     if reason is not None and reason not in DISCONTINUATION_REASONS:
         raise InputError("exam.bad_reason", value=reason, allowed=", ".join(DISCONTINUATION_REASONS))
-    store = ExamStore(outbox)
-    record = store.end(check_exam_id(exam_id), ExamState.DISCONTINUED, reason=reason)
-    LOG.info("exam %s discontinued (reason %s)", record.id, reason or "-")
-    return _view(record, store.objects(record.id))
+    return _end(config, outbox, exam_id, ExamState.DISCONTINUED, reason)
 
 
-def show_exam(config: Config, outbox: Outbox, exam_id: str) -> ExamView:
-    """Exam ``exam_id`` with its captures (InputError ``exam.unknown`` when there is none)."""
+def _end(config: Config, outbox: Outbox, exam_id: str, state: ExamState, reason: str | None) -> ExamView:
+    store, messages = ExamStore(outbox), MessageStore(outbox)
+
+    def queue_set(conn: sqlite3.Connection, record: ExamRecord, objects: list[ExamObject]) -> None:
+        peers = [r["destination"] for r in conn.execute(
+            "SELECT destination FROM messages WHERE exam_id=? AND kind='mpps_create' ORDER BY id", (record.id,))]
+        if not peers:
+            return
+        series: dict[str, list[tuple[str, str]]] = {}
+        for obj in objects:
+            series.setdefault(obj.series_uid, []).append((obj.sop_class_uid, obj.sop_instance_uid))
+        ended = time.localtime(time.time())
+        info = record.data.get("mpps", {})
+        final = mpps.n_set_final(
+            config, status=mpps.COMPLETED if state is ExamState.COMPLETED else mpps.DISCONTINUED,
+            end_date=time.strftime("%Y%m%d", ended), end_time=time.strftime("%H%M%S", ended),
+            series=[mpps.PerformedSeries(uid, tuple(refs)) for uid, refs in series.items()],
+            protocol_name=str(info.get("protocol_name") or config.mpps.protocol_name),
+            character_set=str(info.get("character_set") or "") or None, reason=reason)
+        payload = to_bytes(final)
+        for name in peers:
+            messages.add(conn, kind=MessageKind.MPPS_SET, destination=name, uid=record.pps_uid, payload=payload,
+                         exam_id=record.id)
+
+    record = store.end(check_exam_id(exam_id), state, reason=reason, also=queue_set)
+    LOG.info("exam %s %s (reason %s)", record.id, state.value, reason or "-")
+    return _view(record, store.objects(record.id), config, outbox)
+
+
+def show_exam(config: Config, outbox: Outbox, exam_id: str, *, lang: str = "en") -> ExamView:
+    """Exam ``exam_id`` with its captures, MPPS messages and commitment state (error texts in ``lang``).
+
+    InputError ``exam.unknown`` when there is none.
+    """
     store = ExamStore(outbox)
     record = store.get(check_exam_id(exam_id))
-    return _view(record, store.objects(record.id))
+    return _view(record, store.objects(record.id), config, outbox, lang)
 
 
-def list_exams(config: Config, outbox: Outbox, *, states: Sequence[str] = ()) -> list[ExamView]:
+def list_exams(config: Config, outbox: Outbox, *, states: Sequence[str] = (), lang: str = "en") -> list[ExamView]:
     """Every exam (or those in ``states``), oldest first."""
     store = ExamStore(outbox)
-    return [_view(r, store.objects(r.id)) for r in store.exams([ExamState(s) for s in states])]
+    return [_view(r, store.objects(r.id), config, outbox, lang) for r in store.exams([ExamState(s) for s in states])]
 
 
+def adopt_orphans(outbox: Outbox, paths: Sequence[Path]) -> list[str]:
+    """Start-up reconciliation, exam part: a spooled object queued only now (a crash came between its write and
+    its queueing) belongs to the exam whose step it references; it is recorded there while the exam is in
+    progress, so the final N-SET lists it. Returns the exams that got an object."""
+    store = ExamStore(outbox)
+    adopted = []
+    for path in paths:
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True,
+                                 specific_tags=["SOPClassUID", "SOPInstanceUID", "SeriesInstanceUID",
+                                                "ReferencedPerformedProcedureStepSequence"])
+            ref = ds.ReferencedPerformedProcedureStepSequence[0].ReferencedSOPInstanceUID
+            obj = ExamObject(str(ds.SOPInstanceUID), str(ds.SOPClassUID), str(ds.SeriesInstanceUID), path,
+                             path.stat().st_mtime)
+        except (OSError, AttributeError, IndexError, KeyError, pydicom.errors.InvalidDicomError):
+            continue  # no step referenced (a one-shot export), or not readable: nothing to adopt
+        exam_id = store.adopt(str(ref), obj)
+        if exam_id is not None:
+            LOG.warning("object %s was written but not recorded before a crash; recorded in exam %s now",
+                        obj.sop_instance_uid, exam_id)
+            adopted.append(exam_id)
+        else:
+            LOG.warning("object %s references step %s, which is not an exam in progress here; queued, not recorded",
+                        obj.sop_instance_uid, ref)
+    return adopted
 def set_region(config: Config, outbox: Outbox, exam_id: str, region: str) -> ExamView:
     """Name the anatomic region of an exam in progress (a name like ``colon`` or ``SCHEME:VALUE:Meaning``), for
     the objects created from now on (a video object needs one; the station asks when the worklist named none)."""
@@ -322,4 +497,4 @@ def set_region(config: Config, outbox: Outbox, exam_id: str, region: str) -> Exa
     store = ExamStore(outbox)
     record = store.update(check_exam_id(exam_id), {"anatomic_region": str(chosen)})
     LOG.info("exam %s: anatomic region %s", record.id, chosen)
-    return _view(record, store.objects(record.id))
+    return _view(record, store.objects(record.id), config, outbox)

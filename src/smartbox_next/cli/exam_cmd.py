@@ -12,6 +12,7 @@ from smartbox_next.app.identity import Identity, exam_for
 from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
+from smartbox_next.errors import SmartboxError
 from smartbox_next.messages import say
 from smartbox_next.spool.exams import ExamState
 
@@ -36,15 +37,18 @@ def _print(state: AppState, view: ExamView, as_json: bool) -> None:
 @click.option("--worklist-item", default=None, help="Worklist entry ID (shown by 'smartbox worklist').")
 @click.option("--emergency", type=click.Choice(sorted(EMERGENCY_KINDS)), default=None,
               help="Unknown patient: a generated, clearly marked identity of this kind.")
+@click.option("--anatomic-region", default=None,
+              help="Anatomic region of the exam's objects (a name such as colon, or SCHEME:VALUE:Meaning); default: "
+                   "from the worklist entry or the station default.")
 @click.option("--json", "as_json", is_flag=True, help="The exam as one JSON object.")
 @pass_state
 def start(state: AppState, accession: str | None, from_peer: str | None, worklist_item: str | None,
-          emergency: str | None, as_json: bool) -> None:
+          emergency: str | None, anatomic_region: str | None, as_json: bool) -> None:
     """Open an exam; prints its number and the Performed Procedure Step SOP Instance UID."""
     if sum(x is not None for x in (accession, worklist_item, emergency)) != 1:
         raise click.UsageError(say("usage.exam_start_choice", state.lang))
     identity = Identity(accession=accession, worklist_item=worklist_item, from_peer=from_peer,
-                        emergency=emergency is not None)
+                        emergency=emergency is not None, anatomic_region=anatomic_region)
     with reporting(state):
         chosen = exam_for(state.config, identity)
         if chosen.worklist is not None:
@@ -73,7 +77,7 @@ def list_cmd(state: AppState, states: tuple[str, ...], as_json: bool) -> None:
     with reporting(state):
         outbox = open_outbox(state.config)
         try:
-            views = list_exams(state.config, outbox, states=states)
+            views = list_exams(state.config, outbox, states=states, lang=state.lang)
         finally:
             outbox.close()
     for view in views:
@@ -89,7 +93,7 @@ def show(state: AppState, exam_id: str, as_json: bool) -> None:
     with reporting(state):
         outbox = open_outbox(state.config)
         try:
-            view = show_exam(state.config, outbox, exam_id)
+            view = show_exam(state.config, outbox, exam_id, lang=state.lang)
         finally:
             outbox.close()
     if as_json:
@@ -98,6 +102,21 @@ def show(state: AppState, exam_id: str, as_json: bool) -> None:
     _print(state, view, False)
     for key, value in _details(view):
         click.echo(f"  {key}: {value}")
+    for m in view.mpps:
+        reason = f" — {m.error}" if m.error else ""
+        click.echo("  " + say("exam.mpps", state.lang, {"peer": m.peer, "operation": m.operation,
+                                                         "state": say(f"queue.state_{m.state}", state.lang),
+                                                         "reason": reason}))
+        if m.hint and m.state == "failed":
+            click.echo(f"    → {m.hint}")
+    for c in view.commitment:
+        click.echo("  " + say("exam.commitment", state.lang, {
+            "peer": c.destination, "committed": c.committed, "total": c.total, "waiting": c.waiting,
+            "failed": c.failed, "overdue": c.overdue}))
+        if c.overdue:
+            overdue = SmartboxError("commitment.overdue", peer=c.destination, count=c.overdue,
+                                    hours=f"{state.config.commitment.window_hours:g}")
+            click.echo(f"    {overdue.text(state.lang)}\n    → {overdue.hint(state.lang)}")
 
 
 def _details(view: ExamView) -> list[tuple[str, Any]]:

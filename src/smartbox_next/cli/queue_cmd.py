@@ -8,6 +8,7 @@ Nothing empties the queue by accident: ``retry`` and ``cancel`` act on the jobs 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import click
 
@@ -18,6 +19,7 @@ from smartbox_next.cli._table import format_table
 from smartbox_next.delivery.names import destination_names
 from smartbox_next.errors import OutboxError, SmartboxError
 from smartbox_next.messages import printable, say
+from smartbox_next.spool.commitments import CommitmentStore
 from smartbox_next.spool.outbox import PENDING, Job, JobState, Outbox
 
 _STATES = [s.value for s in JobState]
@@ -73,6 +75,7 @@ def list_jobs(state: AppState, states: tuple[str, ...], destination: str | None,
     lang = state.lang
     max_attempts = state.config.retry.max_attempts
     jobs = outbox.jobs(destination, [JobState(x) for x in states])
+    shown = _commitment_states(state, outbox)
     stats = [s for s in outbox.stats() if not destination or s.destination == destination]
     if as_json:
         for s in stats:
@@ -80,14 +83,17 @@ def list_jobs(state: AppState, states: tuple[str, ...], destination: str | None,
                                    "pending_mb": round(s.pending_bytes / 1e6, 1), "sent": s.sent, "failed": s.failed,
                                    "retry_wait": s.retry_wait}})
         for job in jobs:
-            emit_json(job.as_json(show_patient=show_patient))
+            emit_json({**job.as_json(show_patient=show_patient), "commitment": shown(job)})
         return
     if not jobs:
         filtered = bool(states or destination)
         click.echo(say("queue.no_match" if filtered and outbox.jobs() else "queue.empty", lang))
     else:
         now = time.time()
+        committing = bool(state.config.commitment_peers())
         heads = [say(f"queue.col_{c}", lang) for c in _COLUMNS if c != "patient" or show_patient]
+        if committing:
+            heads.append(say("queue.col_commitment", lang))
         rows: list[list[str]] = []
         reasons: dict[int, str] = {}
         for job in jobs:
@@ -97,6 +103,9 @@ def list_jobs(state: AppState, states: tuple[str, ...], destination: str | None,
             row += [size_text(job.size, lang), say("queue.attempts", lang, {"done": job.attempts,
                                                                               "max": max_attempts}),
                     _next_attempt(job, lang, now)]
+            if committing:
+                state_of = shown(job)
+                row.append(say(f"queue.commitment_{state_of}", lang) if state_of else "-")
             rows.append(row)
             err = job.error()
             if err is not None and job.state is not JobState.SENT:
@@ -118,6 +127,23 @@ def list_jobs(state: AppState, states: tuple[str, ...], destination: str | None,
 _COLUMNS = ("job", "destination", "state", "accession", "patient", "size", "attempts", "next")
 
 
+def _commitment_states(state: AppState, outbox: Outbox) -> Callable[[Job], str | None]:
+    """The commitment state of a job's object at its destination (None where none is required): pending,
+    requested, committed, failed or overdue (``commitment.window_hours`` after the first request)."""
+    committing = set(state.config.commitment_peers())
+    rows = {(c.sop_instance_uid, c.destination): c for c in CommitmentStore(outbox).commitments()} \
+        if committing else {}
+    window, now = state.config.commitment.window_hours * 3600, time.time()
+
+    def shown(job: Job) -> str | None:
+        if job.destination not in committing:
+            return None
+        row = rows.get((job.sop_instance_uid, job.destination))
+        return row.shown_state(now, window) if row is not None else "pending"
+
+    return shown
+
+
 @queue_group.command("show")
 @click.argument("job_id", type=int)
 @click.option("--show-patient", is_flag=True, help="Also show the patient's name.")
@@ -131,8 +157,10 @@ def show(state: AppState, job_id: int, show_patient: bool, as_json: bool) -> Non
         if job is None:
             raise OutboxError("outbox.unknown_job", job=job_id)
     override = identity_override_of(state.config, job.path)
+    commitment = _commitment_states(state, outbox)(job)
     if as_json:
         row = job.as_json(show_patient=show_patient)
+        row["commitment"] = commitment
         if override is not None:
             row["identity_override"] = {"worklist_item": override.worklist_item, "fields": list(override.fields),
                                         "at": override.at}
@@ -157,6 +185,8 @@ def show(state: AppState, job_id: int, show_patient: bool, as_json: bool) -> Non
                ("created", local_iso(job.created)), ("updated", local_iso(job.updated))]
     if job.first_failure:
         fields.append(("first_failure", local_iso(job.first_failure)))
+    if commitment is not None:
+        fields.append(("commitment", say(f"queue.commitment_{commitment}", lang)))
     if override is not None:
         fields.append(("override", say("queue.identity_override", lang, {"item": override.worklist_item,
                                                                           "fields": ", ".join(override.fields),
@@ -216,17 +246,19 @@ def purge(state: AppState, older_than_days: float | None, force: bool, confirm: 
         raise _usage_error(state, SmartboxError("queue.confirm_without_force"))
     days = state.config.outbox.retention_days if older_than_days is None else older_than_days
     outbox = _outbox(state)
+    committing = list(state.config.commitment_peers())  # retention by commitment: those keep files until committed
     with reporting(state):
         if force and confirm is None:
-            raise OutboxError("outbox.purge_unconfirmed", count=outbox.count_undelivered(days * 86400))
-        purged = outbox.purge(days * 86400, undelivered=confirm if force else None)
+            raise OutboxError("outbox.purge_unconfirmed",
+                              count=outbox.count_undelivered(days * 86400, commitment=committing))
+        purged = outbox.purge(days * 86400, undelivered=confirm if force else None, commitment=committing)
     for path in purged.paths:
         path.unlink(missing_ok=True)
     pending = sum(1 for _ in outbox.jobs(states=PENDING))
     click.echo(say("queue.purged", state.lang, {"removed": len(purged.paths), "pending": pending}))
     if purged.undelivered:
         click.echo(say("queue.purge_forced", state.lang, {"forced": len(purged.undelivered)}))
-    kept = outbox.count_undelivered(0)
+    kept = outbox.count_undelivered(0, commitment=committing)
     if kept:
         click.echo(say("queue.purge_kept", state.lang, {"kept": kept}))
 

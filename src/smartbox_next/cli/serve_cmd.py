@@ -17,12 +17,14 @@ from types import FrameType
 
 import click
 
+from smartbox_next.app.exams import adopt_orphans
 from smartbox_next.app.station import open_outbox, reconcile_station, service_lock
 from smartbox_next.cli._app import AppState, HandledError, cli, pass_state, reporting
 from smartbox_next.cli._format import clock, mb, size_text
 from smartbox_next.config import Config
 from smartbox_next.delivery.destination import Destination, destinations
 from smartbox_next.delivery.workers import SenderService, Waiting
+from smartbox_next.delivery.workflow import WorkflowService, workflow_notices
 from smartbox_next.errors import OutboxError
 from smartbox_next.messages import printable, say
 from smartbox_next.spool.outbox import Job, Outbox
@@ -61,12 +63,22 @@ def serve(state: AppState, until_idle: bool) -> int:
         outbox = open_outbox(config)
         names = [d.name for d in dests]
         report = reconcile_station(config, outbox, names)
+        adopt_orphans(outbox, report.orphan_files_queued)  # objects of an exam, written just before a crash
+        stop = threading.Event()
+        # MPPS and Storage Commitment (and the listener for commitment reports)
+        workflow = WorkflowService(config, outbox, stop=stop,
+                                   on_event=lambda key, params: click.echo(say(key, lang, params)))
+        workflow.start()
     say_out = click.echo  # status lines for people: stdout (logs go to stderr)
     count, size = _waiting_totals(outbox, names)
     say_out(say("serve.started", lang, {"pid": os.getpid(), "folder": config.data_dir}))
     say_out("  " + say("serve.destinations", lang, {
         "destinations": ", ".join(f"{d.name} ({printable(_where(config, d))})" for d in dests)}))
-    say_out("  " + say("serve.no_listener", lang))
+    notices = workflow_notices(config, workflow)
+    if not any(key == "workflow.listening" for key, _ in notices):
+        say_out("  " + say("serve.no_listener", lang))
+    for key, params in notices:
+        say_out("  " + say(key, lang, params))
     say_out("  " + say("serve.waiting_total", lang, {"count": count, "mb": mb(size, lang)}))
     if report.recovered_sending or report.orphan_files_queued or report.missing_files:
         say_out("  " + say("serve.reconciled", lang, {"recovered": report.recovered_sending,
@@ -74,7 +86,6 @@ def serve(state: AppState, until_idle: bool) -> int:
                                                       "missing": len(report.missing_files)}))
     LOG.info("service started: pid %d, data folder %s, destinations %s", os.getpid(), config.data_dir,
              ", ".join(names), extra={"event": "started", "destinations": names})
-    stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         LOG.info("signal %d: stopping after the objects in flight", signum)
@@ -95,6 +106,7 @@ def serve(state: AppState, until_idle: bool) -> int:
             say_out(say("serve.job_sending", lang, params))
         elif what == "sent":
             say_out(say("serve.job_sent", lang, params))
+            workflow.notify_stored(dest)
         else:
             err = job.error()
             reason = err.text(lang) if err is not None else "-"
@@ -116,12 +128,13 @@ def serve(state: AppState, until_idle: bool) -> int:
 
     service = SenderService(config, outbox, dests, stop=stop, listener=listener)
     if until_idle:
-        service.run_until_idle(timeout=float("inf"), on_wait=on_wait)
+        service.run_until_idle(timeout=float("inf"), on_wait=on_wait, also_pending=workflow.pending)
     else:
         service.start()
         while not stop.wait(0.5):
             pass
         service.join()
+    workflow.join()
     count, size = _waiting_totals(outbox, names)
     outbox.close()
     lock.release()

@@ -20,9 +20,11 @@ _ROLES = {
     PeerRole.STORAGE: ("Storage SCP (PACS, archive): receives C-STORE",
                        "a sending destination: every capture is queued for it"),
     PeerRole.WORKLIST: ("Modality Worklist SCP (RIS): answers C-FIND", "the worklist query (`worklist.peer`)"),
-    PeerRole.MPPS: ("Modality Performed Procedure Step SCP: N-CREATE/N-SET", "exam progress (next stage)"),
+    PeerRole.MPPS: ("Modality Performed Procedure Step SCP: N-CREATE/N-SET",
+                    "every exam is reported to it: N-CREATE at the start, N-SET at the end"),
     PeerRole.COMMITMENT: ("Storage Commitment SCP: N-ACTION, N-EVENT-REPORT",
-                          "confirming that stored objects are safe (next stage)"),
+                          "on a storage peer: its objects are committed there, and the spool keeps them until then; "
+                          "its AE title may connect to the listener (`listener.port`) with reports"),
 }
 
 

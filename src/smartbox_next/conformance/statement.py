@@ -14,7 +14,7 @@ from __future__ import annotations
 from smartbox_next import __version__
 from smartbox_next.capture.syntax import TABLE
 from smartbox_next.config import Config
-from smartbox_next.conformance import annex, statement_net, statement_web, tables
+from smartbox_next.conformance import annex, statement_net, statement_web, tables, workflow
 from smartbox_next.conformance.doc import Bullets, Document, Heading, t
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
@@ -90,11 +90,16 @@ def _overview(doc: Document, lang: str) -> None:
     doc.h(1, t(lang, "1 Overview", "1 Überblick"))
     doc.p(t(lang, "SmartBox Next is a capture station: it creates DICOM images and videos from captured stills and "
                   "recordings, takes patient and order data from the Modality Worklist, and sends the objects to "
-                  "one or more archives (store and forward). It only initiates associations; it accepts none.",
+                  "one or more archives (store and forward), reports each exam to the RIS (MPPS) and has the "
+                  "archive confirm that it keeps the objects (Storage Commitment). It initiates associations; while "
+                  "`smartbox serve` runs with a listener configured it also accepts associations from its "
+                  "commitment peers (their reports, and C-ECHO).",
                   "SmartBox Next ist eine Aufnahmestation: Sie erzeugt DICOM-Bilder und -Videos aus Standbildern und "
                   "Aufzeichnungen, übernimmt Patienten- und Auftragsdaten aus der Modality Worklist und sendet die "
-                  "Objekte an ein oder mehrere Archive (Store and Forward). Sie baut Verbindungen nur auf und "
-                  "nimmt keine an."))
+                  "Objekte an ein oder mehrere Archive (Store and Forward), meldet jede Untersuchung dem RIS (MPPS) "
+                  "und lässt sich vom Archiv bestätigen, dass es die Objekte aufbewahrt (Storage Commitment). Sie baut "
+                  "Verbindungen auf; läuft `smartbox serve` mit Empfänger, nimmt sie auch Verbindungen ihrer "
+                  "Bestätigungs-Gegenstellen an (deren Meldungen und C-ECHO)."))
     rows = []
     for members, created in _grouped():
         ts = ", ".join(f"{tables.ts_name(u)}" for u in created)
@@ -107,10 +112,11 @@ def _overview(doc: Document, lang: str) -> None:
     no, yes = t(lang, "no", "nein"), t(lang, "yes", "ja")
     doc.table([t(lang, "Service", "Dienst"), "SCU", "SCP"], [
         ["Storage", yes, no],
-        ["Verification", yes, no],
+        ["Verification", yes, t(lang, "yes (listener)", "ja (Empfänger)")],
         ["Modality Worklist", yes, no],
-        ["Modality Performed Procedure Step", no, no],
-        ["Storage Commitment", no, no],
+        ["Modality Performed Procedure Step", yes, no],
+        ["Storage Commitment Push Model", t(lang, "yes (with the SCP role for N-EVENT-REPORT)",
+                                            "ja (mit SCP-Rolle für N-EVENT-REPORT)"), no],
         ["Query/Retrieve", no, no],
     ], t(lang, "Table 1-2. Network services", "Tabelle 1-2. Netzwerkdienste"))
     statement_web.overview(doc, lang)
@@ -175,6 +181,10 @@ def _implementation_model(doc: Document, config: Config, lang: str) -> None:
         f"  operator --> [ {ae}: MWL SCU ] <---- C-FIND ----> worklist SCP",
         f"  outbox   --> [ {ae}: Storage SCU, one worker per destination ] ---- C-STORE ----> archive(s)",
         f"  operator --> [ {ae}: Verification SCU ] ---- C-ECHO ----> any peer",
+        f"  exam     --> [ {ae}: MPPS SCU ] ---- N-CREATE, N-SET ----> RIS (role mpps)",
+        f"  outbox   --> [ {ae}: Storage Commitment SCU ] ---- N-ACTION ----> archive (role commitment)",
+        f"  archive  ---- N-EVENT-REPORT (same or new association), C-ECHO ----> [ "
+        f"{config.listener.ae_title or ae}: listener ]",
     ]))
     doc.p(t(lang, f"One application entity, AE title `{ae}` (setting `station.ae_title`), performs all services. "
                   "A capture is safe once its file is written atomically and its outbox row committed; sending may "
@@ -235,9 +245,12 @@ def _services(doc: Document, config: Config, lang: str) -> None:
                   "Video wird eine neue, abgeleitete (DERIVED) Instanz. Verlustbehaftete Daten werden nie unter "
                   "einer Syntax gesendet, in der sie nicht kodiert sind."))
     _worklist(doc, config, lang)
-    doc.h(2, t(lang, "5.3 Verification SCU", "5.3 Verification SCU"))
-    doc.p(t(lang, "`smartbox echo` sends one C-ECHO per peer and reports association and round-trip times.",
-            "`smartbox echo` sendet je Gegenstelle ein C-ECHO und meldet Verbindungsaufbau- und Antwortzeit."))
+    workflow.services(doc, config, lang)
+    doc.h(2, t(lang, "5.5 Verification SCU and SCP", "5.5 Verification SCU und SCP"))
+    doc.p(t(lang, "`smartbox echo` sends one C-ECHO per peer and reports association and round-trip times. The "
+                  "listener (`listener.port`) answers C-ECHO from the commitment peers.",
+            "`smartbox echo` sendet je Gegenstelle ein C-ECHO und meldet Verbindungsaufbau- und Antwortzeit. Der "
+            "Empfänger (`listener.port`) beantwortet C-ECHO der Bestätigungs-Gegenstellen."))
     _charsets(doc, config, lang)
 
 
@@ -272,7 +285,7 @@ def _worklist(doc: Document, config: Config, lang: str) -> None:
 def _charsets(doc: Document, config: Config, lang: str) -> None:
     from pydicom.charset import python_encoding
 
-    doc.h(2, t(lang, "5.4 Character sets", "5.4 Zeichensätze"))
+    doc.h(2, t(lang, "5.6 Character sets", "5.6 Zeichensätze"))
     o, w = config.objects, config.worklist
     doc.ul([
         t(lang, f"Created objects: `{o.character_set}` (`objects.character_set`); ISO_IR 100 switches to ISO_IR 192 "

@@ -10,7 +10,7 @@ planner, the status classifiers, the receive limits of :mod:`smartbox_next.net.g
 from __future__ import annotations
 
 from smartbox_next.config import Config
-from smartbox_next.conformance import statement_web, tables
+from smartbox_next.conformance import statement_web, tables, workflow
 from smartbox_next.conformance.doc import Document, t
 from smartbox_next.delivery.names import destination_names
 from smartbox_next.dicom import sop as sops
@@ -46,7 +46,16 @@ def _configuration(doc: Document, config: Config, lang: str) -> None:
             ["`network.dimse_timeout`", f"{n.dimse_timeout:g} s"],
             ["`network.network_timeout`", f"{n.network_timeout:g} s"],
             ["`network.max_pdu`", str(n.max_pdu)],
-            ["`worklist.peer`", config.worklist_source() or "—"]]
+            ["`worklist.peer`", config.worklist_source() or "—"],
+            ["`listener.port` / `listener.host` / `listener.ae_title`",
+             f"{config.listener.port or t(lang, 'off', 'aus')} / {config.listener.host} / "
+             f"{config.listener.ae_title or config.station.ae_title}"],
+            ["`commitment.wait_on_association` / `report_timeout` / `window_hours`",
+             f"{config.commitment.wait_on_association:g} s / {config.commitment.report_timeout:g} s / "
+             f"{config.commitment.window_hours:g} h"],
+            ["`commitment.max_resends` / `batch_size`", f"{config.commitment.max_resends} / {config.commitment.batch_size}"],
+            ["`mpps.performed_location` / `mpps.protocol_name`",
+             f"{config.mpps.performed_location or '—'} / {config.mpps.protocol_name}"]]
     rows += [[f"`peers.{name}`", f"{p}{_tls_note(p.tls, p.tls_name, lang)}; {t(lang, 'roles', 'Rollen')}: "
                                  f"{', '.join(sorted_roles(p.roles)) or t(lang, 'none', 'keine')}"]
              for name, p in sorted(config.peers.items())]
@@ -82,11 +91,16 @@ def _network(doc: Document, config: Config, lang: str) -> None:
         [t(lang, "Maximum associations as initiator", "Maximale Verbindungen als Initiator"),
          t(lang, f"one per destination (now {dests}) plus one worklist query and one echo",
            f"eine je Ziel (derzeit {dests}) plus eine Worklist-Abfrage und ein Echo")],
-        [t(lang, "Maximum associations as acceptor", "Maximale Verbindungen als Akzeptor"), "0"],
+        [t(lang, "Maximum associations as acceptor", "Maximale Verbindungen als Akzeptor"),
+         t(lang, "0 without listener; with `listener.port` as many as the commitment peers open (each served in "
+                 "its own thread)", "0 ohne Empfänger; mit `listener.port` so viele, wie die Bestätigungs-"
+                 "Gegenstellen öffnen (jede in einem eigenen Thread)")],
         [t(lang, "Asynchronous operations", "Asynchrone Operationen"),
          t(lang, "not negotiated; one outstanding request", "nicht ausgehandelt; eine offene Anfrage")],
         [t(lang, "Extended negotiation, role selection", "Erweiterte Aushandlung, Rollenauswahl"),
-         t(lang, "none proposed", "keine vorgeschlagen")],
+         t(lang, "none proposed; as acceptor the requestor's SCP role for Storage Commitment is accepted (PS3.7 "
+                 "D.3.3.4)", "keine vorgeschlagen; als Akzeptor wird die SCP-Rolle des Anfragenden für Storage "
+                 "Commitment angenommen (PS3.7 D.3.3.4)")],
     ], t(lang, "Table 7-1. Communication parameters (PS3.2 Table N.7-1)",
          "Tabelle 7-1. Kommunikationsparameter (PS3.2 Tabelle N.7-1)"))
 
@@ -118,6 +132,12 @@ def _network(doc: Document, config: Config, lang: str) -> None:
                t(lang, "Transfer syntaxes proposed (one context each)", "Vorgeschlagene Transfer-Syntaxen (je ein Kontext)"),
                t(lang, "Role", "Rolle")], rows,
               t(lang, "Table 7-2. Proposed presentation contexts", "Tabelle 7-2. Vorgeschlagene Präsentationskontexte"))
+    doc.table([t(lang, "Abstract syntax", "Abstrakte Syntax"), "UID",
+               t(lang, "Transfer syntaxes accepted", "Angenommene Transfer-Syntaxen"), t(lang, "Role", "Rolle")],
+              [[name, uid, "; ".join(f"{tables.ts_name(ts)} `{ts}`" for ts in tss), role]
+               for uid, name, tss, role in workflow.acceptor_contexts()],
+              t(lang, "Table 7-2b. Contexts the listener accepts (from the commitment peers only)",
+                "Tabelle 7-2b. Kontexte, die der Empfänger annimmt (nur von den Bestätigungs-Gegenstellen)"))
     doc.p(t(lang, "Contexts are proposed only for SOP classes present in the batch. `smartbox send` of files this "
                   "station did not create proposes each file's own SOP class and transfer syntax (and their "
                   "conversions) in the same way.",
@@ -214,8 +234,14 @@ def _security(doc: Document, config: Config, lang: str) -> None:
     tls_peers = sorted(name for name, p in config.peers.items() if p.tls)
     logs = tables.pynetdicom_logs_identifiers()
     doc.ul([
-        t(lang, "The station listens on no port; it only initiates associations.",
-          "Die Station lauscht an keinem Port; sie baut Verbindungen nur auf."),
+        t(lang, "The station listens only while `smartbox serve` runs with `listener.port` set (now: "
+                f"{config.listener.port or 'off'}), on `listener.host`; it accepts only the AE titles of the commitment "
+                "peers (others: A-ASSOCIATE-RJ, calling AE title not recognized), and a report counts only from the "
+                "host of the peer that was asked.",
+          "Die Station lauscht nur, solange `smartbox serve` mit gesetztem `listener.port` läuft (derzeit: "
+          f"{config.listener.port or 'aus'}), auf `listener.host`; sie nimmt nur die AE-Titel der Bestätigungs-"
+          "Gegenstellen an (andere: A-ASSOCIATE-RJ, Calling AE Title unbekannt), und eine Meldung zählt nur vom "
+          "Rechner der angefragten Gegenstelle."),
         t(lang, f"DICOM over TLS per peer (`[peers.NAME] tls = true`; now: {', '.join(tls_peers) or 'none'}), "
                 f"PS3.15 B.1 and B.9: minimum {tls['minimum_version']}; the station presents "
                 "`network.tls_certificate` / `network.tls_private_key` when set.",

@@ -61,10 +61,13 @@ def proposed_syntaxes(sop_uid: str) -> list[str]:
 
 def other_contexts() -> list[tuple[str, str, list[str]]]:
     """(abstract syntax, service, transfer syntaxes) of the non-storage contexts we propose."""
+    from smartbox_next.conformance import workflow  # MPPS and Storage Commitment (its own module)
+
     echo_cx, mwl_cx = echo_context(), worklist_context()
     return [
         (echo_cx.abstract_syntax, "Verification (C-ECHO)", list(echo_cx.transfer_syntaxes)),
         (mwl_cx.abstract_syntax, "Modality Worklist (C-FIND)", list(mwl_cx.transfer_syntaxes)),
+        *workflow.contexts(),
     ]
 
 

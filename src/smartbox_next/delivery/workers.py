@@ -68,18 +68,20 @@ class SenderService:
         for t in self._threads:
             t.join(timeout)
 
-    def run_until_idle(self, timeout: float = 60.0, *, on_wait: WaitCallback | None = None) -> None:
+    def run_until_idle(self, timeout: float = 60.0, *, on_wait: WaitCallback | None = None,
+                       also_pending: Callable[[], int] | None = None) -> None:
         """Send until no job of these destinations is due or waiting (tests and one-shot delivery).
 
         ``on_wait`` hears what the service waits for whenever that changes (a job's next attempt, the number of
-        jobs pending), so a one-shot run never waits silently for a backoff timer.
+        jobs pending), so a one-shot run never waits silently for a backoff timer. ``also_pending`` counts other
+        work the run waits for too (the workflow service's messages and commitments).
         """
         deadline = time.monotonic() + timeout
         self.start()
         told: Waiting | None = None
         try:
             while time.monotonic() < deadline and not self.stop.is_set():
-                if self.pending() == 0:
+                if self.pending() == 0 and (also_pending is None or also_pending() == 0):
                     break
                 if on_wait is not None:
                     waiting = self.waiting()

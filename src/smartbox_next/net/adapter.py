@@ -731,3 +731,182 @@ def start_server(ae_title: str, contexts: Sequence[Context], handlers: ServerHan
     if server is None:  # pragma: no cover - block=False always returns the server
         raise RuntimeError("pynetdicom returned no server")
     return Server(ae, server)
+
+
+# ------------------------------------------------------------------------------ DIMSE-N (MPPS, commitment)
+#
+# Added for the workflow services (issue 14): N-CREATE / N-SET (Modality Performed Procedure Step, PS3.4 F.7),
+# N-ACTION and N-EVENT-REPORT (Storage Commitment Push Model, PS3.4 J.3) as requestor, and a listener that
+# accepts N-EVENT-REPORT on a new association (the Storage Commitment SCP takes the SCP role there by role
+# selection, PS3.7 D.3.3.4) and C-ECHO. The same rules as above: our own values in and out, internals checked.
+
+from pynetdicom.dimse_messages import N_ACTION_RQ, N_CREATE_RQ, N_SET_RQ  # noqa: E402
+from pynetdicom.dimse_primitives import N_ACTION, N_CREATE, N_EVENT_REPORT, N_SET  # noqa: E402
+from pynetdicom.dsutils import decode  # noqa: E402
+
+STORAGE_COMMITMENT_PUSH_MODEL = "1.2.840.10008.1.20.1"
+STORAGE_COMMITMENT_INSTANCE = "1.2.840.10008.1.20.1.1"  # the well-known SOP Instance (PS3.4 J.3.5)
+
+WORKFLOW_CONTRACT: tuple[tuple[object, str, str], ...] = (
+    (N_CREATE_RQ, "primitive_to_message", "N-CREATE-RQ command set encoding (PS3.7 §10.3.5)"),
+    (N_SET_RQ, "primitive_to_message", "N-SET-RQ command set encoding (PS3.7 §10.3.3)"),
+    (N_ACTION_RQ, "primitive_to_message", "N-ACTION-RQ command set encoding (PS3.7 §10.3.4)"),
+    (PnAssociation, "bind", "the N-EVENT-REPORT handler of an association we requested"),
+    (evt, "EVT_N_EVENT_REPORT", "the N-EVENT-REPORT handler (listener and requested associations)"),
+)
+for _owner, _name, _why in WORKFLOW_CONTRACT:
+    if not hasattr(_owner, _name):
+        raise _missing(getattr(_owner, "__name__", str(_owner)), _name)
+
+
+def _n_command(message: N_CREATE_RQ | N_SET_RQ | N_ACTION_RQ, primitive: N_CREATE | N_SET | N_ACTION) -> bytes:
+    message.primitive_to_message(primitive)
+    encoded = encode(message.command_set, True, True)  # Implicit VR Little Endian (PS3.7 §6.3.1)
+    if encoded is None:
+        raise ValueError(f"{type(message).__name__} command set could not be encoded")
+    return bytes(encoded)
+
+
+def n_create_command(message_id: int, sop_class_uid: str, sop_instance_uid: str) -> bytes:
+    """The N-CREATE-RQ command set (PS3.7 §10.3.5) with an Attribute List data set; the SCU names the instance
+    (PS3.4 F.7.2.1.2)."""
+    req = N_CREATE()
+    req.MessageID = message_id
+    req.AffectedSOPClassUID = sop_class_uid
+    req.AffectedSOPInstanceUID = sop_instance_uid
+    req.AttributeList = BytesIO(b"\x00")  # marks "data set present"; the data set is sent after it
+    return _n_command(N_CREATE_RQ(), req)
+
+
+def n_set_command(message_id: int, sop_class_uid: str, sop_instance_uid: str) -> bytes:
+    """The N-SET-RQ command set (PS3.7 §10.3.3) with a Modification List data set."""
+    req = N_SET()
+    req.MessageID = message_id
+    req.RequestedSOPClassUID = sop_class_uid
+    req.RequestedSOPInstanceUID = sop_instance_uid
+    req.ModificationList = BytesIO(b"\x00")
+    return _n_command(N_SET_RQ(), req)
+
+
+def n_action_command(message_id: int, sop_class_uid: str, sop_instance_uid: str, action_type_id: int) -> bytes:
+    """The N-ACTION-RQ command set (PS3.7 §10.3.4) with an Action Information data set."""
+    req = N_ACTION()
+    req.MessageID = message_id
+    req.RequestedSOPClassUID = sop_class_uid
+    req.RequestedSOPInstanceUID = sop_instance_uid
+    req.ActionTypeID = action_type_id
+    req.ActionInformation = BytesIO(b"\x00")
+    return _n_command(N_ACTION_RQ(), req)
+
+
+_IMPLICIT_LE = "1.2.840.10008.1.2"
+_EXPLICIT_LE = "1.2.840.10008.1.2.1"
+
+
+def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
+    """``ds`` encoded in ``transfer_syntax`` (Implicit or Explicit VR Little Endian) for a DIMSE data set."""
+    if transfer_syntax not in (_IMPLICIT_LE, _EXPLICIT_LE):
+        raise ValueError(f"DIMSE-N data sets are sent in Implicit or Explicit VR Little Endian, not {transfer_syntax}")
+    encoded = encode(ds, transfer_syntax == _IMPLICIT_LE, True)
+    if encoded is None:
+        raise ValueError("the data set could not be encoded")
+    return bytes(encoded)
+
+
+def decode_dataset(raw: bytes, transfer_syntax: str) -> Dataset:
+    """A data set received in ``transfer_syntax``, decoded completely: what pydicom cannot parse raises ValueError
+    here, not later when an element is first read. pydicom is lenient (a truncated value just ends early): every
+    value still has to be checked by the caller."""
+    if transfer_syntax not in (_IMPLICIT_LE, _EXPLICIT_LE):
+        raise ValueError(f"unexpected transfer syntax {transfer_syntax}")
+    try:
+        ds = decode(BytesIO(raw), transfer_syntax == _IMPLICIT_LE, True)
+        _touch(ds)
+    except Exception as exc:  # pydicom raises many kinds for malformed bytes
+        raise ValueError(f"the data set could not be decoded ({type(exc).__name__})") from None
+    return ds
+
+
+def _touch(ds: Dataset) -> None:
+    for elem in ds:  # pydicom decodes lazily: read every value once
+        if elem.VR == "SQ":
+            for item in elem.value:
+                _touch(item)
+
+
+@dataclass(frozen=True)
+class EventReport:
+    """One N-EVENT-REPORT-RQ as received (PS3.7 §10.3.1), on our association or on the listener.
+
+    Every value comes from the peer: check it before use. ``information`` is the decoded Event Information, or
+    None when absent or not decodable.
+    """
+
+    calling_ae: str
+    host: str
+    sop_class_uid: str
+    sop_instance_uid: str
+    event_type_id: int
+    information: Dataset | None
+    message_id: int = 0
+    context_id: int = 0
+
+
+EventReportHandler = Callable[[EventReport], int]  # returns the N-EVENT-REPORT-RSP status
+
+def bind_event_reports(link: Association, handler: EventReportHandler) -> None:
+    """Hand every N-EVENT-REPORT-RQ the peer sends on ``link`` to ``handler`` and answer its status.
+
+    pynetdicom serves such a request at once, in a thread of its own, whatever role was negotiated (a Storage
+    Commitment SCP may report on the association of the request, PS3.4 J.3.3.1.2); unbound, it answers 0110. Bind
+    before sending the request: the report may follow its response immediately.
+    """
+    link._assoc.bind(evt.EVT_N_EVENT_REPORT, _event_report_event(handler))
+
+
+def _event_report_event(handler: EventReportHandler) -> Callable[[evt.Event], tuple[int, Dataset | None]]:
+    def on_report(event: evt.Event) -> tuple[int, Dataset | None]:  # (status, no Event Reply)
+        req = event.request
+        if not isinstance(req, N_EVENT_REPORT):  # pragma: no cover - pynetdicom calls it for N-EVENT-REPORT only
+            raise TypeError(f"N-EVENT-REPORT handler got {type(req).__name__}")
+        ts = str(event.context.transfer_syntax)
+        raw = req.EventInformation.getvalue() if isinstance(req.EventInformation, BytesIO) else b""
+        information: Dataset | None = None
+        if raw:
+            try:
+                information = decode_dataset(raw, ts)
+            except ValueError:
+                information = None
+        remote = event.assoc.acceptor if event.assoc.is_requestor else event.assoc.requestor  # the peer
+        return handler(EventReport(str(remote.ae_title).strip(), str(remote.address),
+                                   str(req.AffectedSOPClassUID or ""), str(req.AffectedSOPInstanceUID or ""),
+                                   int(req.EventTypeID or 0), information, int(req.MessageID or 0),
+                                   int(event.context.context_id))), None
+    return on_report
+
+
+def start_listener(ae_title: str, *, host: str, port: int, calling_aes: Sequence[str],
+                   on_event_report: EventReportHandler, max_pdu: int = 131072) -> Server:
+    """Listen as ``ae_title`` on ``host:port`` for N-EVENT-REPORTs of the Storage Commitment Push Model on a new
+    association, and for C-ECHO (PS3.2 §7.1.1).
+
+    Only the AE titles ``calling_aes`` may associate (others: A-ASSOCIATE-RJ, calling AE not recognized). The
+    requestor may take the SCP role for Storage Commitment (SCU/SCP Role Selection, PS3.7 D.3.3.4; PS3.4 J.3.3.1.2
+    note 1); we keep the SCU role. Data sets in Implicit or Explicit VR Little Endian.
+    """
+    apply_privacy()
+    ae = AE(ae_title=ae_title)
+    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+    ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
+    ae.maximum_pdu_size = max_pdu
+    if not calling_aes:
+        raise ValueError("a listener without a permitted calling AE title would accept anyone")
+    ae.require_calling_aet = list(calling_aes)
+    ae.add_supported_context(STORAGE_COMMITMENT_PUSH_MODEL, [_EXPLICIT_LE, _IMPLICIT_LE], scu_role=False,
+                             scp_role=True)
+    ae.add_supported_context(VERIFICATION_CONTEXT.abstract_syntax, list(VERIFICATION_CONTEXT.transfer_syntaxes))
+    server = ae.start_server((host, port), block=False,
+                             evt_handlers=[(evt.EVT_N_EVENT_REPORT, _event_report_event(on_event_report))])
+    if server is None:  # pragma: no cover - block=False always returns the server
+        raise RuntimeError("pynetdicom returned no server")
+    return Server(ae, server)

@@ -148,6 +148,19 @@ class ExamStore:
 
         return record
 
+    def adopt(self, pps_uid: str, obj: ExamObject) -> str | None:
+        """Record ``obj`` — a spooled object that references the step ``pps_uid`` but was never recorded (a crash
+        between its write and its queueing) — in that exam, if it is still in progress; returns the exam id."""
+        with self.outbox.transaction() as conn:
+            row = conn.execute("SELECT id, state FROM exams WHERE pps_uid=?", (pps_uid,)).fetchone()
+            if row is None or row["state"] != ExamState.IN_PROGRESS.value:
+                return None
+            conn.execute("INSERT OR IGNORE INTO exam_objects (sop_instance_uid, exam_id, sop_class_uid, series_uid, "
+                         "path, created) VALUES (?,?,?,?,?,?)",
+                         (obj.sop_instance_uid, row["id"], obj.sop_class_uid, obj.series_uid, str(obj.path),
+                          obj.created))
+            return str(row["id"])
+
     def end(self, exam_id: str, state: ExamState, *, reason: str | None = None,
             also: Callable[[sqlite3.Connection, ExamRecord, list[ExamObject]], None] | None = None) -> ExamRecord:
         """Set the final state (once: InputError ``exam.not_in_progress`` otherwise).

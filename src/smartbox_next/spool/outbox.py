@@ -108,6 +108,51 @@ CREATE TABLE IF NOT EXISTS exam_objects (
 );
 CREATE INDEX IF NOT EXISTS exam_objects_exam ON exam_objects (exam_id);
 """),
+    # Version 3: workflow messages (MPPS N-CREATE/N-SET, Storage Commitment N-ACTION; spool/messages.py) and the
+    # commitment state of each object at each destination that requires commitment (spool/commitments.py).
+    (3, """
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    exam_id TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('mpps_create','mpps_set','commitment')),
+    destination TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','sending','sent','retry_wait','failed','cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt REAL NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    first_failure REAL,
+    error_key TEXT,
+    error_params TEXT,
+    warning TEXT,
+    sent REAL,
+    reported REAL,
+    unknown_outcome INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (kind, destination, uid)
+);
+CREATE INDEX IF NOT EXISTS messages_due ON messages (destination, kind, state, next_attempt);
+CREATE INDEX IF NOT EXISTS messages_exam ON messages (exam_id);
+CREATE TABLE IF NOT EXISTS commitments (
+    sop_instance_uid TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    sop_class_uid TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending','requested','committed','failed')),
+    transaction_uid TEXT,
+    first_requested REAL,
+    requested REAL,
+    resends INTEGER NOT NULL DEFAULT 0,
+    not_before REAL,
+    failure_reason INTEGER,
+    error_key TEXT,
+    error_params TEXT,
+    updated REAL NOT NULL,
+    PRIMARY KEY (sop_instance_uid, destination)
+);
+CREATE INDEX IF NOT EXISTS commitments_state ON commitments (destination, state);
+CREATE INDEX IF NOT EXISTS commitments_transaction ON commitments (transaction_uid);
+"""),
 )
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 
@@ -481,29 +526,45 @@ class Outbox:
     _CAPTURES = ("SELECT path, SUM(state != 'sent') AS open FROM jobs GROUP BY path HAVING MAX(updated) <= ?"
                  " ORDER BY MIN(id)")
 
-    def count_undelivered(self, older_than: float) -> int:
-        """Captures (spool files) some destination does not have yet — a job queued, sending, retry_wait, failed
-        or cancelled — whose last change is at least ``older_than`` seconds ago."""
-        cutoff = self._clock() - older_than
-        return sum(1 for row in self._conn().execute(self._CAPTURES, (cutoff,)) if row["open"])
+    @classmethod
+    def _captures_sql(cls, commitment: Sequence[str]) -> str:
+        """:data:`_CAPTURES`; with ``commitment`` destinations, a job there is open until its object is committed
+        (table ``commitments``, spool/commitments.py): retention by commitment."""
+        if not commitment:
+            return cls._CAPTURES
+        marks = ",".join("?" * len(commitment))
+        return ("SELECT path, SUM(state != 'sent' OR (destination IN (" + marks + ") AND NOT EXISTS (SELECT 1 FROM "
+                "commitments c WHERE c.sop_instance_uid=jobs.sop_instance_uid AND c.destination=jobs.destination AND "
+                "c.state='committed'))) AS open FROM jobs GROUP BY path HAVING MAX(updated) <= ? ORDER BY MIN(id)")
 
-    def purge(self, older_than: float, *, undelivered: int | None = None) -> Purged:
+    def count_undelivered(self, older_than: float, *, commitment: Sequence[str] = ()) -> int:
+        """Captures (spool files) some destination does not have yet — a job queued, sending, retry_wait, failed
+        or cancelled, or (``commitment`` destinations) not committed — whose last change is at least
+        ``older_than`` seconds ago."""
+        cutoff = self._clock() - older_than
+        return sum(1 for row in self._conn().execute(self._captures_sql(commitment), (*commitment, cutoff))
+                   if row["open"])
+
+    def purge(self, older_than: float, *, undelivered: int | None = None, commitment: Sequence[str] = ()) -> Purged:
         """Forget captures whose jobs are all ``sent`` and unchanged for ``older_than`` seconds; return their spool
         files (the caller deletes them).
 
         A capture some destination does not have yet (see :meth:`count_undelivered`) is never purged — whatever
         ``older_than`` — unless ``undelivered`` is given and equals the number of such captures the purge would
         take (the operator's confirmation); a different number raises ``outbox.purge_count_mismatch`` and
-        nothing is deleted. DESIGN principle 4: nothing is lost by accident.
+        nothing is deleted. At ``commitment`` destinations a capture counts as delivered only once committed.
+        DESIGN principle 4: nothing is lost by accident.
         """
         cutoff = self._clock() - older_than
         with self._tx() as conn:
-            rows = conn.execute(self._CAPTURES, (cutoff,)).fetchall()
+            rows = conn.execute(self._captures_sql(commitment), (*commitment, cutoff)).fetchall()
             delivered = [r["path"] for r in rows if not r["open"]]
             open_ = [r["path"] for r in rows if r["open"]]
             if undelivered is not None and undelivered != len(open_):
                 raise OutboxError("outbox.purge_count_mismatch", count=len(open_), given=undelivered)
             gone = delivered + (open_ if undelivered is not None else [])
+            conn.executemany("DELETE FROM commitments WHERE sop_instance_uid IN (SELECT sop_instance_uid FROM jobs "
+                             "WHERE path=?)", [(p,) for p in gone])
             conn.executemany("DELETE FROM jobs WHERE path=?", [(p,) for p in gone])
         return Purged(delivered=[Path(p) for p in delivered],
                       undelivered=[Path(p) for p in open_] if undelivered is not None else [])

@@ -137,6 +137,8 @@ class WorklistItem:
     admission_id: str = ""
     current_patient_location: str = ""
     steps: tuple[ScheduledStep, ...] = ()
+    placer_order_number: str = ""  # Placer Order Number / Imaging Service Request (0040,2016)
+    filler_order_number: str = ""  # Filler Order Number / Imaging Service Request (0040,2017)
     character_set: str = ""
     character_set_declared: bool = True
     encoding_doubtful: bool = False
@@ -192,6 +194,8 @@ class WorklistItem:
             admission_id=_text(ds, "AdmissionID"),
             current_patient_location=_text(ds, "CurrentPatientLocation"),
             steps=tuple(ScheduledStep.from_dataset(it) for it in _items(ds, "ScheduledProcedureStepSequence")),
+            placer_order_number=_text(ds, "PlacerOrderNumberImagingServiceRequest"),
+            filler_order_number=_text(ds, "FillerOrderNumberImagingServiceRequest"),
             character_set=used,
             character_set_declared=is_declared,
             encoding_doubtful=doubtful,

@@ -123,6 +123,45 @@ def _request_attributes(item: WorklistItem, step: ScheduledStep) -> Dataset:
     return ra
 
 
+def scheduled_step_attributes(item: WorklistItem) -> list[Dataset]:
+    """The Scheduled Step Attributes Sequence (0040,0270) items of an MPPS N-CREATE: one per fulfilled Scheduled
+    Procedure Step of ``item`` (PS3.4 Table F.7.2-1; IHE RAD TF-2 4.6): Study Instance UID, Referenced Study
+    Sequence, Accession Number, placer/filler order numbers, Requested Procedure ID / Description / Code Sequence,
+    SPS ID / Description and Scheduled Protocol Code Sequence, all copied from the worklist answer."""
+    out = []
+    for step in item.steps or (ScheduledStep(),):
+        ds = Dataset()
+        ds.StudyInstanceUID = item.study_instance_uid
+        ds.ReferencedStudySequence = DicomSequence([_ref_study(r) for r in item.referenced_studies])
+        ds.AccessionNumber = item.accession_number
+        if item.placer_order_number:
+            ds.PlacerOrderNumberImagingServiceRequest = item.placer_order_number
+        if item.filler_order_number:
+            ds.FillerOrderNumberImagingServiceRequest = item.filler_order_number
+        ds.RequestedProcedureID = item.requested_procedure_id
+        if item.requested_procedure_codes:
+            ds.RequestedProcedureCodeSequence = DicomSequence([c.to_dataset() for c in item.requested_procedure_codes])
+        ds.RequestedProcedureDescription = item.requested_procedure_description
+        ds.ScheduledProcedureStepID = step.sps_id
+        ds.ScheduledProcedureStepDescription = step.description
+        ds.ScheduledProtocolCodeSequence = DicomSequence([c.to_dataset() for c in step.protocol_codes])
+        out.append(ds)
+    return out
+
+
+def protocol_name(item: WorklistItem) -> str:
+    """The Protocol Name (0018,1030) of the performed series: the first scheduled protocol's meaning, else the
+    first step's description, else the requested procedure's description ("" when the worklist has none)."""
+    for step in item.steps:
+        for code in step.protocol_codes:
+            if code.meaning:
+                return code.meaning[:64]
+    for step in item.steps:
+        if step.description:
+            return step.description[:64]
+    return item.requested_procedure_description[:64]
+
+
 def _ref_study(ref: ReferencedStudy) -> Dataset:
     item = Dataset()
     item.ReferencedSOPClassUID = ref.sop_class_uid

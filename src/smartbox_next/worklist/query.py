@@ -177,7 +177,8 @@ class WorklistQuery:
 _PATIENT_KEYS = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex")
 _REQUEST_KEYS = ("StudyInstanceUID", "AccessionNumber", "ReferringPhysicianName", "RequestingPhysician",
                  "RequestedProcedureID", "RequestedProcedureDescription", "RequestedProcedurePriority",
-                 "ReasonForTheRequestedProcedure", "AdmissionID", "CurrentPatientLocation")
+                 "ReasonForTheRequestedProcedure", "AdmissionID", "CurrentPatientLocation",
+                 "PlacerOrderNumberImagingServiceRequest", "FillerOrderNumberImagingServiceRequest")
 _SPS_KEYS = ("ScheduledStationAETitle", "ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime",
              "Modality", "ScheduledPerformingPhysicianName", "ScheduledProcedureStepDescription",
              "ScheduledProcedureStepID", "ScheduledStationName", "ScheduledProcedureStepLocation",
