@@ -21,6 +21,7 @@ from smartbox_next.net.adapter import (
     n_set_command,
     start_listener,
 )
+from smartbox_next.net.link import LinkSettings
 
 MPPS = "1.2.840.10008.3.1.2.3.3"
 
@@ -66,7 +67,7 @@ def test_malformed_or_foreign_data_sets_are_refused() -> None:
 
 def test_a_listener_without_permitted_peers_is_refused() -> None:
     with pytest.raises(ValueError):
-        start_listener("BOX", host="127.0.0.1", port=0, calling_aes=[], on_event_report=lambda r: 0)
+        start_listener("BOX", LinkSettings(), host="127.0.0.1", port=0, calling_aes=[], on_event_report=lambda r: 0)
 
 
 def test_the_internals_relied_on_exist() -> None:

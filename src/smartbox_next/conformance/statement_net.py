@@ -173,7 +173,9 @@ def _network(doc: Document, config: Config, lang: str) -> None:
                 f"{limits['message']} bytes. One PDU must arrive within the ACSE timeout while associating and "
                 f"within the network timeout after. A peer that breaks a rule gets an A-ABORT (source 2, reason 1 "
                 "unrecognized PDU or 6 invalid parameter value, PS3.8 §9.3.8) and the operator a message naming "
-                "what it sent (a PDU length, a web server, a TLS answer, a malformed PDU).",
+                "what it sent (a PDU length, a web server, a TLS answer, a malformed PDU). The listener "
+                "(Storage Commitment reports) applies the same checks to every connection it accepts, the "
+                "A-ASSOCIATE-RQ included, before any AE title is looked at, and logs what it refused.",
           f"Jede empfangene PDU wird an ihrem Kopf geprüft, bevor sie gelesen wird: A-ASSOCIATE-AC höchstens "
           f"{limits['associate']} Bytes, A-ASSOCIATE-RJ, A-RELEASE-RQ/RP und A-ABORT genau 4 Bytes, P-DATA-TF "
           f"höchstens die angekündigte Maximallänge (oben); die Einträge einer A-ASSOCIATE-AC und die PDVs einer "
@@ -181,7 +183,9 @@ def _network(doc: Document, config: Config, lang: str) -> None:
           "umfassen. Eine PDU muss beim Verbindungsaufbau innerhalb des ACSE-Zeitlimits ankommen, danach innerhalb "
           "des Netzwerk-Zeitlimits. Eine Gegenstelle, die eine Regel bricht, erhält ein A-ABORT (Quelle 2, Grund 1 "
           "unbekannte PDU oder 6 ungültiger Parameterwert, PS3.8 §9.3.8) und der Bediener eine Meldung, was sie "
-          "gesendet hat (eine PDU-Länge, einen Webserver, eine TLS-Antwort, eine fehlerhafte PDU)."),
+          "gesendet hat (eine PDU-Länge, einen Webserver, eine TLS-Antwort, eine fehlerhafte PDU). Der Listener "
+          "(Meldungen der Speicherbestätigung) prüft jede angenommene Verbindung ebenso, die A-ASSOCIATE-RQ "
+          "eingeschlossen, bevor ein AE-Titel betrachtet wird, und protokolliert, was er abgewiesen hat."),
         t(lang, "When the sending service is stopped (SIGTERM, SIGINT) an association in progress is aborted "
                 "(A-ABORT) within about a second; the object in flight stays queued and is sent again later with "
                 "the same SOP Instance UID. Each object is marked delivered as soon as its C-STORE response "

@@ -41,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from io import BytesIO
 from typing import Any
@@ -381,7 +381,8 @@ def _guard_actions(machine: StateMachine, assoc: PnAssociation, guard: PduGuard)
             if name is None:  # a local event (our A-ABORT) after the association already ended: moot
                 LOG.debug("ignoring %s in %s: %s", event, machine.current_state, exc)
                 return
-            LOG.warning("%s from %s could not be processed: %s", name, assoc.acceptor.ae_title, type(exc).__name__)
+            remote = assoc.requestor if assoc.is_acceptor else assoc.acceptor
+            LOG.warning("%s from %s could not be processed: %s", name, remote.ae_title, type(exc).__name__)
             guard.fail(Fault(FaultKind.MALFORMED, pdu=name, detail=f"cannot be processed: {type(exc).__name__}"))
             assoc.is_established = False
             assoc.is_aborted = True
@@ -706,23 +707,68 @@ def _find_event(handler: FindHandler) -> Callable[[evt.Event], Iterator[tuple[in
     return on_find
 
 
+class _AcceptorGuards:
+    """The guard of net/guard.py on every connection an acceptor takes (the same bounds as our requests).
+
+    Anybody who reaches the port talks to pynetdicom's DUL before an AE title is checked: without the guard a
+    header announcing a 4 GB A-ASSOCIATE-RQ or P-DATA-TF is read for as long as bytes come, and a request
+    trickled byte by byte holds a thread without end. What the guard refused is logged when the connection
+    closes (technical facts only: the remote address, PDU name and lengths — never a value from the PDU).
+    """
+
+    def __init__(self, settings: LinkSettings, role: str) -> None:
+        self.settings = settings
+        self.role = role
+        self._lock = threading.Lock()
+        self._watches: dict[int, _Watch] = {}
+
+    def handlers(self) -> list[Any]:
+        return [(evt.EVT_CONN_OPEN, self.on_open), (evt.EVT_CONN_CLOSE, self.on_close)]
+
+    def on_open(self, event: evt.Event) -> None:
+        watch = _Watch(wire.new_write_lock(), self.settings)
+        watch.on_conn_open(event)
+        if watch.problem is not None:  # never serve a connection unguarded
+            LOG.error("%s: %s; connection closed", self.role, watch.problem)
+            asock = event.assoc.dul.socket
+            if asock is not None:
+                asock.close()
+            return
+        with self._lock:
+            self._watches[id(event.assoc)] = watch
+
+    def on_close(self, event: evt.Event) -> None:
+        with self._lock:
+            watch = self._watches.pop(id(event.assoc), None)
+        fault = watch.attempt.fault if watch is not None else None
+        if fault is not None:
+            remote = event.assoc.requestor
+            level = logging.DEBUG if fault.kind is FaultKind.CLOSED else logging.WARNING  # a port probe: normal
+            LOG.log(level, "%s: connection from %s:%s aborted: %s %s (length %d, limit %d, %d bytes in %.1f s) %s",
+                        self.role, remote.address, remote.port, fault.kind.name, fault.pdu, fault.length,
+                        fault.limit, fault.received, fault.seconds, fault.detail)
+
+
+def _acceptor_ae(ae_title: str, settings: LinkSettings) -> AE:
+    """An acceptor AE with our identity, the configured timeouts and Maximum Length (PS3.8 D.1)."""
+    return _make_ae(replace(settings, calling_ae=ae_title))
+
+
 def start_server(ae_title: str, contexts: Sequence[Context], handlers: ServerHandlers, *,
                  host: str = "127.0.0.1", port: int = 0, max_pdu: int = 131072) -> Server:
     """Listen on ``host:port`` (port 0: a free one, read back from :attr:`Server.port`) as SCP for ``contexts``.
 
     Verification is always supported (an acceptor must accept it, PS3.2 §7.1.1). Non-blocking: the server
-    runs in its own threads until :meth:`Server.shutdown`.
+    runs in its own threads until :meth:`Server.shutdown`. Every connection is guarded (:class:`_AcceptorGuards`).
     """
     apply_privacy()
-    ae = AE(ae_title=ae_title)
-    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
-    ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
-    ae.maximum_pdu_size = max_pdu
+    settings = LinkSettings(calling_ae=ae_title, max_pdu=max_pdu)
+    ae = _acceptor_ae(ae_title, settings)
     for cx in contexts:  # pynetdicom merges the transfer syntaxes of repeated abstract syntaxes
         ae.add_supported_context(cx.abstract_syntax, list(cx.transfer_syntaxes))
     if all(cx.abstract_syntax != VERIFICATION_CONTEXT.abstract_syntax for cx in contexts):
         ae.add_supported_context(VERIFICATION_CONTEXT.abstract_syntax, list(VERIFICATION_CONTEXT.transfer_syntaxes))
-    bound: list[Any] = []
+    bound: list[Any] = _AcceptorGuards(settings, "SCP").handlers()
     if handlers.store is not None:
         bound.append((evt.EVT_C_STORE, _store_event(handlers.store)))
     if handlers.find is not None:
@@ -885,20 +931,18 @@ def _event_report_event(handler: EventReportHandler) -> Callable[[evt.Event], tu
     return on_report
 
 
-def start_listener(ae_title: str, *, host: str, port: int, calling_aes: Sequence[str],
-                   on_event_report: EventReportHandler, max_pdu: int = 131072) -> Server:
+def start_listener(ae_title: str, settings: LinkSettings, *, host: str, port: int, calling_aes: Sequence[str],
+                   on_event_report: EventReportHandler) -> Server:
     """Listen as ``ae_title`` on ``host:port`` for N-EVENT-REPORTs of the Storage Commitment Push Model on a new
     association, and for C-ECHO (PS3.2 §7.1.1).
 
     Only the AE titles ``calling_aes`` may associate (others: A-ASSOCIATE-RJ, calling AE not recognized). The
     requestor may take the SCP role for Storage Commitment (SCU/SCP Role Selection, PS3.7 D.3.3.4; PS3.4 J.3.3.1.2
-    note 1); we keep the SCU role. Data sets in Implicit or Explicit VR Little Endian.
+    note 1); we keep the SCU role. Data sets in Implicit or Explicit VR Little Endian. ``settings`` gives the
+    timeouts and the Maximum Length announced; every connection is bounded by them (:class:`_AcceptorGuards`).
     """
     apply_privacy()
-    ae = AE(ae_title=ae_title)
-    ae.implementation_class_uid = IMPLEMENTATION_CLASS_UID
-    ae.implementation_version_name = IMPLEMENTATION_VERSION_NAME
-    ae.maximum_pdu_size = max_pdu
+    ae = _acceptor_ae(ae_title, settings)
     if not calling_aes:
         raise ValueError("a listener without a permitted calling AE title would accept anyone")
     ae.require_calling_aet = list(calling_aes)
@@ -906,7 +950,8 @@ def start_listener(ae_title: str, *, host: str, port: int, calling_aes: Sequence
                              scp_role=True)
     ae.add_supported_context(VERIFICATION_CONTEXT.abstract_syntax, list(VERIFICATION_CONTEXT.transfer_syntaxes))
     server = ae.start_server((host, port), block=False,
-                             evt_handlers=[(evt.EVT_N_EVENT_REPORT, _event_report_event(on_event_report))])
+                             evt_handlers=[*_AcceptorGuards(settings, "listener").handlers(),
+                                           (evt.EVT_N_EVENT_REPORT, _event_report_event(on_event_report))])
     if server is None:  # pragma: no cover - block=False always returns the server
         raise RuntimeError("pynetdicom returned no server")
     return Server(ae, server)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from smartbox_next.config import ListenerConfig, NetworkConfig, StationConfig
 from smartbox_next.net.adapter import EventReportHandler, Server, start_listener
+from smartbox_next.net.link import LinkSettings
 
 
 def listener_ae_title(station: StationConfig, listener: ListenerConfig) -> str:
@@ -25,6 +26,6 @@ def start(station: StationConfig, listener: ListenerConfig, network: NetworkConf
     """Listen on ``listener.host:listener.port`` (port 0 is refused here: the caller decides whether to listen)."""
     if listener.port == 0:
         raise ValueError("listener.port 0 means: no listener")
-    return start_listener(listener_ae_title(station, listener), host=listener.host, port=listener.port,
-                          calling_aes=sorted(set(calling_aes)), on_event_report=handler,
-                          max_pdu=network.max_pdu or 131072)
+    return start_listener(listener_ae_title(station, listener), LinkSettings.of(station, network),
+                          host=listener.host, port=listener.port, calling_aes=sorted(set(calling_aes)),
+                          on_event_report=handler)
