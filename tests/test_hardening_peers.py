@@ -29,6 +29,7 @@ def _echo(tmp_path: Path, script: hp.Script, *, lang: str = "en", timeout: float
     assert run.killed == "", f"killed for {run.killed} after {run.seconds:.1f} s at {run.peak_mib:.0f} MiB"
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr and "Exception" not in run.stderr, run.stderr
+    print(f"\n{script.__name__}: peak RSS {run.peak_mib:.0f} MiB, {run.seconds:.1f} s")  # figures for the notes
     assert run.peak_rss < FLAT, f"{run.peak_mib:.0f} MiB"
     return run
 
