@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -115,29 +116,30 @@ class _Sink:
         The kernel wakes the write every SO_SNDTIMEO slice (set by the adapter); after the network timeout
         without progress the socket raises BlockingIOError and we report a timeout.
         """
-        try:
+        with self._write_errors():
             sock.send(parts, between=lambda: self.session.raise_if_broken("C-STORE"))
-        except NetworkError:
-            raise
-        except BlockingIOError:
-            raise ResponseTimeoutError("net.timeout", peer=str(self.session.peer), operation="C-STORE") from None
-        except OSError as exc:
-            raise self.session.broken("C-STORE", exc) from None
 
     def sendfile(self, header: bytes, fd: int, offset: int, count: int) -> None:
         """One PDU: its header and ``count`` file bytes copied by the kernel (plain TCP only)."""
         sock = self.sock
         assert sock is not None
         self.session.check_stop()
-        try:
+        with self._write_errors():
             sock.sendfile(header, fd, offset, count)
+        self.session.link.touch()
+
+    @contextmanager
+    def _write_errors(self) -> Iterator[None]:
+        """A socket write's failures as project errors: no progress for the network timeout (BlockingIOError
+        after the SO_SNDTIMEO slices) is a timeout, any other OSError a broken association."""
+        try:
+            yield
         except NetworkError:
             raise
         except BlockingIOError:
             raise ResponseTimeoutError("net.timeout", peer=str(self.session.peer), operation="C-STORE") from None
         except OSError as exc:
             raise self.session.broken("C-STORE", exc) from None
-        self.session.link.touch()
 
     def _queue(self, parts: list[Buffer]) -> None:
         # parts alternate header, data; rebuild one P-DATA primitive per PDV
