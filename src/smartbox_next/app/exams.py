@@ -45,6 +45,7 @@ from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP
 from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import InputError, MediaError, OutboxError
 from smartbox_next.exam.journal import FileJournal, journal_path
+from smartbox_next.exam.model import EMERGENCY_KINDS as EMERGENCY_KINDS  # here since the CLI needs it without us
 from smartbox_next.exam.model import Exam, ExamJournal, IdentityOverride, Patient, Series, Study
 from smartbox_next.iod import mpps
 from smartbox_next.spool.commitments import CommitmentStore, CommitState
@@ -66,9 +67,6 @@ from smartbox_next.worklist.item import merge_steps
 from smartbox_next.worklist.mapping import protocol_name, scheduled_step_attributes
 
 LOG = logging.getLogger(__name__)
-
-EMERGENCY_KINDS: dict[str, str] = {"male": "M", "female": "F", "child": ""}
-"""``--emergency male|female|child`` -> Patient's Sex (PS3.3 C.7.1.1; a child's sex stays unknown, Type 2 empty)."""
 
 _PPS_KEYS = ("PerformedProcedureStepID", "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime",
              "PerformedProcedureStepDescription")
