@@ -54,16 +54,23 @@ print("HEAVY=" + json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
 """
 
 
-def _heavy_modules(args: list[str], data: Path) -> tuple[int, list[str]]:
-    source = Path(smartbox_next.__file__).resolve().parents[1]  # the tree under test, not an installed copy
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(source), "HOME": str(data), "XDG_CONFIG_HOME": str(data / "xdg"),
-           "SMARTBOX_STATION_DATA_DIR": str(data / "station"), "SMARTBOX_STATION_LANGUAGE": "en",
-           "SMARTBOX_PEERS_PACS": "PACS@127.0.0.1:9"}
+def _probe(args: list[str], data: Path) -> tuple[int, list[str], str]:
+    """Exit code, heavy modules loaded and stdout of ``smartbox ARGS`` in a fresh process of the tree under test
+    (not an installed copy), with its data folder in ``data``."""
+    source = Path(smartbox_next.__file__).resolve().parents[1]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(source), "HOME": str(data),
+           "XDG_CONFIG_HOME": str(data / "xdg"), "SMARTBOX_STATION_DATA_DIR": str(data / "station"),
+           "SMARTBOX_STATION_LANGUAGE": "en", "SMARTBOX_PEERS_PACS": "PACS@127.0.0.1:9"}
     done = subprocess.run([sys.executable, "-c", _PROBE % json.dumps(HEAVY), *args], env=env, capture_output=True,
                           text=True, timeout=120, stdin=subprocess.DEVNULL)
     line = next(line for line in done.stderr.splitlines() if line.startswith("HEAVY="))
     result = json.loads(line[len("HEAVY="):])
-    return int(result["code"]), list(result["heavy"])
+    return int(result["code"]), list(result["heavy"]), done.stdout
+
+
+def _heavy_modules(args: list[str], data: Path) -> tuple[int, list[str]]:
+    code, heavy, _out = _probe(args, data)
+    return code, heavy
 
 
 @pytest.mark.parametrize("args", LIGHT_COMMANDS, ids=" ".join)
@@ -78,6 +85,20 @@ def test_every_commands_help_loads_no_dicom_library(args: list[str], tmp_path: P
     code, heavy = _heavy_modules(args, tmp_path)
     assert code == 0, code
     assert heavy == [], f"smartbox {' '.join(args)} imported {heavy}"
+
+
+def test_listing_and_showing_exams_loads_no_dicom_library(tmp_path: Path) -> None:
+    """``exam list`` and ``exam show`` read the outbox database only; starting an exam (the MPPS data set) may load
+    pydicom, the probe of this very test sees it."""
+    code, heavy, out = _probe(["exam", "start", "--emergency", "female", "--json"], tmp_path)
+    assert code == 0 and "pydicom" in heavy
+    exam_id = json.loads(out)["exam_id"]
+    for args in (["exam", "list"], ["exam", "list", "--json"], ["exam", "show", exam_id],
+                 ["exam", "show", exam_id, "--json"]):
+        code, heavy, out = _probe(args, tmp_path)
+        assert code == 0, (args, code)
+        assert exam_id in out, args
+        assert heavy == [], f"smartbox {' '.join(args)} imported {heavy}"
 
 
 def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
