@@ -87,9 +87,10 @@ def test_every_commands_help_loads_no_dicom_library(args: list[str], tmp_path: P
     assert heavy == [], f"smartbox {' '.join(args)} imported {heavy}"
 
 
-def test_listing_and_showing_exams_loads_no_dicom_library(tmp_path: Path) -> None:
-    """``exam list`` and ``exam show`` read the outbox database only; starting an exam (the MPPS data set) may load
-    pydicom, the probe of this very test sees it."""
+def test_listing_showing_and_ending_exams_loads_no_dicom_library(tmp_path: Path) -> None:
+    """``exam list`` and ``exam show`` read the outbox database only, and so does ``exam complete`` when no MPPS
+    peer waits for the final N-SET; starting an exam (the MPPS data set) may load pydicom, the probe of this very
+    test sees it."""
     code, heavy, out = _probe(["exam", "start", "--emergency", "female", "--json"], tmp_path)
     assert code == 0 and "pydicom" in heavy
     exam_id = json.loads(out)["exam_id"]
@@ -99,6 +100,9 @@ def test_listing_and_showing_exams_loads_no_dicom_library(tmp_path: Path) -> Non
         assert code == 0, (args, code)
         assert exam_id in out, args
         assert heavy == [], f"smartbox {' '.join(args)} imported {heavy}"
+    code, heavy, out = _probe(["exam", "complete", exam_id], tmp_path)
+    assert code == 0 and exam_id in out
+    assert heavy == [], f"smartbox exam complete imported {heavy}"
 
 
 def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:

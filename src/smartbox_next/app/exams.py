@@ -432,9 +432,6 @@ def discontinue_exam(config: Config, outbox: Outbox, exam_id: str, *, reason: st
 
 
 def _end(config: Config, outbox: Outbox, exam_id: str, state: ExamState, reason: str | None) -> ExamView:
-    from smartbox_next.dicom.payload import to_bytes
-    from smartbox_next.iod import mpps
-
     store, messages = ExamStore(outbox), MessageStore(outbox)
 
     def queue_set(conn: sqlite3.Connection, record: ExamRecord, objects: list[ExamObject]) -> None:
@@ -442,6 +439,9 @@ def _end(config: Config, outbox: Outbox, exam_id: str, state: ExamState, reason:
             "SELECT destination FROM messages WHERE exam_id=? AND kind='mpps_create' ORDER BY id", (record.id,))]
         if not peers:
             return
+        from smartbox_next.dicom.payload import to_bytes  # pydicom: only when there is an N-SET to send
+        from smartbox_next.iod import mpps
+
         series: dict[str, list[tuple[str, str]]] = {}
         for obj in objects:
             series.setdefault(obj.series_uid, []).append((obj.sop_class_uid, obj.sop_instance_uid))
