@@ -3,7 +3,8 @@
 Whole-process wall time (median of ``--repeat``) and peak RSS (GNU time) of:
 
 * ``python -c "import click"`` (the floor of any click CLI in Python: the target is ≤ 2× of it),
-  ``smartbox --help``, ``smartbox config show``, ``smartbox queue list``;
+  ``smartbox --help``, ``smartbox config show``, ``smartbox queue list``, ``smartbox exam list`` and the ``--help``
+  of commands that need a DICOM library to run (``create``, ``echo``, ``send``, ``serve``, ``worklist``);
 * ``smartbox echo`` vs DCMTK ``echoscu`` against the same ``storescp``;
 * ``smartbox worklist`` vs ``findscu -W`` against the same ``wlmscpfs`` (20 answers);
 * with ``--send``: ``smartbox send`` vs ``storescu`` for the 500 MB uncompressed, 300 MB H.264 and 100-JPEG sets
@@ -35,6 +36,11 @@ import store  # bench/store.py: objects, storescp, GNU-time runner
 ECHOSCU, FINDSCU, WLMSCPFS = "/usr/bin/echoscu", "/usr/bin/findscu", "/usr/bin/wlmscpfs"
 AET = "SMARTBOX"
 RSS = Path("/tmp/smartbox-bench-startup-rss.txt")
+SRC = Path(__file__).resolve().parents[1] / "src"  # "this tree": the source next to this file, not an installed copy
+LIGHT = (("--help", ["--help"]), ("config show", ["config", "show"]), ("queue list", ["queue", "list"]),
+         ("exam list", ["exam", "list"]),
+         *((f"{name} --help", [name, "--help"]) for name in ("create", "echo", "send", "serve", "worklist")))
+"""Commands measured against ``python -c 'import click'``."""
 
 
 def timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int]:
@@ -57,10 +63,7 @@ def smartbox_env(src: Path | None, work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTBOX_")}
     env.update(SMARTBOX_STATION_DATA_DIR=str(work / "station"), SMARTBOX_STATION_LANGUAGE="en",
                XDG_CONFIG_HOME=str(work / "xdg"))
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    else:
-        env.pop("PYTHONPATH", None)
+    env["PYTHONPATH"] = str(src if src is not None else SRC)
     return env
 
 
@@ -117,7 +120,7 @@ def main() -> None:
         print(f"  {case:<24} {who:<34} {seconds * 1000:8.0f} ms {mb:5d} MB", flush=True)
 
     add("import click", "python -c 'import click'", lambda: timed([py, "-c", "import click"]))
-    for label, cmd in (("--help", ["--help"]), ("config show", ["config", "show"]), ("queue list", ["queue", "list"])):
+    for label, cmd in LIGHT:
         for who, src in trees:
             env = smartbox_env(src, args.work / who.replace("/", "_"))
             add(label, f"smartbox ({who})", lambda cmd=cmd, env=env: timed([*smartbox, *cmd], env))
@@ -150,7 +153,7 @@ def main() -> None:
         send_sets(args, trees, smartbox, add)
 
     print("\nwhole process, medians; ratio = reference time / smartbox time (> 1: smartbox faster)")
-    ref = {"--help": "import click", "config show": "import click", "queue list": "import click"}
+    ref = {label for label, _cmd in LIGHT}
     by_case: dict[str, dict[str, float]] = {}
     for case, who, seconds, _mb in rows:
         by_case.setdefault(case, {})[who] = seconds

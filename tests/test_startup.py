@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import smartbox_next
+
 HEAVY = ("pydicom", "pynetdicom", "numpy", "PIL", "av", "httpx", "starlette", "uvicorn", "rich")
 
 LIGHT_COMMANDS = [
@@ -22,6 +24,26 @@ LIGHT_COMMANDS = [
     ["queue", "retry", "1"], ["queue", "purge"], ["queue", "--help"],
     *[[name, "--help"] for name in ("conformance", "station")],
 ]
+
+
+def _help_commands() -> list[list[str]]:
+    """``smartbox <command> --help`` for every command of :data:`COMMAND_MODULES` and ``smartbox <group> <sub>
+    --help`` for every subcommand: asking how to call a command never loads a DICOM library."""
+    import click
+
+    from smartbox_next.cli._app import COMMAND_MODULES, cli
+
+    ctx = click.Context(cli)
+    out: list[list[str]] = []
+    for name in sorted(COMMAND_MODULES):
+        out.append([name, "--help"])
+        cmd = cli.get_command(ctx, name)
+        if isinstance(cmd, click.Group):
+            out += [[name, sub, "--help"] for sub in sorted(cmd.commands)]
+    return out
+
+
+HELP_COMMANDS = _help_commands()
 
 _PROBE = """
 import json, sys
@@ -32,15 +54,23 @@ print("HEAVY=" + json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
 """
 
 
-def _heavy_modules(args: list[str], data: Path) -> tuple[int, list[str]]:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(data), "XDG_CONFIG_HOME": str(data / "xdg"),
-           "SMARTBOX_STATION_DATA_DIR": str(data / "station"), "SMARTBOX_STATION_LANGUAGE": "en",
-           "SMARTBOX_PEERS_PACS": "PACS@127.0.0.1:9"}
+def _probe(args: list[str], data: Path) -> tuple[int, list[str], str]:
+    """Exit code, heavy modules loaded and stdout of ``smartbox ARGS`` in a fresh process of the tree under test
+    (not an installed copy), with its data folder in ``data``."""
+    source = Path(smartbox_next.__file__).resolve().parents[1]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(source), "HOME": str(data),
+           "XDG_CONFIG_HOME": str(data / "xdg"), "SMARTBOX_STATION_DATA_DIR": str(data / "station"),
+           "SMARTBOX_STATION_LANGUAGE": "en", "SMARTBOX_PEERS_PACS": "PACS@127.0.0.1:9"}
     done = subprocess.run([sys.executable, "-c", _PROBE % json.dumps(HEAVY), *args], env=env, capture_output=True,
                           text=True, timeout=120, stdin=subprocess.DEVNULL)
     line = next(line for line in done.stderr.splitlines() if line.startswith("HEAVY="))
     result = json.loads(line[len("HEAVY="):])
-    return int(result["code"]), list(result["heavy"])
+    return int(result["code"]), list(result["heavy"]), done.stdout
+
+
+def _heavy_modules(args: list[str], data: Path) -> tuple[int, list[str]]:
+    code, heavy, _out = _probe(args, data)
+    return code, heavy
 
 
 @pytest.mark.parametrize("args", LIGHT_COMMANDS, ids=" ".join)
@@ -48,6 +78,31 @@ def test_commands_that_need_no_dicom_library_load_none(args: list[str], tmp_path
     code, heavy = _heavy_modules(args, tmp_path)
     assert code in (0, 1), code  # 1: e.g. "there is no job 1" — the point is what was imported
     assert heavy == [], f"smartbox {' '.join(args)} imported {heavy}"
+
+
+@pytest.mark.parametrize("args", HELP_COMMANDS, ids=" ".join)
+def test_every_commands_help_loads_no_dicom_library(args: list[str], tmp_path: Path) -> None:
+    code, heavy = _heavy_modules(args, tmp_path)
+    assert code == 0, code
+    assert heavy == [], f"smartbox {' '.join(args)} imported {heavy}"
+
+
+def test_listing_showing_and_ending_exams_loads_no_dicom_library(tmp_path: Path) -> None:
+    """``exam list`` and ``exam show`` read the outbox database only, and so does ``exam complete`` when no MPPS
+    peer waits for the final N-SET; starting an exam (the MPPS data set) may load pydicom, the probe of this very
+    test sees it."""
+    code, heavy, out = _probe(["exam", "start", "--emergency", "female", "--json"], tmp_path)
+    assert code == 0 and "pydicom" in heavy
+    exam_id = json.loads(out)["exam_id"]
+    for args in (["exam", "list"], ["exam", "list", "--json"], ["exam", "show", exam_id],
+                 ["exam", "show", exam_id, "--json"]):
+        code, heavy, out = _probe(args, tmp_path)
+        assert code == 0, (args, code)
+        assert exam_id in out, args
+        assert heavy == [], f"smartbox {' '.join(args)} imported {heavy}"
+    code, heavy, out = _probe(["exam", "complete", exam_id], tmp_path)
+    assert code == 0 and exam_id in out
+    assert heavy == [], f"smartbox exam complete imported {heavy}"
 
 
 def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:

@@ -16,6 +16,10 @@ values stay those of the study's first objects (the exam journal, :mod:`smartbox
 Flow for the UI: ``chosen = exam_for(config, identity)`` (show the patient, the operator confirms), then
 ``start_exam(config, outbox, chosen)``; ``capture(config, outbox, exam_id, path)`` per capture;
 ``complete_exam`` or ``discontinue_exam`` at the end; ``show_exam`` / ``list_exams`` at any time.
+
+Listing and showing exams reads only the outbox database: pydicom, the object builders, the MPPS IOD and the
+worklist stage are imported by the functions that build or read objects (``smartbox exam list`` stays light,
+issue 13).
 """
 
 from __future__ import annotations
@@ -27,26 +31,19 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pydicom
-import pydicom.errors
-from pydicom.dataset import Dataset
-
-from smartbox_next.app.identity import ChosenExam, with_region
-from smartbox_next.app.objects import Exported, create_objects
 from smartbox_next.app.station import continue_exam, paths
 from smartbox_next.config import Config
 from smartbox_next.delivery.names import destination_names
 from smartbox_next.dicom.anatomy import Region, parse_region
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
-from smartbox_next.dicom.payload import to_bytes
 from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP
 from smartbox_next.dicom.uid import generate_uid
 from smartbox_next.errors import InputError, MediaError, OutboxError
 from smartbox_next.exam.journal import FileJournal, journal_path
+from smartbox_next.exam.model import EMERGENCY_KINDS as EMERGENCY_KINDS  # here since the CLI needs it without us
 from smartbox_next.exam.model import Exam, ExamJournal, IdentityOverride, Patient, Series, Study
-from smartbox_next.iod import mpps
 from smartbox_next.spool.commitments import CommitmentStore, CommitState
 from smartbox_next.spool.exams import (
     STATE_TEXT,
@@ -62,13 +59,12 @@ from smartbox_next.spool.files import check_free_space
 from smartbox_next.spool.messages import MessageKind, MessageStore
 from smartbox_next.spool.outbox import Outbox
 from smartbox_next.spool.paths import study_folder
-from smartbox_next.worklist.item import merge_steps
-from smartbox_next.worklist.mapping import protocol_name, scheduled_step_attributes
+
+if TYPE_CHECKING:
+    from smartbox_next.app.identity import ChosenExam
+    from smartbox_next.app.objects import Exported
 
 LOG = logging.getLogger(__name__)
-
-EMERGENCY_KINDS: dict[str, str] = {"male": "M", "female": "F", "child": ""}
-"""``--emergency male|female|child`` -> Patient's Sex (PS3.3 C.7.1.1; a child's sex stays unknown, Type 2 empty)."""
 
 _PPS_KEYS = ("PerformedProcedureStepID", "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime",
              "PerformedProcedureStepDescription")
@@ -248,6 +244,8 @@ def _extras(data: dict[str, Any]) -> dict[str, Any]:
 
 def _restore(data: dict[str, Any]) -> tuple[Patient, Study]:
     """The patient and study an exam record holds (as :func:`_patient_data` / :func:`_study_data` wrote them)."""
+    from pydicom.dataset import Dataset
+
     p = dict(data["patient"])
     p["other_patient_ids"] = tuple(p.get("other_patient_ids", ()))
     s = dict(data["study"])
@@ -258,6 +256,8 @@ def _restore(data: dict[str, Any]) -> tuple[Patient, Study]:
 
 def _with_step(study: Study, pps_uid: str, pps_id: str, now: float, description: str) -> Study:
     """``study`` carrying this step's PPS values and reference (they win over any earlier step's)."""
+    from pydicom.dataset import Dataset
+
     attributes = {k: v for k, v in study.attributes.items() if k not in _PPS_KEYS}
     attributes["PerformedProcedureStepID"] = pps_id
     attributes["PerformedProcedureStepStartDate"] = time.strftime("%Y%m%d", time.localtime(now))
@@ -287,6 +287,8 @@ class _StepExam(Exam):
 
 def _exam_model(config: Config, record: ExamRecord) -> Exam:
     """The :class:`Exam` captures of ``record`` are built with (study values continued from the journal)."""
+    from smartbox_next.app.identity import with_region
+
     patient, study = _restore(record.data)
     extras = _extras(record.data.get("exam", {}))
     continued = continue_exam(config, Exam(patient, study, uid_root=config.uid.root, **extras))
@@ -311,6 +313,11 @@ def start_exam(config: Config, outbox: Outbox, chosen: ChosenExam, *, emergency_
     A new Performed Procedure Step SOP Instance UID and start time are drawn; the PPS ID is the exam id.
     ``emergency_kind`` (``male``, ``female``, ``child``; emergency identities only) sets the Patient's Sex.
     """
+    from smartbox_next.dicom.payload import to_bytes
+    from smartbox_next.iod import mpps
+    from smartbox_next.worklist.item import merge_steps
+    from smartbox_next.worklist.mapping import protocol_name, scheduled_step_attributes
+
     exam = chosen.exam
     patient = exam.patient
     if emergency_kind is not None:
@@ -367,6 +374,10 @@ def capture(config: Config, outbox: Outbox, exam_id: str, path: Path, *,
     after the final state). Each object is recorded in the exam in the transaction that queues it; an object
     whose exam ended while it was being built is deleted again, never queued half-recorded.
     """
+    import pydicom
+
+    from smartbox_next.app.objects import Exported, create_objects
+
     store = ExamStore(outbox)
     record = store.get(check_exam_id(exam_id))
     if record.state is not ExamState.IN_PROGRESS:
@@ -428,6 +439,9 @@ def _end(config: Config, outbox: Outbox, exam_id: str, state: ExamState, reason:
             "SELECT destination FROM messages WHERE exam_id=? AND kind='mpps_create' ORDER BY id", (record.id,))]
         if not peers:
             return
+        from smartbox_next.dicom.payload import to_bytes  # pydicom: only when there is an N-SET to send
+        from smartbox_next.iod import mpps
+
         series: dict[str, list[tuple[str, str]]] = {}
         for obj in objects:
             series.setdefault(obj.series_uid, []).append((obj.sop_class_uid, obj.sop_instance_uid))
@@ -469,6 +483,9 @@ def adopt_orphans(outbox: Outbox, paths: Sequence[Path]) -> list[str]:
     """Start-up reconciliation, exam part: a spooled object queued only now (a crash came between its write and
     its queueing) belongs to the exam whose step it references; it is recorded there while the exam is in
     progress, so the final N-SET lists it. Returns the exams that got an object."""
+    import pydicom
+    import pydicom.errors
+
     store = ExamStore(outbox)
     adopted = []
     for path in paths:

@@ -8,8 +8,6 @@ from typing import Any, TypeVar
 
 import click
 
-from smartbox_next.app.identity import Identity, exam_for
-from smartbox_next.app.objects import create_burst, create_objects
 from smartbox_next.cli._app import AppState, WordedUsageError, cli, for_each_input, pass_state, reporting
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.transfer_syntax import syntax_name
@@ -52,6 +50,8 @@ def exam_from_options(state: AppState, **options: Any) -> Exam:
 
     Notices about the worklist answer (stale, charset) are printed here; the choice is the use case's.
     """
+    from smartbox_next.app.identity import Identity, exam_for  # the worklist service: pydicom, pynetdicom
+
     identity = Identity(**{k: options[k] for k in _IDENTITY_FIELDS if k in options})
     if identity.worklist_item and (identity.study_uid or identity.emergency):
         raise WordedUsageError(say("usage.worklist_item_with_patient", state.lang))
@@ -91,6 +91,8 @@ _IDENTITY_FIELDS = ("patient_name", "patient_id", "birth_date", "sex", "accessio
 def create(state: AppState, /, inputs: tuple[Path, ...], out_dir: Path, sop: str | None, conversion_type: str | None,
            burst: bool, frame_time_ms: float | None, as_json: bool, **identity: Any) -> int:
     """Create one DICOM object per INPUT (JPEG, PNG, … or video)."""
+    from smartbox_next.app.objects import create_burst, create_objects  # the builders: pydicom, Pillow, PyAV
+
     config = state.config
     with reporting(state):
         exam = exam_from_options(state, **identity)

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from smartbox_next.app.demo import run_demo, sample_path
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.dicom.transfer_syntax import syntax_name
 from smartbox_next.messages import say
@@ -23,6 +22,8 @@ from smartbox_next.messages import say
 @pass_state
 def demo(state: AppState, out_dir: Path | None, keep: bool, as_json: bool) -> int:
     """Worklist → still + video → validate → export → send, against a built-in loopback PACS and worklist."""
+    from smartbox_next.app.demo import run_demo, sample_path  # the whole chain: pydicom, pynetdicom, PyAV, httpx
+
     lang = state.lang
     temporary = out_dir is None
     work = out_dir or Path(tempfile.mkdtemp(prefix="smartbox-demo-"))

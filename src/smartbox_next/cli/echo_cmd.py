@@ -11,7 +11,6 @@ import click
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.dicom.webpeer import WebPeer
 from smartbox_next.messages import render
-from smartbox_next.net.echo import echo
 from smartbox_next.net.link import LinkSettings
 
 
@@ -41,6 +40,8 @@ def echo_cmd(state: AppState, peer: str, as_json: bool) -> None:
                                                          "echo_ms": _number(web.echo_ms, state.lang),
                                                          "http_status": web.http_status}))
         return
+    from smartbox_next.net.echo import echo  # pynetdicom
+
     with reporting(state):
         result = echo(LinkSettings.of(state.config.station, state.config.network), target)
     lang = state.lang

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from smartbox_next.app.exams import EMERGENCY_KINDS, ExamView, complete_exam, discontinue_exam, list_exams, show_exam
-from smartbox_next.app.exams import start_exam as start_exam_use_case
-from smartbox_next.app.identity import Identity, exam_for
 from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
 from smartbox_next.errors import SmartboxError
+from smartbox_next.exam.model import EMERGENCY_KINDS
 from smartbox_next.messages import say
 from smartbox_next.spool.exams import ExamState
+
+if TYPE_CHECKING:
+    from smartbox_next.app.exams import ExamView
+
+# The use cases (smartbox_next.app.exams, .identity) are imported in the commands: they load pydicom and the
+# worklist service, which ``smartbox exam --help`` does not need.
 
 
 @cli.group("exam")
@@ -47,6 +51,9 @@ def start(state: AppState, accession: str | None, from_peer: str | None, worklis
     """Open an exam; prints its number and the Performed Procedure Step SOP Instance UID."""
     if sum(x is not None for x in (accession, worklist_item, emergency)) != 1:
         raise click.UsageError(say("usage.exam_start_choice", state.lang))
+    from smartbox_next.app.exams import start_exam as start_exam_use_case
+    from smartbox_next.app.identity import Identity, exam_for
+
     identity = Identity(accession=accession, worklist_item=worklist_item, from_peer=from_peer,
                         emergency=emergency is not None, anatomic_region=anatomic_region)
     with reporting(state):
@@ -74,6 +81,8 @@ def start(state: AppState, accession: str | None, from_peer: str | None, worklis
 @pass_state
 def list_cmd(state: AppState, states: tuple[str, ...], as_json: bool) -> None:
     """Every exam with its state, patient ID, accession number and number of captures."""
+    from smartbox_next.app.exams import list_exams
+
     with reporting(state):
         outbox = open_outbox(state.config)
         try:
@@ -90,6 +99,8 @@ def list_cmd(state: AppState, states: tuple[str, ...], as_json: bool) -> None:
 @pass_state
 def show(state: AppState, exam_id: str, as_json: bool) -> None:
     """One exam with its captures."""
+    from smartbox_next.app.exams import show_exam
+
     with reporting(state):
         outbox = open_outbox(state.config)
         try:
@@ -137,6 +148,8 @@ def _details(view: ExamView) -> list[tuple[str, Any]]:
 @pass_state
 def complete(state: AppState, exam_id: str, as_json: bool) -> None:
     """End the exam as COMPLETED."""
+    from smartbox_next.app.exams import complete_exam
+
     with reporting(state):
         outbox = open_outbox(state.config)
         try:
@@ -154,6 +167,8 @@ def complete(state: AppState, exam_id: str, as_json: bool) -> None:
 @pass_state
 def discontinue(state: AppState, exam_id: str, reason: str | None, as_json: bool) -> None:
     """End the exam as DISCONTINUED."""
+    from smartbox_next.app.exams import discontinue_exam
+
     with reporting(state):
         outbox = open_outbox(state.config)
         try:

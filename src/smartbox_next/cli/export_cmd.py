@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from smartbox_next.app.exams import capture
-from smartbox_next.app.objects import Exported, export_objects
 from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, for_each_input, pass_state, reporting
 from smartbox_next.cli.create_cmd import SOP_CHOICES, exam_from_options, identity_options
 from smartbox_next.delivery.names import destination_names
 from smartbox_next.messages import say
+
+if TYPE_CHECKING:
+    from smartbox_next.app.objects import Exported
 
 
 @cli.command("export")
@@ -28,6 +29,9 @@ from smartbox_next.messages import say
 def export(state: AppState, /, inputs: tuple[Path, ...], sop: str | None, exam_id: str | None, as_json: bool,
            **identity: Any) -> int:
     """Create objects for INPUT files and queue them for every configured destination."""
+    from smartbox_next.app.exams import capture  # the builders: pydicom, Pillow, PyAV
+    from smartbox_next.app.objects import export_objects
+
     config = state.config
     if exam_id is not None:
         given = [f"--{k.replace('_', '-')}" for k, v in identity.items() if v]

@@ -16,16 +16,18 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting, show_error
-from smartbox_next.delivery.direct import AnyPeer, Retry, collect_paths, send_to_many
 from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.errors import InputError, SmartboxError
 from smartbox_next.messages import render, say
-from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressEvent
+
+if TYPE_CHECKING:  # the senders load pydicom, pynetdicom and httpx: imported in the command
+    from smartbox_next.delivery.direct import AnyPeer, Retry
+    from smartbox_next.net.store import BatchResult, FileResult, ProgressEvent
 
 
 def _result_json(peer: AnyPeer, r: FileResult, lang: str) -> dict[str, Any]:
@@ -45,6 +47,8 @@ def _result_json(peer: AnyPeer, r: FileResult, lang: str) -> dict[str, Any]:
 
 
 def _summary_params(b: BatchResult, lang: str = "en") -> dict[str, Any]:
+    from smartbox_next.net.store import Outcome
+
     def number(value: float) -> str:
         text = f"{value:.1f}"
         return text.replace(".", ",") if lang == "de" else text
@@ -84,6 +88,8 @@ _LISTED = 5
 
 def _report_failures(batch: BatchResult, lang: str) -> None:
     """One message per distinct problem at a destination, naming the files it concerns (not one per file)."""
+    from smartbox_next.net.store import Outcome
+
     groups: dict[tuple[str, str], tuple[SmartboxError, list[Path]]] = {}
     for r in batch.results:
         problem = r.error or r.warning
@@ -112,6 +118,8 @@ def _report_failures(batch: BatchResult, lang: str) -> None:
 def send_cmd(state: AppState, paths: tuple[Path, ...], targets: tuple[str, ...], as_json: bool,
              attempts: int) -> None:
     """Send DICOM files (or folders, recursively) to one or more PACS."""
+    from smartbox_next.delivery.direct import collect_paths, send_to_many
+
     with reporting(state):
         config = state.config
         peers = list(dict.fromkeys(config.destination(t, option="--to") for t in targets))
@@ -169,6 +177,8 @@ def _with_bars(config: Any, peers: list[AnyPeer], files: list[Path], policy: Ret
         TimeRemainingColumn,
         TransferSpeedColumn,
     )
+
+    from smartbox_next.delivery.direct import send_to_many
 
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   TimeRemainingColumn(), transient=False) as bars:

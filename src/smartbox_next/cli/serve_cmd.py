@@ -14,20 +14,21 @@ import os
 import signal
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from smartbox_next.app.exams import adopt_orphans
 from smartbox_next.app.station import open_outbox, reconcile_station, service_lock
 from smartbox_next.cli._app import AppState, HandledError, cli, pass_state, reporting
 from smartbox_next.cli._format import clock, mb, size_text
 from smartbox_next.config import Config
-from smartbox_next.delivery.destination import Destination, destinations
-from smartbox_next.delivery.workers import SenderService, Waiting
-from smartbox_next.delivery.workflow import WorkflowService, workflow_notices
 from smartbox_next.errors import OutboxError
 from smartbox_next.messages import printable, say
 from smartbox_next.spool.outbox import Job, Outbox
+
+if TYPE_CHECKING:  # the destinations and workflow load pydicom, pynetdicom and httpx: imported in the command
+    from smartbox_next.delivery.destination import Destination
+    from smartbox_next.delivery.workers import Waiting
 
 LOG = logging.getLogger(__name__)
 
@@ -52,6 +53,11 @@ def _waiting_totals(outbox: Outbox, names: list[str]) -> tuple[int, int]:
 @pass_state
 def serve(state: AppState, until_idle: bool) -> int:
     """Deliver queued objects to every destination until stopped (SIGTERM/Ctrl-C: after the objects in flight)."""
+    from smartbox_next.app.exams import adopt_orphans
+    from smartbox_next.delivery.destination import destinations
+    from smartbox_next.delivery.workers import SenderService
+    from smartbox_next.delivery.workflow import WorkflowService, workflow_notices
+
     config = state.config
     lang = state.lang
     lock = service_lock(config)

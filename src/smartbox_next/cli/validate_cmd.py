@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from smartbox_next.app.checks import validate_path
 from smartbox_next.app.station import paths
 from smartbox_next.cli._app import AppState, HandledError, cli, emit_json, pass_state, show_error
 from smartbox_next.errors import SmartboxError
@@ -25,6 +24,8 @@ from smartbox_next.messages import say
 def validate(state: AppState, files: tuple[Path, ...], as_json: bool, no_dciodvfy: bool, no_standard: bool,
              show_warnings: bool) -> None:
     """Check DICOM files; exit 1 if any has an error (ours, dciodvfy's or dicom-validator's)."""
+    from smartbox_next.app.checks import validate_path  # pydicom
+
     lang = state.lang
     failed = 0
     tables = None if no_standard else paths(state.config).standard_tables

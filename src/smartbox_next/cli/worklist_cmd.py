@@ -7,7 +7,7 @@ the operator's language says it is stale and how old it is.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,9 +16,9 @@ from smartbox_next.cli._app import AppState, WordedUsageError, cli, emit_json, p
 from smartbox_next.cli._table import format_table as table_lines
 from smartbox_next.errors import SmartboxError
 from smartbox_next.messages import render, render_hint, say
-from smartbox_next.worklist.item import WorklistItem, WorklistResult, age_text
-from smartbox_next.worklist.query import WorklistQuery
-from smartbox_next.worklist.service import query_worklist, resolve_peer
+
+if TYPE_CHECKING:  # the worklist stage loads pydicom (and the service pynetdicom): imported where used
+    from smartbox_next.worklist.item import WorklistItem, WorklistResult
 
 _COLUMNS = ("patient", "birth", "procedure", "when", "accession", "patient_id", "id")  # as the legacy station
 _SEX = {"de": {"M": "m", "F": "w", "O": "d"}, "en": {"M": "M", "F": "F", "O": "O"}}
@@ -35,6 +35,8 @@ def notice(key: str, lang: str, **params: Any) -> None:
 
 def report_result(result: WorklistResult, lang: str, limit: int | None = None) -> None:
     """Tell the operator when the list is stale, truncated, or read with an assumed character set."""
+    from smartbox_next.worklist.item import age_text
+
     if result.stale:
         notice("worklist.stale", lang, peer=result.peer, age=age_text(result.age(), lang),
                fetched_at=result.fetched_at.strftime("%Y-%m-%d %H:%M"))
@@ -77,6 +79,8 @@ def rows(items: tuple[WorklistItem, ...] | list[WorklistItem], lang: str = "en")
 
 def title(result: WorklistResult, lang: str, now: datetime | None = None) -> str:
     """``Worklist RIS@host:104: 3 entries, as of 14:03`` — and, from the cache, the stale marker and its age."""
+    from smartbox_next.worklist.item import age_text
+
     params = {"peer": result.peer, "count": len(rows(result.items, lang)),
               "fetched_at": result.fetched_at.strftime("%Y-%m-%d %H:%M"),
               "age": age_text(result.age(now), lang)}
@@ -106,6 +110,9 @@ def format_table(items: tuple[WorklistItem, ...] | list[WorklistItem], lang: str
 def worklist(state: AppState, /, date_spec: str, modality: str | None, station: str | None, any_station: bool,
              patient_name: str, patient_id: str, accession: str, from_peer: str | None, as_json: bool) -> int:
     """Show the scheduled procedure steps of the Modality Worklist."""
+    from smartbox_next.worklist.query import WorklistQuery
+    from smartbox_next.worklist.service import query_worklist, resolve_peer
+
     if station and any_station:
         raise WordedUsageError(say("usage.station_and_any_station", state.lang))
     config = state.config

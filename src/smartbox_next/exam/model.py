@@ -37,6 +37,10 @@ class Patient:
     emergency: bool = False
 
 
+EMERGENCY_KINDS: dict[str, str] = {"male": "M", "female": "F", "child": ""}
+"""``--emergency male|female|child`` -> Patient's Sex (PS3.3 C.7.1.1; a child's sex stays unknown, Type 2 empty)."""
+
+
 def emergency_patient(prefix: str, now: datetime | None = None) -> Patient:
     """A generated, clearly marked identity for an unscheduled emergency capture.
 
