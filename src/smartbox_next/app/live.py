@@ -30,6 +30,7 @@ from smartbox_next.app import captures as caps
 from smartbox_next.app.exams import EMERGENCY_KINDS, ExamView, complete_exam, list_exams, set_region, show_exam
 from smartbox_next.app.exams import start_exam as start_exam_use_case
 from smartbox_next.app.identity import Identity, exam_for
+from smartbox_next.app.services import Services, start_services
 from smartbox_next.app.station import open_outbox, reconcile_station, service_lock
 from smartbox_next.app.station_views import UI_REGIONS, check_connections, exam_json, worklist_json
 from smartbox_next.capture.live.frames import FrameHub, still_jpeg
@@ -38,7 +39,6 @@ from smartbox_next.capture.live.recorder import EncoderSettings, LiveRecorder, R
 from smartbox_next.capture.live.sources import LiveSource, SourceSpec, SourceStatus
 from smartbox_next.config import Config
 from smartbox_next.delivery.destination import destinations
-from smartbox_next.delivery.workers import SenderService
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.anatomy import REGION_NAMES
 from smartbox_next.errors import InputError, SmartboxError
@@ -124,7 +124,7 @@ class LiveStation:
         self._ops = threading.RLock()
         self._lock: ServiceLock | None = None
         self.outbox: Outbox | None = None
-        self._sender: SenderService | None = None
+        self._services: Services | None = None
         self._threads: list[threading.Thread] = []
         self._meta: dict[str, caps.ObjectMeta] = {}
         self._progress: dict[str, caps.Progress] = {}
@@ -151,7 +151,10 @@ class LiveStation:
         return self.outbox
 
     def start(self) -> Reconciled:
-        """Take the service lock, open and reconcile the outbox, start source, sender and checkers."""
+        """Take the service lock, open and reconcile the outbox, start the workflow service (MPPS, commitment,
+        listener), the sender, the source and the checkers — the same services ``smartbox serve`` runs
+        (:mod:`smartbox_next.app.services`). A listener that cannot open its port is raised (ConfigError)
+        before anything runs."""
         self._lock = service_lock(self.config)
         self._lock.acquire()
         try:
@@ -160,9 +163,9 @@ class LiveStation:
             report = reconcile_station(self.config, self.outbox, [d.name for d in dests])
             for stale in caps.work_folder(self.config, "deleted").iterdir():  # undo ended with the last run
                 stale.unlink(missing_ok=True)
-            self._sender = SenderService(self.config, self.outbox, dests, stop=self.stop_event,
-                                         listener=self._on_job)
-            self._sender.start()
+            self._services = start_services(self.config, self.outbox, dests, stop=self.stop_event,
+                                            on_job=self._on_job, on_event=self._on_workflow)
+            self._services.sender.start()
             self.source.start()
             for target, name in ((self._check_connections, "station-echo"), (self._janitor, "station-janitor")):
                 t = threading.Thread(target=target, name=name, daemon=True)
@@ -171,9 +174,19 @@ class LiveStation:
             if self.open_exam_id() is not None:
                 self._arm()
         except BaseException:
+            self.stop_event.set()
+            if self._services is not None:
+                self._services.join(30)
+            self.source.stop()
+            if self.outbox is not None:
+                self.outbox.close()
             self._lock.release()
             raise
         return report
+
+    def notices(self) -> list[tuple[str, dict[str, Any]]]:
+        """What to tell at start about commitment reports (the listener) and peers, as ``serve`` does."""
+        return self._services.notices() if self._services is not None else []
 
     def stop(self) -> None:
         """Stop everything: a running recording is finished and kept, objects in flight finish sending."""
@@ -185,8 +198,8 @@ class LiveStation:
         self.stop_event.set()
         self.recorder.close()
         self.source.stop()
-        if self._sender is not None:
-            self._sender.join(30)
+        if self._services is not None:
+            self._services.join(30)
         for t in self._threads:
             t.join(5)
         if self.outbox is not None:
@@ -214,6 +227,10 @@ class LiveStation:
         self._progress.pop(job.sop_instance_uid, None)
         self._progress_seen.pop(job.sop_instance_uid, None)
         self.events.publish("job", {"uid": job.sop_instance_uid, "destination": destination, "state": what})
+
+    def _on_workflow(self, key: str, params: dict[str, Any]) -> None:
+        """The workflow service sent an MPPS message or applied a commitment report: the page reloads."""
+        self.events.publish("workflow", {"key": key})
 
     def _on_progress(self, event: ProgressEvent) -> None:
         uid = event.path.stem
@@ -436,11 +453,17 @@ class LiveStation:
             if c.sop_instance_uid not in self._meta:
                 self._meta[c.sop_instance_uid] = caps.object_meta(Path(c.path), c.sop_class_uid)
         return caps.capture_states(self.config, self.db(), exam_id, lang=lang, meta=self._meta,
-                                   progress=dict(self._progress), committed=self.committed(view))
+                                   progress=dict(self._progress), commitment=self.commitment(view))
+
+    def commitment(self, view: ExamView) -> dict[str, tuple[str, SmartboxError | None]] | None:
+        """Per capture: ``committed`` by every archive requiring commitment, ``unconfirmed`` (failed or overdue at
+        one) or ``waiting``; None while no destination requires commitment (:func:`caps.commitment_of`)."""
+        return caps.commitment_of(self.config, self.db(), [c.sop_instance_uid for c in view.captures])
 
     def committed(self, view: ExamView) -> dict[str, bool] | None:
         """Per capture: committed by every archive requiring it (None while no commitment is configured)."""
-        return None
+        states = self.commitment(view)
+        return None if states is None else {uid: state == "committed" for uid, (state, _err) in states.items()}
 
     def exam_json(self, exam_id: str, lang: str) -> dict[str, Any]:
         return exam_json(self, exam_id, lang)

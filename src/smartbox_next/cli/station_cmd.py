@@ -92,7 +92,9 @@ def station(state: AppState, port: int | None, bind: str | None, source: str | N
         actual = sock.getsockname()[1]
         security = Security(config.web, https=https, port=actual)
         live_station = LiveStation(config, source=spec)
-        live_station.start()
+        live_station.start()  # a listener that cannot open listener.port is reported here, as by serve
+    for key, params in live_station.notices():  # commitment reports: where they are received, as serve says
+        click.echo(say(key, state.lang, params), err=True)
     try:
         app = create_app(live_station, security)
         host = "127.0.0.1" if config.web.bind in ("0.0.0.0", "::") else config.web.bind

@@ -40,7 +40,6 @@ function pn(v) { /* DICOM PN Family^Given^Middle^Prefix^Suffix -> "Family, Given
 }
 function sexSymbol(s) { return s === "M" ? "♂" : s === "F" ? "♀" : "–"; }
 function mmss(seconds) { const s = Math.max(0, Math.round(seconds)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); }
-function mb(bytes) { return num(bytes / 1e6, 1) + (S.lang === "de" ? " MByte" : " MB"); }
 
 const ICONS = { /* constant SVG markup only (never data) */
   camera: '<svg viewBox="0 0 24 24" width="40" height="40" fill="none" stroke="currentColor" stroke-width="2"><path d="M4 8h3l2-3h6l2 3h3v11H4z"/><circle cx="12" cy="13" r="4"/></svg>',
@@ -141,7 +140,7 @@ function renderNav() {
 function renderFooter() {
   const st = S.status; if (!st) return;
   const p = $("pending");
-  p.textContent = st.pending ? tn("pending", st.pending, { mb: num(st.pending_mb, st.pending_mb < 1 ? 2 : 1) }) : t("all_sent");
+  p.textContent = st.pending ? tn("pending", st.pending, { size: st.pending_size }) : t("all_sent");
   p.className = "pending" + (st.failed ? " bad" : st.pending ? " busy" : "");
   put($("lamps"), ...st.lamps.map((l) => h("span", { class: "lamp " + (l.ok === true ? "ok" : l.ok === false ? "down" : ""), title: l.address || "" },
     h("i"), l.role === "worklist" ? "RIS" : l.role === "folder" ? t("role_folder") : "PACS")));
@@ -294,9 +293,12 @@ function renderCaptures() {
         c.state === "sending" ? h("span", { class: "bar-p" }, h("b", { style: "width:" + c.percent + "%" })) : null,
         c.state === "sending" && c.rate_mb_s ? h("span", { class: "muted rate", text: t("state_rate", { rate: num(c.rate_mb_s, 1) }) }) : null,
         c.state === "retry" && c.next_attempt ? h("span", { class: "muted", text: t("state_retry", { time: hhmm(c.next_attempt) }) }) : null,
-        c.error ? h("span", { class: "why", text: c.error + (c.hint ? " " + t("what_to_do", { hint: c.hint }) : "") }) : null));
+        c.reason ? h("span", { class: "why", text: c.reason }) : null));
+    /* the technical message is for IT: the card's tooltip, the toast a tap shows, and the "Sending" screen */
+    const details = c.error ? t("details") + ": " + c.error + (c.hint ? " " + t("what_to_do", { hint: c.hint }) : "") : null;
+    if (details) card.title = details;
     if (c.state === "created") card.append(h("button", { type: "button", class: "del", title: t("delete"), "aria-label": t("delete"), onclick: () => deleteCapture(c) }, icon("trash")));
-    if (c.error) card.addEventListener("click", (ev) => { if (!ev.target.closest("button")) toast(c.error, { hint: c.hint, bad: true, seconds: 10 }); });
+    if (c.reason) card.addEventListener("click", (ev) => { if (!ev.target.closest("button")) toast(c.reason, { hint: details, bad: c.state !== "retry", seconds: 12 }); });
     return card;
   });
   for (let i = 0; i < ex.saving; i++) cards.push(h("div", { class: "cap saving", text: "…" }));
@@ -435,7 +437,7 @@ function renderQueue() {
     h("td", { text: j.destination }),
     h("td", {}, h("span", { class: "state-pill " + j.state, text: t("state_" + ({ queued: "waiting", retry_wait: "waiting" }[j.state] || j.state)) }),
       j.error ? h("div", { class: "why", text: j.error + (j.hint ? " " + t("what_to_do", { hint: j.hint }) : "") }) : null),
-    h("td", { text: mb(j.size) }), h("td", { text: String(j.attempts) }),
+    h("td", { text: j.size_text }), h("td", { text: String(j.attempts) }),
     h("td", { text: j.next_attempt ? hhmm(j.next_attempt) : j.state === "queued" ? t("now") : "–" }),
     h("td", { class: "actions" },
       ["failed", "retry_wait", "cancelled"].includes(j.state) ? h("button", { type: "button", class: "primary retry", onclick: () => jobAction("retry", j.id) }, t("retry")) : null,
@@ -490,7 +492,7 @@ function connectEvents() {
   S.events = es;
   es.addEventListener("hello", () => { showOffline(false); soon("status", loadStatus, 0); });
   const onChange = () => { soon("status", loadStatus); if (S.screen === "exam") soon("exam", loadExam); if (S.screen === "queue") soon("queue", loadQueue, 300); };
-  for (const kind of ["exam", "job", "queue", "recording", "undo_expired", "resync"]) es.addEventListener(kind, onChange);
+  for (const kind of ["exam", "job", "queue", "recording", "undo_expired", "workflow", "resync"]) es.addEventListener(kind, onChange);
   es.addEventListener("progress", (ev) => {
     const d = JSON.parse(ev.data);
     const card = document.querySelector('.cap[data-uid="' + CSS.escape(d.uid) + '"]');
