@@ -136,6 +136,7 @@ class LiveStation:
         self.lamps: dict[str, dict[str, Any]] = {}
         self._worklist: dict[str, dict[str, Any]] = {}
         self._last_worklist: dict[str, Any] | None = None
+        self._last_exam: str | None = None  # the exam ended last (its cards: sent → archived), shown on demand
         self.timings: dict[str, float] = {}
         self.started = time.time()
 
@@ -173,6 +174,9 @@ class LiveStation:
                 self._threads.append(t)
             if self.open_exam_id() is not None:
                 self._arm()
+            ended = [r for r in self.exam_store().exams([ExamState.COMPLETED, ExamState.DISCONTINUED])
+                     if r.ended is not None]
+            self._last_exam = max(ended, key=lambda r: (r.ended or 0, r.id)).id if ended else None
         except BaseException:
             self.stop_event.set()
             if self._services is not None:
@@ -421,6 +425,7 @@ class LiveStation:
             caps.send_held(self.config, self.db(), exam_id)
             view = complete_exam(self.config, self.db(), exam_id)
             self.recorder.disarm()
+            self._last_exam = exam_id
         self.events.publish("exam", {"exam": exam_id, "ended": True})
         self.events.publish("queue", {})
         return view
@@ -483,6 +488,15 @@ class LiveStation:
 
     def last_worklist(self) -> dict[str, Any] | None:
         return self._last_worklist
+
+    def last_exam(self) -> dict[str, Any] | None:
+        """The exam ended last at this station (id and patient), whose captures the page can still show."""
+        if self._last_exam is None:
+            return None
+        record = self.exam_store().find(self._last_exam)
+        if record is None:
+            return None
+        return {"id": record.id, "patient": record.data.get("patient", {}).get("patient_name", "")}
 
     # ------------------------------------------------------------------ helpers for the views
 

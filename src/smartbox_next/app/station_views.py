@@ -48,6 +48,8 @@ class LiveStation(Protocol):
 
     def last_worklist(self) -> dict[str, Any] | None: ...
 
+    def last_exam(self) -> dict[str, Any] | None: ...
+
     def recording_state(self) -> dict[str, Any] | None: ...
 
     def exam_store(self) -> Any: ...
@@ -91,7 +93,8 @@ def status_json(station: LiveStation, lang: str) -> dict[str, Any]:
         "server_time": time.time(), "version": __version__, "lang": lang, "station": station.config.station.name,
         "pending": pending + held_n, "pending_mb": round((pending_bytes + held_bytes) / 1e6, 2),
         "pending_size": size_text(pending_bytes + held_bytes, lang),
-        "failed": sum(s.failed for s in stats), "open_exam": open_exam, "source": station.source.status.as_json(),
+        "failed": sum(s.failed for s in stats), "open_exam": open_exam, "last_exam": station.last_exam(),
+        "source": station.source.status.as_json(),
         "recording": station.recording_state(), "lamps": list(station.lamps.values()),
         "worklist": {"configured": bool(_worklist_peer(station.config)),
                      "online": last is not None and not last.get("stale") and not last.get("error"),

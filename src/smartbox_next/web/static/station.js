@@ -131,7 +131,7 @@ function renderTitle() {
 
 function renderNav() {
   for (const b of document.querySelectorAll("#nav .tab")) b.classList.toggle("active", b.dataset.screen === S.screen);
-  $("nav-exam").hidden = !(S.status && S.status.open_exam);
+  $("nav-exam").hidden = !(S.status && S.status.open_exam) && S.screen !== "exam";
   const failed = S.status ? S.status.failed : 0;
   const q = $("nav-queue"); q.replaceChildren(t("nav_queue"));
   if (failed) q.append(h("span", { class: "count", text: String(failed) }));
@@ -216,6 +216,9 @@ function renderWorklist() {
   const open = S.status && S.status.open_exam;
   $("resume-box").hidden = !open;
   if (open) $("resume").textContent = t("resume_exam", { exam: open });
+  const last = S.status && S.status.last_exam;
+  $("last-box").hidden = !!open || !last;
+  if (last && !open) $("last-exam").textContent = t("last_exam", { name: pn(last.patient) });
   for (const b of document.querySelectorAll(".emergency button")) b.disabled = !!open;
 }
 
@@ -256,6 +259,9 @@ async function loadExam() {
 
 function renderExam() {
   const ex = S.exam; if (!ex) return;
+  const ended = ex.state !== "in_progress"; /* an ended exam is shown to follow its captures into the archive */
+  $("screen-exam").classList.toggle("ended", ended);
+  if (ended && $("preview").getAttribute("src")) $("preview").removeAttribute("src");
   const bar = $("patient-bar");
   bar.className = "patient-bar" + (ex.patient.emergency ? " emergency-exam" : "");
   const regionLabel = ex.region_key ? t("region_" + ex.region_key.replace(/-/g, "_")) : ex.region ? ex.region.split(":").slice(2).join(":") : null;
@@ -263,12 +269,13 @@ function renderExam() {
     h("span", { class: "sex " + (ex.patient.sex || ""), text: sexSymbol(ex.patient.sex) }),
     h("span", { class: "name", id: "patient-name", text: pn(ex.patient.name) }),
     ex.patient.emergency ? h("span", { class: "badge", id: "emergency-badge", text: t("emergency_badge") }) : null,
+    ended ? h("span", { class: "badge ended", id: "ended-badge", text: t("exam_ended_badge") }) : null,
     h("span", { class: "facts" },
       ex.patient.birth_date ? h("span", { text: t("born", { date: da(ex.patient.birth_date) }) }) : null,
       ex.procedure ? h("span", { text: ex.procedure }) : null,
       ex.accession ? h("span", { text: t("accession", { accession: ex.accession }) }) : null,
       h("span", { text: t("exam_number", { exam: ex.id }) })),
-    h("button", { type: "button", class: "chip" + (ex.region ? "" : " missing"), id: "region-chip", onclick: () => chooseRegion() },
+    ended ? null : h("button", { type: "button", class: "chip" + (ex.region ? "" : " missing"), id: "region-chip", onclick: () => chooseRegion() },
       ex.region ? t("region", { region: regionLabel }) : t("region_none")));
   renderCaptures(); renderControls(); renderSource();
 }
@@ -344,7 +351,9 @@ function renderSource() {
   ov.dataset.state = src.state;
   $("overlay-title").textContent = src.state === "starting" ? t("starting_signal") : t("no_signal");
   $("overlay-text").textContent = src.state === "starting" ? "" : t("no_signal_hint");
-  $("photo").disabled = src.state !== "live";
+  const ended = !!(S.exam && S.exam.state !== "in_progress");
+  $("photo").disabled = src.state !== "live" || ended;
+  if (ended) { ov.hidden = true; return; }
   if (src.state === "live" && S.screen === "exam") { const img = $("preview"); if (!img.getAttribute("src") || img.naturalWidth === 0) img.src = "/api/preview.mjpeg?t=" + Date.now(); }
 }
 
@@ -544,6 +553,7 @@ function wire() {
   $("refresh").addEventListener("click", () => loadWorklist(true).catch(fail));
   for (const b of document.querySelectorAll(".emergency [data-kind]")) b.addEventListener("click", (ev) => startExam({ emergency: b.dataset.kind }, ev.currentTarget));
   $("resume").addEventListener("click", () => show("exam"));
+  $("last-exam").addEventListener("click", () => { S.examId = S.status.last_exam.id; S.exam = null; show("exam"); });
   $("photo").addEventListener("click", takePhoto);
   $("video").addEventListener("click", toggleVideo);
   $("send-all").addEventListener("click", sendAll);
