@@ -6,6 +6,7 @@ and saves a screenshot of every screen under tests/screenshots/ (ignored by git)
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -177,15 +178,29 @@ def test_with_the_pacs_down_a_capture_shows_the_reason_and_is_delivered_when_it_
         _wait_states(page, 1, {"created"})
         page.click("#send-all")
         _wait_states(page, 1, {"retry"}, timeout=60)
+        # the nurse reads a plain reason and that nothing is lost; the technical text is for IT
         reason = page.text_content(".cap .why") or ""
-        assert "Was tun:" in reason and "127.0.0.1" in reason, reason
+        assert reason == "Archiv nicht erreichbar – Aufnahme ist sicher gespeichert und wird automatisch nachgesendet"
+        assert (page.text_content(".cap .st-text") or "") == "Wartet"
+        details = page.get_attribute(".cap", "title") or ""
+        assert details.startswith("Details für die IT: Keine Verbindung zu STORESCP") and f":{port}" not in reason
+        assert str(port) in details and "Was tun:" in details, details
+        screenshot(page, "exam-pacs-down")
+        page.click(".cap img")  # a tap shows the reason with the details underneath
+        page.wait_for_selector(".toast .hint")
+        assert (page.text_content(".toast .hint") or "").startswith("Details für die IT:")
+        screenshot(page, "exam-pacs-down-details")
+        assert "kB" in (page.text_content("#pending") or "")  # "1 (2 kB) ausstehend", not "0,0 MByte"
         page.click("#nav-queue")
         page.wait_for_selector("tr[data-state='retry_wait']")
-        assert "nicht erreichbar" in (page.text_content(".lamp-card") or "") or True
+        page.wait_for_selector(".lamp-card.down")
+        assert "nicht erreichbar" in (page.text_content(".lamp-card.down") or "")
+        size = page.text_content("tr[data-state='retry_wait'] td:nth-child(4)") or ""
+        assert re.fullmatch(r"\d+ kB", size), size
+        assert "Keine Verbindung zu STORESCP" in (page.text_content("tr[data-state='retry_wait'] .why") or "")
         screenshot(page, "queue-pacs-down")
         page.click("#nav-exam")
         page.wait_for_selector(".cap.retry")
-        screenshot(page, "exam-pacs-down")
         with peers.storescp(tmp_path / "back", port=port) as scp:
             _wait_states(page, 1, {"sent"}, timeout=60)
             screenshot(page, "exam-pacs-back")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import peers
 import pytest
 from mpps_scp import mpps_scp
-from processes import processes, run_smartbox, station_env, wait_for
+from processes import run_smartbox, station_env, wait_for
 
 from smartbox_next.app.captures import plain_reason
 from smartbox_next.app.live import LiveStation
@@ -29,8 +28,6 @@ from smartbox_next.cli._format import size_text as cli_size_text
 from smartbox_next.config import Config, config_from_mapping
 from smartbox_next.errors import ConfigError
 from smartbox_next.messages.numbers import size_text
-
-__all__ = ["processes"]  # the fixture
 
 FAST = {"retry": {"initial_delay": 0.2, "max_delay": 1.0, "jitter": 0.1},
         "network": {"connect_timeout": 2, "acse_timeout": 5, "dimse_timeout": 20},
@@ -155,41 +152,40 @@ def test_without_a_commitment_archive_the_cards_stay_sent(tmp_path: Path, stores
 def test_a_commitment_that_never_arrives_shows_a_plain_state(tmp_path: Path) -> None:
     """Orthanc accepts the request but reports to a port where nobody listens: overdue after the window."""
     nobody = peers.free_port()
-    with peers.orthanc(tmp_path / "orthanc", modalities={"box": ("SMARTBOX", nobody)}) as pacs:
-        with _station(_config(tmp_path, pacs=pacs.address, listener=0, window_hours=0.001)) as st:
-            view = st.start_exam(emergency="male")
-            st.take_still(view.exam_id)
-            st.complete(view.exam_id)
-            wait_for(lambda: _states(st, view.exam_id) == ["unconfirmed"], timeout=60)
-            [card] = st.exam_json(view.exam_id, "de")["captures"]
-            assert card["reason"].startswith("Das Archiv bestätigt die Speicherung nicht")
-            assert card["error_key"] == "commitment.overdue" and "pacs" in card["error"]  # the details for IT
-            [en] = st.exam_json(view.exam_id, "en")["captures"]
-            assert en["reason"].startswith("The archive has not confirmed that it keeps the capture")
+    with peers.orthanc(tmp_path / "orthanc", modalities={"box": ("SMARTBOX", nobody)}) as pacs, \
+            _station(_config(tmp_path, pacs=pacs.address, listener=0, window_hours=0.001)) as st:
+        view = st.start_exam(emergency="male")
+        st.take_still(view.exam_id)
+        st.complete(view.exam_id)
+        wait_for(lambda: _states(st, view.exam_id) == ["unconfirmed"], timeout=60)
+        [card] = st.exam_json(view.exam_id, "de")["captures"]
+        assert card["reason"].startswith("Das Archiv bestätigt die Speicherung nicht")
+        assert card["error_key"] == "commitment.overdue" and "pacs" in card["error"]  # the details for IT
+        [en] = st.exam_json(view.exam_id, "en")["captures"]
+        assert en["reason"].startswith("The archive has not confirmed that it keeps the capture")
 
 
 def test_a_commitment_failure_shows_a_plain_state(tmp_path: Path) -> None:
     """Orthanc lost the object before the request: it reports a failure; with no resends allowed it stays so."""
     listener = peers.free_port()
-    with peers.orthanc(tmp_path / "orthanc", modalities={"box": ("SMARTBOX", listener)}) as pacs:
-        with _station(_config(tmp_path, pacs=pacs.address, listener=listener, max_resends=0)) as st:
-            view = st.start_exam(emergency="female")
-            st.take_still(view.exam_id)
-            st.send(view.exam_id)
-            wait_for(lambda: _states(st, view.exam_id) == ["sent"])
-            [uid] = _uids(_view(st, view.exam_id))
-            [found] = json.loads(pacs.post("/tools/lookup", uid))
-            pacs._request(f"/instances/{found['ID']}", method="DELETE")
-            st.complete(view.exam_id)
-            wait_for(lambda: _states(st, view.exam_id) == ["unconfirmed"])
-            [card] = st.exam_json(view.exam_id, "de")["captures"]
-            assert card["error_key"] == "commitment.failed" and "0x0112" in card["error"]
-            assert card["reason"].startswith("Das Archiv bestätigt die Speicherung nicht")
-            assert st.committed(_view(st, view.exam_id)) == {uid: False}
+    with peers.orthanc(tmp_path / "orthanc", modalities={"box": ("SMARTBOX", listener)}) as pacs, \
+            _station(_config(tmp_path, pacs=pacs.address, listener=listener, max_resends=0)) as st:
+        view = st.start_exam(emergency="female")
+        st.take_still(view.exam_id)
+        st.send(view.exam_id)
+        wait_for(lambda: _states(st, view.exam_id) == ["sent"])
+        [uid] = _uids(_view(st, view.exam_id))
+        [found] = json.loads(pacs.post("/tools/lookup", uid))
+        pacs._request(f"/instances/{found['ID']}", method="DELETE")
+        st.complete(view.exam_id)
+        wait_for(lambda: _states(st, view.exam_id) == ["unconfirmed"])
+        [card] = st.exam_json(view.exam_id, "de")["captures"]
+        assert card["error_key"] == "commitment.failed" and "0x0112" in card["error"]
+        assert card["reason"].startswith("Das Archiv bestätigt die Speicherung nicht")
+        assert st.committed(_view(st, view.exam_id)) == {uid: False}
 
 
-def test_a_listener_port_in_use_stops_the_station_with_the_reason(
-        tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
+def test_a_listener_port_in_use_stops_the_station_with_the_reason(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -218,7 +218,7 @@ function renderWorklist() {
   if (open) $("resume").textContent = t("resume_exam", { exam: open });
   const last = S.status && S.status.last_exam;
   $("last-box").hidden = !!open || !last;
-  if (last && !open) $("last-exam").textContent = t("last_exam", { name: pn(last.patient) });
+  if (last && !open) put($("last-exam"), h("strong", { text: t("last_exam") }), h("span", { class: "sub", text: pn(last.patient) }));
   for (const b of document.querySelectorAll(".emergency button")) b.disabled = !!open;
 }
 
@@ -277,6 +277,14 @@ function renderExam() {
       h("span", { text: t("exam_number", { exam: ex.id }) })),
     ended ? null : h("button", { type: "button", class: "chip" + (ex.region ? "" : " missing"), id: "region-chip", onclick: () => chooseRegion() },
       ex.region ? t("region", { region: regionLabel }) : t("region_none")));
+  const summary = $("exam-summary");
+  summary.hidden = !ended;
+  if (ended) {
+    const n = ex.captures.length, archived = ex.captures.filter((c) => c.state === "archived").length;
+    const open = ex.captures.filter((c) => !["sent", "archived", "unconfirmed"].includes(c.state)).length;
+    summary.className = "banner" + (open ? "" : " good");
+    summary.textContent = n && archived === n ? t("all_archived") : ex.commitment.length && !open ? t("awaiting_archive") : !open ? t("all_sent_exam") : tn("not_all_sent", open);
+  }
   renderCaptures(); renderControls(); renderSource();
 }
 
@@ -327,6 +335,7 @@ function renderControls() {
   send.textContent = t("send_all", { n: pending });
   send.disabled = pending === 0;
   send.dataset.count = String(pending);
+  send.hidden = ex.state !== "in_progress" && pending === 0; /* an ended exam: only to send again what failed */
   const choices = (S.status && S.status.pre_record_choices) || [0];
   $("pre-choices").replaceChildren(...choices.map((n) => h("button", { type: "button", class: n === S.pre ? "on" : "", id: "pre-" + n, disabled: !!rec,
     onclick: () => { S.pre = n; renderControls(); } }, n ? t("pre_seconds", { n }) : t("pre_off"))));

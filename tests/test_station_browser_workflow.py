@@ -1,0 +1,78 @@
+"""The capture station in a real browser with Storage Commitment: Orthanc stores and commits what the station sent
+(its report comes on a new association to the station's listener) and the nurse sees the captures "archived".
+
+The station is a real ``smartbox station`` process; the page is driven by taps only; screenshots go to
+tests/screenshots/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import peers
+import pytest
+from processes import processes, wait_for
+from station_support import browser_page, screenshot, small_targets, start_station, stop_station
+
+__all__ = ["processes"]  # the fixture
+
+LABELS = {"de": ("Archiviert", "Untersuchung beendet", "Letzte Untersuchung zeigen",
+                 "Alle Aufnahmen sind im Archiv, und das Archiv hat sie bestätigt."),
+          "en": ("Archived", "Exam ended", "Show the last exam",
+                 "All captures are in the archive, and the archive has confirmed them.")}
+
+
+def _card_states(page: Any) -> list[str]:
+    return list(page.eval_on_selector_all(".cap[data-state]", "els => els.map(e => e.dataset.state)"))
+
+
+def _wait_states(page: Any, count: int, states: set[str], timeout: float = 60) -> None:
+    try:
+        wait_for(lambda: len(s := _card_states(page)) == count and set(s) <= states, timeout=timeout)
+    except AssertionError:
+        screenshot(page, "failed-wait")
+        raise AssertionError(f"captures {_card_states(page)}, wanted {count} in {states}") from None
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_captures_of_an_ended_exam_turn_archived_when_the_archive_commits_them(
+        tmp_path: Path, processes: list[subprocess.Popen[str]], lang: str) -> None:
+    listener = peers.free_port()
+    archived, ended, last, summary = LABELS[lang]
+    with peers.orthanc(tmp_path / "orthanc", modalities={"box": ("SMARTBOX", listener)}) as pacs:
+        toml = tmp_path / "smartbox.toml"
+        toml.write_text(f'[peers.pacs]\naddress = "{pacs.address}"\nroles = ["storage", "commitment"]\n'
+                        f'[listener]\nport = {listener}\nhost = "127.0.0.1"\n', encoding="utf-8")
+        station = start_station(tmp_path, processes, pacs=None, worklist=None, lang=lang, SMARTBOX_CONFIG=str(toml))
+        with browser_page(lang=lang) as page:
+            page.goto(station.url)
+            page.click("#emergency-female")
+            page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
+            page.click("#photo")
+            _wait_states(page, 1, {"created"})
+            page.click("#photo")
+            _wait_states(page, 2, {"created"})
+            page.click("#end-exam")
+            page.click("#end-confirm")  # sends what is held and ends the exam: only then is commitment asked for
+            page.wait_for_selector("#screen-worklist:not([hidden])")
+            page.wait_for_selector("#last-box:not([hidden])")
+            assert page.text_content("#last-exam strong") == last
+            assert (page.text_content("#last-exam .sub") or "").startswith("EMERGENCY, ")  # the patient
+            screenshot(page, f"worklist-last-exam-{lang}")
+            page.click("#last-exam")
+            page.wait_for_selector("#screen-exam.ended:not([hidden])")
+            assert page.text_content("#ended-badge") == ended
+            assert page.locator("#photo").is_hidden() and page.locator("#end-exam").is_hidden()
+            _wait_states(page, 2, {"archived"}, timeout=90)  # sent → archived on the report, without a reload
+            assert page.eval_on_selector_all(".cap .st-text", "els => els.map(e => e.textContent)") == [archived] * 2
+            assert page.locator(".cap .why").count() == 0  # nothing to explain
+            assert page.text_content("#exam-summary") == summary
+            assert page.locator("#send-all").is_hidden()  # nothing left to send
+            small = small_targets(page)
+            assert not small, f"touch targets under 48 px: {small}"
+            screenshot(page, f"exam-archived-{lang}")
+        err = stop_station(station)
+        assert len(pacs.instances()) == 2
+    assert f"127.0.0.1:{listener}" in err  # the station said where it receives the reports
