@@ -163,3 +163,18 @@ def height_of(page: Any, selector: str) -> float:
     box = page.locator(selector).first.bounding_box()
     assert box is not None, selector
     return float(box["height"])
+
+
+def card_states(page: Any) -> list[str]:
+    """The states of the capture cards on the exam screen, in order."""
+    return list(page.eval_on_selector_all(".cap[data-state]", "els => els.map(e => e.dataset.state)"))
+
+
+def wait_states(page: Any, count: int, states: set[str], timeout: float = 60) -> None:
+    """Until there are ``count`` cards, each in one of ``states`` (a screenshot ``failed-wait`` when not)."""
+    try:
+        wait_for(lambda: len(s := card_states(page)) == count and set(s) <= states, timeout=timeout)
+    except AssertionError:
+        screenshot(page, "failed-wait")
+        raise AssertionError(f"captures {card_states(page)}, wanted {count} in {states}: "
+                             f"{page.text_content('#toasts')}") from None

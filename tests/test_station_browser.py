@@ -17,30 +17,19 @@ import pytest
 from processes import processes, wait_for
 from station_support import (
     browser_page,
+    card_states,
     height_of,
     screenshot,
     small_targets,
     start_station,
     stop_station,
+    wait_states,
     write_demo_worklist,
 )
 
 __all__ = ["processes"]  # the fixture
 
 MAIN_ACTIONS = ("#photo", "#video", "#send-all", "#end-exam")
-
-
-def _card_states(page: Any) -> list[str]:
-    return list(page.eval_on_selector_all(".cap[data-state]", "els => els.map(e => e.dataset.state)"))
-
-
-def _wait_states(page: Any, count: int, states: set[str], timeout: float = 60) -> None:
-    try:
-        wait_for(lambda: len(s := _card_states(page)) == count and set(s) <= states, timeout=timeout)
-    except AssertionError:
-        screenshot(page, "failed-wait")
-        raise AssertionError(f"captures {_card_states(page)}, wanted {count} in {states}: "
-                             f"{page.text_content('#toasts')}") from None
 
 
 def _check_targets(page: Any, where: str) -> None:
@@ -77,9 +66,9 @@ def test_a_worklist_patient_with_photos_and_a_pre_recorded_video_reaches_the_pac
         page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
         assert "Weiß, Käthe" in (page.text_content("#patient-name") or "")
         page.click("#photo")
-        wait_for(lambda: len(_card_states(page)) == 1)
+        wait_for(lambda: len(card_states(page)) == 1)
         page.click("#photo")
-        _wait_states(page, 2, {"created"})
+        wait_states(page, 2, {"created"})
         page.wait_for_timeout(2500)  # the ring buffer holds more than the 2 s asked for
         page.click("#pre-2")
         page.click("#video")
@@ -87,7 +76,7 @@ def test_a_worklist_patient_with_photos_and_a_pre_recorded_video_reaches_the_pac
         page.wait_for_timeout(3000)
         screenshot(page, f"exam-recording-{lang}")
         page.click("#video")
-        _wait_states(page, 3, {"created"})
+        wait_states(page, 3, {"created"})
         counts = page.text_content("#send-all") or ""
         assert ("Alle senden (3)" if lang == "de" else "Send all (3)") == counts.strip()
         for sel in MAIN_ACTIONS:
@@ -95,7 +84,7 @@ def test_a_worklist_patient_with_photos_and_a_pre_recorded_video_reaches_the_pac
         _check_targets(page, "exam")
         screenshot(page, f"exam-captures-{lang}")
         page.click("#send-all")
-        _wait_states(page, 3, {"sent"}, timeout=90)
+        wait_states(page, 3, {"sent"}, timeout=90)
         sent = "gesendet" if lang == "de" else "sent"
         assert page.locator(".cap .st-text", has_text=sent).count() == 3
         screenshot(page, f"exam-sent-{lang}")
@@ -144,7 +133,7 @@ def test_an_emergency_exam_asks_for_the_region_before_the_video(
         assert "NOTFALL" in (page.text_content("#emergency-badge") or "")
         page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
         page.click("#photo")
-        wait_for(lambda: len(_card_states(page)) == 1)
+        wait_for(lambda: len(card_states(page)) == 1)
         page.click("#video")
         page.wait_for_selector("#region-colon")
         screenshot(page, "emergency-region")
@@ -152,7 +141,7 @@ def test_an_emergency_exam_asks_for_the_region_before_the_video(
         page.wait_for_selector("#video.recording")
         page.wait_for_timeout(1200)
         page.click("#video")
-        _wait_states(page, 2, {"created"})
+        wait_states(page, 2, {"created"})
         screenshot(page, "emergency-exam")
         page.click("#end-exam")
         page.wait_for_selector("#end-unsent")
@@ -175,9 +164,9 @@ def test_with_the_pacs_down_a_capture_shows_the_reason_and_is_delivered_when_it_
         page.click("#emergency-male")
         page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
         page.click("#photo")
-        _wait_states(page, 1, {"created"})
+        wait_states(page, 1, {"created"})
         page.click("#send-all")
-        _wait_states(page, 1, {"retry"}, timeout=60)
+        wait_states(page, 1, {"retry"}, timeout=60)
         # the nurse reads a plain reason and that nothing is lost; the technical text is for IT
         reason = page.text_content(".cap .why") or ""
         assert reason == "Archiv nicht erreichbar – Aufnahme ist sicher gespeichert und wird automatisch nachgesendet"
@@ -202,7 +191,7 @@ def test_with_the_pacs_down_a_capture_shows_the_reason_and_is_delivered_when_it_
         page.click("#nav-exam")
         page.wait_for_selector(".cap.retry")
         with peers.storescp(tmp_path / "back", port=port) as scp:
-            _wait_states(page, 1, {"sent"}, timeout=60)
+            wait_states(page, 1, {"sent"}, timeout=60)
             screenshot(page, "exam-pacs-back")
             assert len(scp.received()) == 1
     stop_station(station)

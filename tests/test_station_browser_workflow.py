@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import peers
 import pytest
-from processes import processes, wait_for
-from station_support import browser_page, screenshot, small_targets, start_station, stop_station
+from processes import processes
+from station_support import browser_page, screenshot, small_targets, start_station, stop_station, wait_states
 
 __all__ = ["processes"]  # the fixture
 
@@ -22,18 +21,6 @@ LABELS = {"de": ("Archiviert", "Untersuchung beendet", "Letzte Untersuchung zeig
                  "Alle Aufnahmen sind im Archiv, und das Archiv hat sie bestätigt."),
           "en": ("Archived", "Exam ended", "Show the last exam",
                  "All captures are in the archive, and the archive has confirmed them.")}
-
-
-def _card_states(page: Any) -> list[str]:
-    return list(page.eval_on_selector_all(".cap[data-state]", "els => els.map(e => e.dataset.state)"))
-
-
-def _wait_states(page: Any, count: int, states: set[str], timeout: float = 60) -> None:
-    try:
-        wait_for(lambda: len(s := _card_states(page)) == count and set(s) <= states, timeout=timeout)
-    except AssertionError:
-        screenshot(page, "failed-wait")
-        raise AssertionError(f"captures {_card_states(page)}, wanted {count} in {states}") from None
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
@@ -51,9 +38,9 @@ def test_the_captures_of_an_ended_exam_turn_archived_when_the_archive_commits_th
             page.click("#emergency-female")
             page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
             page.click("#photo")
-            _wait_states(page, 1, {"created"})
+            wait_states(page, 1, {"created"})
             page.click("#photo")
-            _wait_states(page, 2, {"created"})
+            wait_states(page, 2, {"created"})
             page.click("#end-exam")
             page.click("#end-confirm")  # sends what is held and ends the exam: only then is commitment asked for
             page.wait_for_selector("#screen-worklist:not([hidden])")
@@ -65,7 +52,7 @@ def test_the_captures_of_an_ended_exam_turn_archived_when_the_archive_commits_th
             page.wait_for_selector("#screen-exam.ended:not([hidden])")
             assert page.text_content("#ended-badge") == ended
             assert page.locator("#photo").is_hidden() and page.locator("#end-exam").is_hidden()
-            _wait_states(page, 2, {"archived"}, timeout=90)  # sent → archived on the report, without a reload
+            wait_states(page, 2, {"archived"}, timeout=90)  # sent → archived on the report, without a reload
             assert page.eval_on_selector_all(".cap .st-text", "els => els.map(e => e.textContent)") == [archived] * 2
             assert page.locator(".cap .why").count() == 0  # nothing to explain
             assert page.text_content("#exam-summary") == summary

@@ -1,10 +1,11 @@
 """The running capture station: one process holds the data folder's service lock and runs the live source, the
 recorder, the sending service and the station's use cases that the web API (``smartbox_next.web``) calls.
 
-Threads: the source (frames into the hub), the recorder's encoder, one sender worker per destination, a
-connection checker (C-ECHO of every peer, for the status lamps) and a janitor (deleted captures whose undo time
-ran out). Everything the UI shows is read from the outbox database and these parts; every change is announced
-on :class:`Events` (the page listens with Server-Sent Events and reloads what changed).
+Threads: the source (frames into the hub), the recorder's encoder, one sender worker per destination, the
+workflow service's MPPS and commitment workers and its listener (as in ``smartbox serve``), a connection checker
+(C-ECHO of every peer, for the status lamps) and a janitor (deleted captures whose undo time ran out). Everything
+the UI shows is read from the outbox database and these parts; every change is announced on :class:`Events`
+(the page listens with Server-Sent Events and reloads what changed).
 
 Only one exam is open at the station at a time (the one in progress; after a restart the newest one in
 progress is open again). Its captures are held until "Alle senden" or the end of the exam
