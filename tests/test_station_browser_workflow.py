@@ -63,3 +63,36 @@ def test_the_captures_of_an_ended_exam_turn_archived_when_the_archive_commits_th
         err = stop_station(station)
         assert len(pacs.instances()) == 2
     assert f"127.0.0.1:{listener}" in err  # the station said where it receives the reports
+
+
+def test_a_commitment_that_does_not_come_shows_a_plain_state(
+        tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
+    """Orthanc accepts the request but reports to a port where nobody listens: overdue after the window."""
+    nobody = peers.free_port()
+    with peers.orthanc(tmp_path / "orthanc", modalities={"box": ("SMARTBOX", nobody)}) as pacs:
+        toml = tmp_path / "smartbox.toml"
+        toml.write_text(f'[peers.pacs]\naddress = "{pacs.address}"\nroles = ["storage", "commitment"]\n',
+                        encoding="utf-8")
+        station = start_station(tmp_path, processes, pacs=None, worklist=None, SMARTBOX_CONFIG=str(toml),
+                                SMARTBOX_COMMITMENT_WINDOW_HOURS="0.001", SMARTBOX_COMMITMENT_WAIT_ON_ASSOCIATION="0")
+        with browser_page() as page:
+            page.goto(station.url)
+            page.click("#emergency-male")
+            page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
+            page.click("#photo")
+            wait_states(page, 1, {"created"})
+            page.click("#end-exam")
+            page.click("#end-confirm")
+            page.wait_for_selector("#last-box:not([hidden])")
+            page.click("#last-exam")
+            wait_states(page, 1, {"unconfirmed"}, timeout=90)
+            assert page.text_content(".cap .st-text") == "Archiv bestätigt nicht"
+            assert page.text_content(".cap .why") == ("Das Archiv bestätigt die Speicherung nicht – die Aufnahme "
+                                                      "bleibt sicher auf der Station gespeichert. Bitte die IT "
+                                                      "informieren.")
+            assert "Speicherbestätigung überfällig" in (page.get_attribute(".cap", "title") or "")  # for IT
+            assert page.text_content("#exam-summary") == ("Das Archiv hat nicht alle Aufnahmen bestätigt – sie "
+                                                          "bleiben sicher auf der Station gespeichert. Bitte die IT "
+                                                          "informieren.")
+            screenshot(page, "exam-unconfirmed-de")
+        stop_station(station)

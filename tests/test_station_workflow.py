@@ -28,6 +28,7 @@ from smartbox_next.cli._format import size_text as cli_size_text
 from smartbox_next.config import Config, config_from_mapping
 from smartbox_next.errors import ConfigError
 from smartbox_next.messages.numbers import size_text
+from smartbox_next.spool.commitments import CommitmentStore
 
 FAST = {"retry": {"initial_delay": 0.2, "max_delay": 1.0, "jitter": 0.1},
         "network": {"connect_timeout": 2, "acse_timeout": 5, "dimse_timeout": 20},
@@ -158,6 +159,8 @@ def test_a_commitment_that_never_arrives_shows_a_plain_state(tmp_path: Path) -> 
         st.take_still(view.exam_id)
         st.complete(view.exam_id)
         wait_for(lambda: _states(st, view.exam_id) == ["unconfirmed"], timeout=60)
+        store = CommitmentStore(st.db())
+        assert store.overdue_count(window=3.6) == 1 and store.overdue_count(window=3600) == 0  # the janitor's count
         [card] = st.exam_json(view.exam_id, "de")["captures"]
         assert card["reason"].startswith("Das Archiv bestätigt die Speicherung nicht")
         assert card["error_key"] == "commitment.overdue" and "pacs" in card["error"]  # the details for IT

@@ -44,6 +44,7 @@ from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.anatomy import REGION_NAMES
 from smartbox_next.errors import InputError, SmartboxError
 from smartbox_next.net.store import ProgressEvent
+from smartbox_next.spool.commitments import CommitmentStore
 from smartbox_next.spool.exams import ExamState, ExamStore
 from smartbox_next.spool.lock import ServiceLock
 from smartbox_next.spool.outbox import Job, Outbox
@@ -52,6 +53,7 @@ from smartbox_next.spool.reconcile import Reconciled
 LOG = logging.getLogger(__name__)
 
 FRESH_FRAME_S = 2.0  # a still needs a frame at most this old (else: no picture)
+OVERDUE_CHECK_S = 5.0  # how often the janitor looks for objects whose commitment became overdue
 
 
 class Events:
@@ -265,14 +267,37 @@ class LiveStation:
             self.stop_event.wait(self.echo_interval)
 
     def _janitor(self) -> None:
-        while not self.stop_event.wait(0.5):
-            now = time.time()
-            for token, deleted in list(self._deleted.items()):
-                if deleted.expires <= now:
-                    self._deleted.pop(token, None)
-                    caps.purge_deleted(deleted)
-                    (self.thumbs / f"{deleted.row.sop_instance_uid}.jpg").unlink(missing_ok=True)
-                    self.events.publish("undo_expired", {"token": token})
+        overdue, checked = 0, 0.0
+        try:
+            while not self.stop_event.wait(0.5):
+                now = time.time()
+                if now - checked >= OVERDUE_CHECK_S:
+                    checked = now
+                    try:
+                        overdue = self._announce_overdue(overdue)
+                    except Exception:  # the janitor must go on purging deleted captures
+                        LOG.exception("overdue commitments could not be counted")
+                self._expire_deleted(now)
+        finally:
+            if self.outbox is not None:
+                self.outbox.close()  # this thread's connection
+
+    def _announce_overdue(self, before: int) -> int:
+        """Objects become "commitment overdue" with time alone (no report, no job changes): tell the page."""
+        if not self.config.commitment_peers():
+            return before
+        count = CommitmentStore(self.db()).overdue_count(window=self.config.commitment.window_hours * 3600)
+        if count != before:
+            self.events.publish("workflow", {"key": "commitment.overdue"})
+        return count
+
+    def _expire_deleted(self, now: float) -> None:
+        for token, deleted in list(self._deleted.items()):
+            if deleted.expires <= now:
+                self._deleted.pop(token, None)
+                caps.purge_deleted(deleted)
+                (self.thumbs / f"{deleted.row.sop_instance_uid}.jpg").unlink(missing_ok=True)
+                self.events.publish("undo_expired", {"token": token})
 
     def _arm(self) -> None:
         if self.config.live.pre_record_max_s > 0:

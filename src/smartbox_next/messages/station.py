@@ -223,8 +223,12 @@ TEXTS: dict[str, Text] = {
     "ui.exam_ended_badge": _T(en="Exam ended", de="Untersuchung beendet"),
     "ui.all_archived": _T(en="All captures are in the archive, and the archive has confirmed them.",
                           de="Alle Aufnahmen sind im Archiv, und das Archiv hat sie bestätigt."),
-    "ui.awaiting_archive": _T(en="All captures have been sent; the archive has not confirmed all of them yet.",
-                              de="Alle Aufnahmen sind gesendet; das Archiv hat noch nicht alle bestätigt."),
+    "ui.awaiting_archive": _T(en="All captures have been sent; the archive is confirming them.",
+                              de="Alle Aufnahmen sind gesendet; das Archiv bestätigt sie noch."),
+    "ui.unconfirmed_summary": _T(
+        en="The archive has not confirmed every capture – they stay stored safely on this station. Please tell IT.",
+        de="Das Archiv hat nicht alle Aufnahmen bestätigt – sie bleiben sicher auf der Station gespeichert. Bitte "
+           "die IT informieren."),
     "ui.all_sent_exam": _T(en="All captures have been sent to the archive.",
                            de="Alle Aufnahmen sind an das Archiv gesendet."),
     "ui.not_all_sent_one": _T(en="{n} capture is not in the archive yet; it is stored safely on this station.",

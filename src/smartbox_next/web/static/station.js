@@ -280,10 +280,14 @@ function renderExam() {
   const summary = $("exam-summary");
   summary.hidden = !ended;
   if (ended) {
-    const n = ex.captures.length, archived = ex.captures.filter((c) => c.state === "archived").length;
-    const open = ex.captures.filter((c) => !["sent", "archived", "unconfirmed"].includes(c.state)).length;
-    summary.className = "banner" + (open ? "" : " good");
-    summary.textContent = n && archived === n ? t("all_archived") : ex.commitment.length && !open ? t("awaiting_archive") : !open ? t("all_sent_exam") : tn("not_all_sent", open);
+    const count = (states) => ex.captures.filter((c) => states.includes(c.state)).length;
+    const n = ex.captures.length, archived = count(["archived"]), unconfirmed = count(["unconfirmed"]);
+    const open = n - count(["sent", "archived", "unconfirmed"]);
+    const [kind, text] = open ? ["", tn("not_all_sent", open)] : unconfirmed ? ["", t("unconfirmed_summary")]
+      : n && archived === n ? [" good", t("all_archived")] : ex.commitment.length ? [" info", t("awaiting_archive")]
+      : [" good", t("all_sent_exam")];
+    summary.className = "banner" + kind;
+    summary.textContent = text;
   }
   renderCaptures(); renderControls(); renderSource();
 }
