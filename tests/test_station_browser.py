@@ -18,6 +18,7 @@ from processes import processes, wait_for
 from station_support import (
     browser_page,
     card_states,
+    emergency_photos,
     height_of,
     screenshot,
     small_targets,
@@ -161,10 +162,7 @@ def test_with_the_pacs_down_a_capture_shows_the_reason_and_is_delivered_when_it_
                             SMARTBOX_RETRY_INITIAL_DELAY="1", SMARTBOX_RETRY_MAX_DELAY="2")
     with browser_page() as page:
         page.goto(station.url)
-        page.click("#emergency-male")
-        page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
-        page.click("#photo")
-        wait_states(page, 1, {"created"})
+        emergency_photos(page, "male", 1)
         page.click("#send-all")
         wait_states(page, 1, {"retry"}, timeout=60)
         # the nurse reads a plain reason and that nothing is lost; the technical text is for IT

@@ -13,7 +13,16 @@ from pathlib import Path
 import peers
 import pytest
 from processes import processes
-from station_support import browser_page, screenshot, small_targets, start_station, stop_station, wait_states
+from station_support import (
+    browser_page,
+    commitment_config,
+    emergency_photos,
+    screenshot,
+    small_targets,
+    start_station,
+    stop_station,
+    wait_states,
+)
 
 __all__ = ["processes"]  # the fixture
 
@@ -29,18 +38,11 @@ def test_the_captures_of_an_ended_exam_turn_archived_when_the_archive_commits_th
     listener = peers.free_port()
     archived, ended, last, summary = LABELS[lang]
     with peers.orthanc(tmp_path / "orthanc", modalities={"box": ("SMARTBOX", listener)}) as pacs:
-        toml = tmp_path / "smartbox.toml"
-        toml.write_text(f'[peers.pacs]\naddress = "{pacs.address}"\nroles = ["storage", "commitment"]\n'
-                        f'[listener]\nport = {listener}\nhost = "127.0.0.1"\n', encoding="utf-8")
+        toml = commitment_config(tmp_path, pacs.address, listener=listener)
         station = start_station(tmp_path, processes, pacs=None, worklist=None, lang=lang, SMARTBOX_CONFIG=str(toml))
         with browser_page(lang=lang) as page:
             page.goto(station.url)
-            page.click("#emergency-female")
-            page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
-            page.click("#photo")
-            wait_states(page, 1, {"created"})
-            page.click("#photo")
-            wait_states(page, 2, {"created"})
+            emergency_photos(page, "female", 2)
             page.click("#end-exam")
             page.click("#end-confirm")  # sends what is held and ends the exam: only then is commitment asked for
             page.wait_for_selector("#screen-worklist:not([hidden])")
@@ -60,9 +62,10 @@ def test_the_captures_of_an_ended_exam_turn_archived_when_the_archive_commits_th
             small = small_targets(page)
             assert not small, f"touch targets under 48 px: {small}"
             screenshot(page, f"exam-archived-{lang}")
-        err = stop_station(station)
+        stop_station(station)
         assert len(pacs.instances()) == 2
-    assert f"127.0.0.1:{listener}" in err  # the station said where it receives the reports
+    told = "".join(station.startup)  # the station said where it receives the reports
+    assert f"127.0.0.1:{listener}" in told and ("Speicherbestätigungen" if lang == "de" else "commitment") in told
 
 
 def test_a_commitment_that_does_not_come_shows_a_plain_state(
@@ -70,17 +73,12 @@ def test_a_commitment_that_does_not_come_shows_a_plain_state(
     """Orthanc accepts the request but reports to a port where nobody listens: overdue after the window."""
     nobody = peers.free_port()
     with peers.orthanc(tmp_path / "orthanc", modalities={"box": ("SMARTBOX", nobody)}) as pacs:
-        toml = tmp_path / "smartbox.toml"
-        toml.write_text(f'[peers.pacs]\naddress = "{pacs.address}"\nroles = ["storage", "commitment"]\n',
-                        encoding="utf-8")
+        toml = commitment_config(tmp_path, pacs.address)
         station = start_station(tmp_path, processes, pacs=None, worklist=None, SMARTBOX_CONFIG=str(toml),
                                 SMARTBOX_COMMITMENT_WINDOW_HOURS="0.001", SMARTBOX_COMMITMENT_WAIT_ON_ASSOCIATION="0")
         with browser_page() as page:
             page.goto(station.url)
-            page.click("#emergency-male")
-            page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
-            page.click("#photo")
-            wait_states(page, 1, {"created"})
+            emergency_photos(page, "male", 1)
             page.click("#end-exam")
             page.click("#end-confirm")
             page.wait_for_selector("#last-box:not([hidden])")
