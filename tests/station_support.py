@@ -38,6 +38,7 @@ class StationProcess:
     proc: subprocess.Popen[str]
     url: str
     data_dir: Path
+    startup: list[str]  # what it wrote to stderr up to its address
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(self.url.rstrip("/") + path, timeout=10) as r:
@@ -78,7 +79,7 @@ def start_station(tmp_path: Path, processes: list[subprocess.Popen[str]], *, pac
             url = m.group(1)
             break
     assert url, "station did not start:\n" + "".join(lines)
-    station = StationProcess(proc, url, data)
+    station = StationProcess(proc, url, data, lines)
     wait_for(lambda: _healthy(station), timeout=30)
     return station
 
@@ -163,3 +164,37 @@ def height_of(page: Any, selector: str) -> float:
     box = page.locator(selector).first.bounding_box()
     assert box is not None, selector
     return float(box["height"])
+
+
+def card_states(page: Any) -> list[str]:
+    """The states of the capture cards on the exam screen, in order."""
+    return list(page.eval_on_selector_all(".cap[data-state]", "els => els.map(e => e.dataset.state)"))
+
+
+def wait_states(page: Any, count: int, states: set[str], timeout: float = 60) -> None:
+    """Until there are ``count`` cards, each in one of ``states`` (a screenshot ``failed-wait`` when not)."""
+    try:
+        wait_for(lambda: len(s := card_states(page)) == count and set(s) <= states, timeout=timeout)
+    except AssertionError:
+        screenshot(page, "failed-wait")
+        raise AssertionError(f"captures {card_states(page)}, wanted {count} in {states}: "
+                             f"{page.text_content('#toasts')}") from None
+
+
+def emergency_photos(page: Any, kind: str, count: int) -> None:
+    """From the worklist: an emergency exam (``male|female|child``) and ``count`` photos, held on the exam screen."""
+    page.click(f"#emergency-{kind}")
+    page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
+    for n in range(1, count + 1):
+        page.click("#photo")
+        wait_states(page, n, {"created"})
+
+
+def commitment_config(tmp_path: Path, pacs: str, *, listener: int = 0) -> Path:
+    """A configuration file: ``pacs`` stores and commits; the listener on ``listener`` (0: none)."""
+    toml = tmp_path / "smartbox.toml"
+    lines = f'[peers.pacs]\naddress = "{pacs}"\nroles = ["storage", "commitment"]\n'
+    if listener:
+        lines += f'[listener]\nport = {listener}\nhost = "127.0.0.1"\n'
+    toml.write_text(lines, encoding="utf-8")
+    return toml

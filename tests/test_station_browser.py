@@ -6,6 +6,7 @@ and saves a screenshot of every screen under tests/screenshots/ (ignored by git)
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,30 +17,20 @@ import pytest
 from processes import processes, wait_for
 from station_support import (
     browser_page,
+    card_states,
+    emergency_photos,
     height_of,
     screenshot,
     small_targets,
     start_station,
     stop_station,
+    wait_states,
     write_demo_worklist,
 )
 
 __all__ = ["processes"]  # the fixture
 
 MAIN_ACTIONS = ("#photo", "#video", "#send-all", "#end-exam")
-
-
-def _card_states(page: Any) -> list[str]:
-    return list(page.eval_on_selector_all(".cap[data-state]", "els => els.map(e => e.dataset.state)"))
-
-
-def _wait_states(page: Any, count: int, states: set[str], timeout: float = 60) -> None:
-    try:
-        wait_for(lambda: len(s := _card_states(page)) == count and set(s) <= states, timeout=timeout)
-    except AssertionError:
-        screenshot(page, "failed-wait")
-        raise AssertionError(f"captures {_card_states(page)}, wanted {count} in {states}: "
-                             f"{page.text_content('#toasts')}") from None
 
 
 def _check_targets(page: Any, where: str) -> None:
@@ -76,9 +67,9 @@ def test_a_worklist_patient_with_photos_and_a_pre_recorded_video_reaches_the_pac
         page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
         assert "Weiß, Käthe" in (page.text_content("#patient-name") or "")
         page.click("#photo")
-        wait_for(lambda: len(_card_states(page)) == 1)
+        wait_for(lambda: len(card_states(page)) == 1)
         page.click("#photo")
-        _wait_states(page, 2, {"created"})
+        wait_states(page, 2, {"created"})
         page.wait_for_timeout(2500)  # the ring buffer holds more than the 2 s asked for
         page.click("#pre-2")
         page.click("#video")
@@ -86,7 +77,7 @@ def test_a_worklist_patient_with_photos_and_a_pre_recorded_video_reaches_the_pac
         page.wait_for_timeout(3000)
         screenshot(page, f"exam-recording-{lang}")
         page.click("#video")
-        _wait_states(page, 3, {"created"})
+        wait_states(page, 3, {"created"})
         counts = page.text_content("#send-all") or ""
         assert ("Alle senden (3)" if lang == "de" else "Send all (3)") == counts.strip()
         for sel in MAIN_ACTIONS:
@@ -94,7 +85,7 @@ def test_a_worklist_patient_with_photos_and_a_pre_recorded_video_reaches_the_pac
         _check_targets(page, "exam")
         screenshot(page, f"exam-captures-{lang}")
         page.click("#send-all")
-        _wait_states(page, 3, {"sent"}, timeout=90)
+        wait_states(page, 3, {"sent"}, timeout=90)
         sent = "gesendet" if lang == "de" else "sent"
         assert page.locator(".cap .st-text", has_text=sent).count() == 3
         screenshot(page, f"exam-sent-{lang}")
@@ -143,7 +134,7 @@ def test_an_emergency_exam_asks_for_the_region_before_the_video(
         assert "NOTFALL" in (page.text_content("#emergency-badge") or "")
         page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
         page.click("#photo")
-        wait_for(lambda: len(_card_states(page)) == 1)
+        wait_for(lambda: len(card_states(page)) == 1)
         page.click("#video")
         page.wait_for_selector("#region-colon")
         screenshot(page, "emergency-region")
@@ -151,7 +142,7 @@ def test_an_emergency_exam_asks_for_the_region_before_the_video(
         page.wait_for_selector("#video.recording")
         page.wait_for_timeout(1200)
         page.click("#video")
-        _wait_states(page, 2, {"created"})
+        wait_states(page, 2, {"created"})
         screenshot(page, "emergency-exam")
         page.click("#end-exam")
         page.wait_for_selector("#end-unsent")
@@ -171,23 +162,34 @@ def test_with_the_pacs_down_a_capture_shows_the_reason_and_is_delivered_when_it_
                             SMARTBOX_RETRY_INITIAL_DELAY="1", SMARTBOX_RETRY_MAX_DELAY="2")
     with browser_page() as page:
         page.goto(station.url)
-        page.click("#emergency-male")
-        page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
-        page.click("#photo")
-        _wait_states(page, 1, {"created"})
+        emergency_photos(page, "male", 1)
         page.click("#send-all")
-        _wait_states(page, 1, {"retry"}, timeout=60)
+        wait_states(page, 1, {"retry"}, timeout=60)
+        # the nurse reads a plain reason and that nothing is lost; the technical text is for IT
         reason = page.text_content(".cap .why") or ""
-        assert "Was tun:" in reason and "127.0.0.1" in reason, reason
+        assert reason == "Archiv nicht erreichbar – Aufnahme ist sicher gespeichert und wird automatisch nachgesendet"
+        assert (page.text_content(".cap .st-text") or "") == "Wartet"
+        details = page.get_attribute(".cap", "title") or ""
+        assert details.startswith("Details für die IT: Keine Verbindung zu STORESCP") and f":{port}" not in reason
+        assert str(port) in details and "Was tun:" in details, details
+        screenshot(page, "exam-pacs-down")
+        page.click(".cap img")  # a tap shows the reason with the details underneath
+        page.wait_for_selector(".toast .hint")
+        assert (page.text_content(".toast .hint") or "").startswith("Details für die IT:")
+        screenshot(page, "exam-pacs-down-details")
+        assert "kB" in (page.text_content("#pending") or "")  # "1 (2 kB) ausstehend", not "0,0 MByte"
         page.click("#nav-queue")
         page.wait_for_selector("tr[data-state='retry_wait']")
-        assert "nicht erreichbar" in (page.text_content(".lamp-card") or "") or True
+        page.wait_for_selector(".lamp-card.down")
+        assert "nicht erreichbar" in (page.text_content(".lamp-card.down") or "")
+        size = page.text_content("tr[data-state='retry_wait'] td:nth-child(4)") or ""
+        assert re.fullmatch(r"\d+ kB", size), size
+        assert "Keine Verbindung zu STORESCP" in (page.text_content("tr[data-state='retry_wait'] .why") or "")
         screenshot(page, "queue-pacs-down")
         page.click("#nav-exam")
         page.wait_for_selector(".cap.retry")
-        screenshot(page, "exam-pacs-down")
         with peers.storescp(tmp_path / "back", port=port) as scp:
-            _wait_states(page, 1, {"sent"}, timeout=60)
+            wait_states(page, 1, {"sent"}, timeout=60)
             screenshot(page, "exam-pacs-back")
             assert len(scp.received()) == 1
     stop_station(station)

@@ -428,8 +428,8 @@ class CommitmentConfig:
 
 @dataclass(frozen=True)
 class ListenerConfig:
-    """The station's own SCP while ``smartbox serve`` runs: Storage Commitment reports (N-EVENT-REPORT on a new
-    association, PS3.4 J.3.3) and C-ECHO, from peers with role commitment only."""
+    """The station's own SCP while ``smartbox serve`` or ``smartbox station`` runs: Storage Commitment reports
+    (N-EVENT-REPORT on a new association, PS3.4 J.3.3) and C-ECHO, from peers with role commitment only."""
 
     port: int = field(default=0, metadata=_doc("TCP port to listen on; 0 = no listener (reports then only arrive "
                                                "on the request's own association).", _range(0, 65535)))

@@ -9,7 +9,10 @@ after the undo time it is removed. A crash never loses a capture that was not de
 queues every spooled object without a job (nothing waits silently forever).
 
 States shown per capture (:func:`capture_states`): ``created`` (held) → ``waiting`` → ``sending`` (%, MB/s) →
-``sent`` (→ ``archived`` once the archive committed it), or ``retry`` / ``failed`` with the reason and what to do.
+``sent`` (→ ``archived`` once every archive that requires Storage Commitment committed it, or ``unconfirmed`` when
+one reported a failure or is overdue), or ``retry`` / ``failed``. A capture that waits or failed carries a plain
+reason for the nurse (:func:`plain_reason`: "Archiv nicht erreichbar – Aufnahme ist sicher gespeichert …") and the
+technical message with what to do for IT (the card's details, the queue screen).
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from smartbox_next.config import Config
 from smartbox_next.delivery.names import destination_names
 from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import SmartboxError
+from smartbox_next.messages import say
+from smartbox_next.messages.numbers import size_text
+from smartbox_next.spool.commitments import CommitmentStore, CommitState
 from smartbox_next.spool.exams import ExamObject, ExamStore, check_exam_id
 from smartbox_next.spool.outbox import Job, JobState, Outbox
 
@@ -159,13 +165,15 @@ class CaptureState:
     created: float
     size: int
     duration_s: float | None
-    state: str  # created | waiting | sending | retry | sent | archived | failed | cancelled
+    state: str  # created | waiting | sending | retry | sent | archived | unconfirmed | failed | cancelled
     percent: int = 0
     rate_mb_s: float = 0.0
     next_attempt: float | None = None
     error_key: str | None = None
-    error: str | None = None
+    error: str | None = None  # the technical message (for IT: the card's details, the queue screen)
     hint: str | None = None
+    reason: str | None = None  # the plain reason the card shows (retry, failed, unconfirmed)
+    size_text: str = ""
     destinations: tuple[tuple[str, str], ...] = ()  # (destination, job state)
     job_ids: tuple[int, ...] = ()
 
@@ -219,13 +227,60 @@ def _aggregate(jobs: Sequence[Job]) -> str:
     return "sent"
 
 
+# error keys (prefixes) that mean "the archive cannot be reached now": the network, the peer's process, TLS
+_UNREACHABLE = ("net.connect_failed", "net.aborted", "net.timeout", "net.rejected.congestion",
+                "net.rejected.local_limit", "net.peer.", "net.tls.", "dicomweb.busy", "dicomweb.server_error",
+                "dicomweb.http_failed", "dicomweb.tls_failed")
+# … and those that mean "it answers, but does not take this object" (refusals, statuses, conversions)
+_REFUSED = ("net.", "store.", "dicomweb.", "send.")
+
+
+def plain_reason(state: str, error_key: str | None, lang: str) -> str | None:
+    """The short reason a nurse reads on a capture that waits (``retry``), failed or is ``unconfirmed``: what
+    happened in plain words, and that the capture is safe (the technical message stays for IT)."""
+    if state == "unconfirmed":
+        return say("station.reason_unconfirmed", lang)
+    if state not in ("retry", "failed"):
+        return None
+    key = error_key or ""
+    kind = "unreachable" if key.startswith(_UNREACHABLE) else "refused" if key.startswith(_REFUSED) else "other"
+    return say(f"station.reason_{kind}_{state}", lang)
+
+
+def commitment_of(config: Config, outbox: Outbox, uids: Sequence[str], *,
+                  now: float | None = None) -> dict[str, tuple[str, SmartboxError | None]] | None:
+    """Per capture its Storage Commitment at every destination that requires one (a storage peer with role
+    ``commitment``): ``committed`` (by all of them), ``unconfirmed`` (failed, or overdue ``commitment.window_hours``
+    after the first request, at one of them; with the stored error when there is one) or ``waiting``.
+    None when no destination requires commitment."""
+    required = list(config.commitment_peers())
+    if not required:
+        return None
+    rows = {(c.sop_instance_uid, c.destination): c for c in CommitmentStore(outbox).commitments(uids=uids)} \
+        if uids else {}
+    window, when = config.commitment.window_hours * 3600, time.time() if now is None else now
+    out: dict[str, tuple[str, SmartboxError | None]] = {}
+    for uid in uids:
+        found = [rows.get((uid, dest)) for dest in required]
+        bad = [c for c in found if c is not None and (c.state is CommitState.FAILED or c.overdue(when, window))]
+        if bad:
+            overdue = SmartboxError("commitment.overdue", peer=bad[0].destination, count=1,
+                                    hours=config.commitment.window_hours)
+            out[uid] = ("unconfirmed", bad[0].error() or overdue)
+        elif all(c is not None and c.state is CommitState.COMMITTED for c in found):
+            out[uid] = ("committed", None)
+        else:
+            out[uid] = ("waiting", None)
+    return out
+
+
 def capture_states(config: Config, outbox: Outbox, exam_id: str, *, lang: str,
                    meta: Mapping[str, ObjectMeta], progress: Mapping[str, Progress],
-                   committed: Mapping[str, bool] | None = None) -> list[CaptureState]:
-    """Every capture of the exam with its delivery state (error texts in ``lang``).
+                   commitment: Mapping[str, tuple[str, SmartboxError | None]] | None = None) -> list[CaptureState]:
+    """Every capture of the exam with its delivery state (texts in ``lang``).
 
     ``meta`` holds :func:`object_meta` per SOP Instance UID (the caller caches it), ``progress`` the bytes in
-    flight, ``committed`` whether every archive requiring commitment has committed the object.
+    flight, ``commitment`` what :func:`commitment_of` says (None: no archive requires commitment).
     """
     view = show_exam(config, outbox, exam_id)
     by_uid: dict[str, list[Job]] = {}
@@ -238,20 +293,24 @@ def capture_states(config: Config, outbox: Outbox, exam_id: str, *, lang: str,
         counters[m.kind] += 1
         jobs = by_uid.get(c.sop_instance_uid, [])
         state = _aggregate(jobs)
-        if state == "sent" and committed is not None and committed.get(c.sop_instance_uid):
-            state = "archived"
         err: SmartboxError | None = None
         failing = [j for j in jobs if j.state in (JobState.FAILED, JobState.RETRY_WAIT)]
         if failing:
             err = failing[0].error()
+        if state == "sent" and commitment is not None:
+            committed, why = commitment.get(c.sop_instance_uid, ("waiting", None))
+            state = {"committed": "archived", "unconfirmed": "unconfirmed"}.get(committed, state)
+            err = why if state == "unconfirmed" else err
         prog = progress.get(c.sop_instance_uid)
         retry_at = min((j.next_attempt for j in jobs if j.state is JobState.RETRY_WAIT), default=None)
         out.append(CaptureState(
             c.sop_instance_uid, m.kind, counters[m.kind], time.mktime(time.strptime(c.created, "%Y-%m-%dT%H:%M:%S")),
             m.size, m.duration_s, state,
-            percent=100 if state in ("sent", "archived") else (prog.percent if prog and state == "sending" else 0),
+            percent=100 if state in ("sent", "archived", "unconfirmed") else (
+                prog.percent if prog and state == "sending" else 0),
             rate_mb_s=round(prog.rate / 1e6, 1) if prog and state == "sending" else 0.0,
             next_attempt=retry_at, error_key=err.key if err else None, error=err.text(lang) if err else None,
-            hint=err.hint(lang) if err else None,
+            hint=err.hint(lang) if err else None, reason=plain_reason(state, err.key if err else None, lang),
+            size_text=size_text(m.size, lang),
             destinations=tuple((j.destination, j.state.value) for j in jobs), job_ids=tuple(j.id for j in jobs)))
     return out

@@ -1,10 +1,11 @@
 """The running capture station: one process holds the data folder's service lock and runs the live source, the
 recorder, the sending service and the station's use cases that the web API (``smartbox_next.web``) calls.
 
-Threads: the source (frames into the hub), the recorder's encoder, one sender worker per destination, a
-connection checker (C-ECHO of every peer, for the status lamps) and a janitor (deleted captures whose undo time
-ran out). Everything the UI shows is read from the outbox database and these parts; every change is announced
-on :class:`Events` (the page listens with Server-Sent Events and reloads what changed).
+Threads: the source (frames into the hub), the recorder's encoder, one sender worker per destination, the
+workflow service's MPPS and commitment workers and its listener (as in ``smartbox serve``), a connection checker
+(C-ECHO of every peer, for the status lamps) and a janitor (deleted captures whose undo time ran out). Everything
+the UI shows is read from the outbox database and these parts; every change is announced on :class:`Events`
+(the page listens with Server-Sent Events and reloads what changed).
 
 Only one exam is open at the station at a time (the one in progress; after a restart the newest one in
 progress is open again). Its captures are held until "Alle senden" or the end of the exam
@@ -30,6 +31,7 @@ from smartbox_next.app import captures as caps
 from smartbox_next.app.exams import EMERGENCY_KINDS, ExamView, complete_exam, list_exams, set_region, show_exam
 from smartbox_next.app.exams import start_exam as start_exam_use_case
 from smartbox_next.app.identity import Identity, exam_for
+from smartbox_next.app.services import Services, start_services
 from smartbox_next.app.station import open_outbox, reconcile_station, service_lock
 from smartbox_next.app.station_views import UI_REGIONS, check_connections, exam_json, worklist_json
 from smartbox_next.capture.live.frames import FrameHub, still_jpeg
@@ -38,11 +40,11 @@ from smartbox_next.capture.live.recorder import EncoderSettings, LiveRecorder, R
 from smartbox_next.capture.live.sources import LiveSource, SourceSpec, SourceStatus
 from smartbox_next.config import Config
 from smartbox_next.delivery.destination import destinations
-from smartbox_next.delivery.workers import SenderService
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.anatomy import REGION_NAMES
 from smartbox_next.errors import InputError, SmartboxError
 from smartbox_next.net.store import ProgressEvent
+from smartbox_next.spool.commitments import CommitmentStore
 from smartbox_next.spool.exams import ExamState, ExamStore
 from smartbox_next.spool.lock import ServiceLock
 from smartbox_next.spool.outbox import Job, Outbox
@@ -51,6 +53,7 @@ from smartbox_next.spool.reconcile import Reconciled
 LOG = logging.getLogger(__name__)
 
 FRESH_FRAME_S = 2.0  # a still needs a frame at most this old (else: no picture)
+OVERDUE_CHECK_S = 5.0  # how often the janitor looks for objects whose commitment became overdue
 
 
 class Events:
@@ -124,7 +127,7 @@ class LiveStation:
         self._ops = threading.RLock()
         self._lock: ServiceLock | None = None
         self.outbox: Outbox | None = None
-        self._sender: SenderService | None = None
+        self._services: Services | None = None
         self._threads: list[threading.Thread] = []
         self._meta: dict[str, caps.ObjectMeta] = {}
         self._progress: dict[str, caps.Progress] = {}
@@ -136,6 +139,7 @@ class LiveStation:
         self.lamps: dict[str, dict[str, Any]] = {}
         self._worklist: dict[str, dict[str, Any]] = {}
         self._last_worklist: dict[str, Any] | None = None
+        self._last_exam: str | None = None  # the exam ended last (its cards: sent → archived), shown on demand
         self.timings: dict[str, float] = {}
         self.started = time.time()
 
@@ -151,7 +155,10 @@ class LiveStation:
         return self.outbox
 
     def start(self) -> Reconciled:
-        """Take the service lock, open and reconcile the outbox, start source, sender and checkers."""
+        """Take the service lock, open and reconcile the outbox, start the workflow service (MPPS, commitment,
+        listener), the sender, the source and the checkers — the same services ``smartbox serve`` runs
+        (:mod:`smartbox_next.app.services`). A listener that cannot open its port is raised (ConfigError)
+        before anything runs."""
         self._lock = service_lock(self.config)
         self._lock.acquire()
         try:
@@ -160,9 +167,9 @@ class LiveStation:
             report = reconcile_station(self.config, self.outbox, [d.name for d in dests])
             for stale in caps.work_folder(self.config, "deleted").iterdir():  # undo ended with the last run
                 stale.unlink(missing_ok=True)
-            self._sender = SenderService(self.config, self.outbox, dests, stop=self.stop_event,
-                                         listener=self._on_job)
-            self._sender.start()
+            self._services = start_services(self.config, self.outbox, dests, stop=self.stop_event,
+                                            on_job=self._on_job, on_event=self._on_workflow)
+            self._services.sender.start()
             self.source.start()
             for target, name in ((self._check_connections, "station-echo"), (self._janitor, "station-janitor")):
                 t = threading.Thread(target=target, name=name, daemon=True)
@@ -170,10 +177,23 @@ class LiveStation:
                 self._threads.append(t)
             if self.open_exam_id() is not None:
                 self._arm()
+            ended = [r for r in self.exam_store().exams([ExamState.COMPLETED, ExamState.DISCONTINUED])
+                     if r.ended is not None]
+            self._last_exam = max(ended, key=lambda r: (r.ended or 0, r.id)).id if ended else None
         except BaseException:
+            self.stop_event.set()
+            if self._services is not None:
+                self._services.join(30)
+            self.source.stop()
+            if self.outbox is not None:
+                self.outbox.close()
             self._lock.release()
             raise
         return report
+
+    def notices(self) -> list[tuple[str, dict[str, Any]]]:
+        """What to tell at start about commitment reports (the listener) and peers, as ``serve`` does."""
+        return self._services.notices() if self._services is not None else []
 
     def stop(self) -> None:
         """Stop everything: a running recording is finished and kept, objects in flight finish sending."""
@@ -185,8 +205,8 @@ class LiveStation:
         self.stop_event.set()
         self.recorder.close()
         self.source.stop()
-        if self._sender is not None:
-            self._sender.join(30)
+        if self._services is not None:
+            self._services.join(30)
         for t in self._threads:
             t.join(5)
         if self.outbox is not None:
@@ -214,6 +234,10 @@ class LiveStation:
         self._progress.pop(job.sop_instance_uid, None)
         self._progress_seen.pop(job.sop_instance_uid, None)
         self.events.publish("job", {"uid": job.sop_instance_uid, "destination": destination, "state": what})
+
+    def _on_workflow(self, key: str, params: dict[str, Any]) -> None:
+        """The workflow service sent an MPPS message or applied a commitment report: the page reloads."""
+        self.events.publish("workflow", {"key": key})
 
     def _on_progress(self, event: ProgressEvent) -> None:
         uid = event.path.stem
@@ -243,14 +267,37 @@ class LiveStation:
             self.stop_event.wait(self.echo_interval)
 
     def _janitor(self) -> None:
-        while not self.stop_event.wait(0.5):
-            now = time.time()
-            for token, deleted in list(self._deleted.items()):
-                if deleted.expires <= now:
-                    self._deleted.pop(token, None)
-                    caps.purge_deleted(deleted)
-                    (self.thumbs / f"{deleted.row.sop_instance_uid}.jpg").unlink(missing_ok=True)
-                    self.events.publish("undo_expired", {"token": token})
+        overdue, checked = 0, 0.0
+        try:
+            while not self.stop_event.wait(0.5):
+                now = time.time()
+                if now - checked >= OVERDUE_CHECK_S:
+                    checked = now
+                    try:
+                        overdue = self._announce_overdue(overdue)
+                    except Exception:  # the janitor must go on purging deleted captures
+                        LOG.exception("overdue commitments could not be counted")
+                self._expire_deleted(now)
+        finally:
+            if self.outbox is not None:
+                self.outbox.close()  # this thread's connection
+
+    def _announce_overdue(self, before: int) -> int:
+        """Objects become "commitment overdue" with time alone (no report, no job changes): tell the page."""
+        if not self.config.commitment_peers():
+            return before
+        count = CommitmentStore(self.db()).overdue_count(window=self.config.commitment.window_hours * 3600)
+        if count != before:
+            self.events.publish("workflow", {"key": "commitment.overdue"})
+        return count
+
+    def _expire_deleted(self, now: float) -> None:
+        for token, deleted in list(self._deleted.items()):
+            if deleted.expires <= now:
+                self._deleted.pop(token, None)
+                caps.purge_deleted(deleted)
+                (self.thumbs / f"{deleted.row.sop_instance_uid}.jpg").unlink(missing_ok=True)
+                self.events.publish("undo_expired", {"token": token})
 
     def _arm(self) -> None:
         if self.config.live.pre_record_max_s > 0:
@@ -404,6 +451,7 @@ class LiveStation:
             caps.send_held(self.config, self.db(), exam_id)
             view = complete_exam(self.config, self.db(), exam_id)
             self.recorder.disarm()
+            self._last_exam = exam_id
         self.events.publish("exam", {"exam": exam_id, "ended": True})
         self.events.publish("queue", {})
         return view
@@ -436,11 +484,17 @@ class LiveStation:
             if c.sop_instance_uid not in self._meta:
                 self._meta[c.sop_instance_uid] = caps.object_meta(Path(c.path), c.sop_class_uid)
         return caps.capture_states(self.config, self.db(), exam_id, lang=lang, meta=self._meta,
-                                   progress=dict(self._progress), committed=self.committed(view))
+                                   progress=dict(self._progress), commitment=self.commitment(view))
+
+    def commitment(self, view: ExamView) -> dict[str, tuple[str, SmartboxError | None]] | None:
+        """Per capture: ``committed`` by every archive requiring commitment, ``unconfirmed`` (failed or overdue at
+        one) or ``waiting``; None while no destination requires commitment (:func:`caps.commitment_of`)."""
+        return caps.commitment_of(self.config, self.db(), [c.sop_instance_uid for c in view.captures])
 
     def committed(self, view: ExamView) -> dict[str, bool] | None:
         """Per capture: committed by every archive requiring it (None while no commitment is configured)."""
-        return None
+        states = self.commitment(view)
+        return None if states is None else {uid: state == "committed" for uid, (state, _err) in states.items()}
 
     def exam_json(self, exam_id: str, lang: str) -> dict[str, Any]:
         return exam_json(self, exam_id, lang)
@@ -460,6 +514,15 @@ class LiveStation:
 
     def last_worklist(self) -> dict[str, Any] | None:
         return self._last_worklist
+
+    def last_exam(self) -> dict[str, Any] | None:
+        """The exam ended last at this station (id and patient), whose captures the page can still show."""
+        if self._last_exam is None:
+            return None
+        record = self.exam_store().find(self._last_exam)
+        if record is None:
+            return None
+        return {"id": record.id, "patient": record.data.get("patient", {}).get("patient_name", "")}
 
     # ------------------------------------------------------------------ helpers for the views
 

@@ -20,6 +20,7 @@ from smartbox_next.delivery.names import FOLDER_DESTINATION, destination_names
 from smartbox_next.dicom.peer import PeerRole
 from smartbox_next.errors import ConfigError, NetworkError, SmartboxError
 from smartbox_next.messages import TEXTS
+from smartbox_next.messages.numbers import size_text
 from smartbox_next.net.echo import echo
 from smartbox_next.net.link import LinkSettings
 from smartbox_next.spool.outbox import PENDING, JobState
@@ -46,6 +47,8 @@ class LiveStation(Protocol):
     def open_exam_id(self) -> str | None: ...
 
     def last_worklist(self) -> dict[str, Any] | None: ...
+
+    def last_exam(self) -> dict[str, Any] | None: ...
 
     def recording_state(self) -> dict[str, Any] | None: ...
 
@@ -89,7 +92,9 @@ def status_json(station: LiveStation, lang: str) -> dict[str, Any]:
     return {
         "server_time": time.time(), "version": __version__, "lang": lang, "station": station.config.station.name,
         "pending": pending + held_n, "pending_mb": round((pending_bytes + held_bytes) / 1e6, 2),
-        "failed": sum(s.failed for s in stats), "open_exam": open_exam, "source": station.source.status.as_json(),
+        "pending_size": size_text(pending_bytes + held_bytes, lang),
+        "failed": sum(s.failed for s in stats), "open_exam": open_exam, "last_exam": station.last_exam(),
+        "source": station.source.status.as_json(),
         "recording": station.recording_state(), "lamps": list(station.lamps.values()),
         "worklist": {"configured": bool(_worklist_peer(station.config)),
                      "online": last is not None and not last.get("stale") and not last.get("error"),
@@ -169,7 +174,7 @@ def exam_json(station: LiveStation, exam_id: str, lang: str) -> dict[str, Any]:
     study = record.data.get("study", {})
     states = station.capture_states(exam_id, lang)
     held = [c for c in states if c.state == "created"]
-    unsent = [c for c in states if c.state not in ("sent", "archived", "cancelled")]
+    unsent = [c for c in states if c.state not in ("sent", "archived", "unconfirmed", "cancelled")]
     data: dict[str, Any] = {
         "id": view.exam_id, "state": view.state, "started": view.started, "ended": view.ended,
         "source": view.source, "pps_id": view.pps_id, "accession": view.accession_number,
@@ -221,6 +226,7 @@ def queue_json(station: LiveStation, lang: str, *, everything: bool = False) -> 
             exams[exam_id] = rec.data.get("patient", {}).get("patient_name", "") if rec else ""
         err = job.error()
         rows.append({"id": job.id, "destination": job.destination, "state": job.state.value, "size": job.size,
+                     "size_text": size_text(job.size, lang),
                      "attempts": job.attempts, "next_attempt": job.next_attempt if job.state is JobState.RETRY_WAIT
                      else None, "updated": job.updated, "exam": exam_id, "patient": exams.get(exam_id or "", ""),
                      "kind": "video" if job.sop_class_uid in _video_classes() else "photo",

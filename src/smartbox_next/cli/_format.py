@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from smartbox_next.messages.numbers import mb, size_text
 
-def mb(size: int, lang: str) -> str:
-    """``4.2`` / ``4,2`` (MB, one decimal)."""
-    text = f"{size / 1e6:.1f}"
-    return text.replace(".", ",") if lang == "de" else text
-
-
-def size_text(size: int, lang: str) -> str:
-    """``512 kB`` / ``4,2 MB`` (decimal units)."""
-    if size < 1_000_000:
-        return f"{max(1, round(size / 1000))} kB"
-    return f"{mb(size, lang)} MB"
+__all__ = ["clock", "local_iso", "mb", "size_text"]
 
 
 def local_iso(timestamp: float | None) -> str:

@@ -28,7 +28,7 @@ from smartbox_next.spool.outbox import Job, Outbox
 
 if TYPE_CHECKING:  # the destinations and workflow load pydicom, pynetdicom and httpx: imported in the command
     from smartbox_next.delivery.destination import Destination
-    from smartbox_next.delivery.workers import Waiting
+    from smartbox_next.delivery.workers import Listener, Waiting
 
 LOG = logging.getLogger(__name__)
 
@@ -47,6 +47,33 @@ def _waiting_totals(outbox: Outbox, names: list[str]) -> tuple[int, int]:
     return sum(s.pending for s in stats), sum(s.pending_bytes for s in stats)
 
 
+def _job_lines(lang: str, config: Config, failed: list[int]) -> Listener:
+    """The status line of each job as it is sent, retried or failed (failed ones noted in ``failed``)."""
+    say_out = click.echo
+    max_attempts = config.retry.max_attempts
+
+    def listener(dest: str, job: Job, what: str) -> None:
+        params = {"destination": dest, "job": _label(job), "attempt": job.attempts, "max": max_attempts,
+                  "size": size_text(job.size, lang)}
+        if what == "sending":
+            say_out(say("serve.job_sending", lang, {**params, "attempt": job.attempts + 1}))
+        elif what == "sent":
+            say_out(say("serve.job_sent", lang, params))
+        else:
+            err = job.error()
+            reason = err.text(lang) if err is not None else "-"
+            if what == "retry_wait":
+                say_out(say("serve.job_retry_wait", lang, {**params, "next": clock(job.next_attempt),
+                                                           "reason": reason}))
+            else:
+                failed.append(job.id)
+                say_out(say("serve.job_failed", lang, {**params, "reason": reason}))
+                if err is not None and err.hint(lang):
+                    say_out(f"    → {err.hint(lang)}")
+
+    return listener
+
+
 @cli.command("serve")
 @click.option("--until-idle", is_flag=True,
               help="Stop when nothing is pending (one-shot delivery); says what it waits for meanwhile.")
@@ -54,9 +81,8 @@ def _waiting_totals(outbox: Outbox, names: list[str]) -> tuple[int, int]:
 def serve(state: AppState, until_idle: bool) -> int:
     """Deliver queued objects to every destination until stopped (SIGTERM/Ctrl-C: after the objects in flight)."""
     from smartbox_next.app.exams import adopt_orphans
+    from smartbox_next.app.services import start_services
     from smartbox_next.delivery.destination import destinations
-    from smartbox_next.delivery.workers import SenderService
-    from smartbox_next.delivery.workflow import WorkflowService, workflow_notices
 
     config = state.config
     lang = state.lang
@@ -71,19 +97,18 @@ def serve(state: AppState, until_idle: bool) -> int:
         report = reconcile_station(config, outbox, names)
         adopt_orphans(outbox, report.orphan_files_queued)  # objects of an exam, written just before a crash
         stop = threading.Event()
-        # MPPS and Storage Commitment (and the listener for commitment reports)
-        workflow = WorkflowService(config, outbox, stop=stop,
-                                   on_event=lambda key, params: click.echo(say(key, lang, params)))
-        workflow.start()
+        failed: list[int] = []
+        # C-STORE, and beside it MPPS and Storage Commitment (and the listener for commitment reports)
+        services = start_services(config, outbox, dests, stop=stop, on_job=_job_lines(lang, config, failed),
+                                  on_event=lambda key, params: click.echo(say(key, lang, params)))
     say_out = click.echo  # status lines for people: stdout (logs go to stderr)
     count, size = _waiting_totals(outbox, names)
     say_out(say("serve.started", lang, {"pid": os.getpid(), "folder": config.data_dir}))
     say_out("  " + say("serve.destinations", lang, {
         "destinations": ", ".join(f"{d.name} ({printable(_where(config, d))})" for d in dests)}))
-    notices = workflow_notices(config, workflow)
-    if not any(key == "workflow.listening" for key, _ in notices):
+    if not services.listening():
         say_out("  " + say("serve.no_listener", lang))
-    for key, params in notices:
+    for key, params in services.notices():
         say_out("  " + say(key, lang, params))
     say_out("  " + say("serve.waiting_total", lang, {"count": count, "mb": mb(size, lang)}))
     if report.recovered_sending or report.orphan_files_queued or report.missing_files:
@@ -100,30 +125,7 @@ def serve(state: AppState, until_idle: bool) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    failed: list[int] = []
     max_attempts = config.retry.max_attempts
-
-    def listener(dest: str, job: Job, what: str) -> None:
-        params = {"destination": dest, "job": _label(job), "attempt": job.attempts, "max": max_attempts,
-                  "size": size_text(job.size, lang)}
-        if what == "sending":
-            params["attempt"] = job.attempts + 1
-        if what == "sending":
-            say_out(say("serve.job_sending", lang, params))
-        elif what == "sent":
-            say_out(say("serve.job_sent", lang, params))
-            workflow.notify_stored(dest)
-        else:
-            err = job.error()
-            reason = err.text(lang) if err is not None else "-"
-            if what == "retry_wait":
-                say_out(say("serve.job_retry_wait", lang, {**params, "next": clock(job.next_attempt),
-                                                           "reason": reason}))
-            else:
-                failed.append(job.id)
-                say_out(say("serve.job_failed", lang, {**params, "reason": reason}))
-                if err is not None and err.hint(lang):
-                    say_out(f"    → {err.hint(lang)}")
 
     def on_wait(waiting: Waiting) -> None:
         job = waiting.next
@@ -132,15 +134,13 @@ def serve(state: AppState, until_idle: bool) -> int:
                                                     "destination": job.destination, "next": clock(job.next_attempt),
                                                     "attempt": job.attempts + 1, "max": max_attempts}))
 
-    service = SenderService(config, outbox, dests, stop=stop, listener=listener)
     if until_idle:
-        service.run_until_idle(timeout=float("inf"), on_wait=on_wait, also_pending=workflow.pending)
+        services.sender.run_until_idle(timeout=float("inf"), on_wait=on_wait, also_pending=services.workflow.pending)
     else:
-        service.start()
+        services.sender.start()
         while not stop.wait(0.5):
             pass
-        service.join()
-    workflow.join()
+    services.join()
     count, size = _waiting_totals(outbox, names)
     outbox.close()
     lock.release()

@@ -92,11 +92,13 @@ def station(state: AppState, port: int | None, bind: str | None, source: str | N
         actual = sock.getsockname()[1]
         security = Security(config.web, https=https, port=actual)
         live_station = LiveStation(config, source=spec)
-        live_station.start()
+        live_station.start()  # a listener that cannot open listener.port is reported here, as by serve
     try:
         app = create_app(live_station, security)
         host = "127.0.0.1" if config.web.bind in ("0.0.0.0", "::") else config.web.bind
         url = f"{'https' if https else 'http'}://{'[' + host + ']' if ':' in host else host}:{actual}/"
+        for key, params in live_station.notices():  # where commitment reports are received, as serve says
+            click.echo(say(key, state.lang, params), err=True)
         click.echo(say("station.listening", state.lang, {"url": url, "source": spec.describe()}), err=True)
         server = uvicorn.Server(uvicorn.Config(
             app, log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="off",

@@ -1,7 +1,8 @@
 """The workflow service: MPPS and Storage Commitment messages out of the outbox, reports in through the listener.
 
-Started by ``smartbox serve`` next to the C-STORE :class:`~smartbox_next.delivery.workers.SenderService`, with
-the same retry policy and the same rule: the database is the truth, a thread only moves rows along.
+Started by ``smartbox serve`` and ``smartbox station`` next to the C-STORE
+:class:`~smartbox_next.delivery.workers.SenderService` (both through :mod:`smartbox_next.app.services`), with the
+same retry policy and the same rule: the database is the truth, a thread only moves rows along.
 
 * **MPPS** — one worker per peer with role ``mpps`` sends the exam's messages in order (N-CREATE, then N-SET;
   ``spool/messages.py``). A message whose outcome is unknown (timeout, abort after sending) is sent again;
@@ -350,7 +351,8 @@ class WorkflowService:
 
 
 def workflow_notices(config: Config, service: WorkflowService) -> list[tuple[str, dict[str, Any]]]:
-    """What ``serve`` tells at start about reports and peers (text keys of ``messages.workflow.TEXTS``)."""
+    """What ``serve`` and the station tell at start about reports and peers (text keys of
+    ``messages.workflow.TEXTS``)."""
     out: list[tuple[str, dict[str, Any]]] = []
     if service.server is not None:
         out.append(("workflow.listening", {"host": service.server.host, "port": service.server.port,

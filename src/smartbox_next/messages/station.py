@@ -135,6 +135,32 @@ TEXTS: dict[str, Text] = {
     "station.password_line": _T(en="Put this line into the [web] section of the configuration:",
                                 de="Bitte diese Zeile in den Abschnitt [web] der Konfiguration eintragen:"),
     "station.stopping": _T(en="Stopping the station …", de="Die Station wird beendet …"),
+    # a capture card's reason: plain words for the nurse (app/captures.py); the technical text is its details line
+    "station.reason_unreachable_retry": _T(
+        en="Archive not reachable – the capture is stored safely and will be sent automatically",
+        de="Archiv nicht erreichbar – Aufnahme ist sicher gespeichert und wird automatisch nachgesendet"),
+    "station.reason_unreachable_failed": _T(
+        en="Archive not reachable – the capture is stored safely. Tap “Send all”; if that does not help, tell IT.",
+        de="Archiv nicht erreichbar – Aufnahme ist sicher gespeichert. Bitte „Alle senden“ tippen; hilft das "
+           "nicht, bitte die IT informieren."),
+    "station.reason_refused_retry": _T(
+        en="The archive is not accepting the capture right now – it is stored safely and will be sent automatically",
+        de="Das Archiv nimmt die Aufnahme gerade nicht an – sie ist sicher gespeichert und wird automatisch "
+           "nachgesendet"),
+    "station.reason_refused_failed": _T(
+        en="The archive does not accept the capture – it stays stored safely on this station. Please tell IT.",
+        de="Das Archiv nimmt die Aufnahme nicht an – sie bleibt sicher auf der Station gespeichert. Bitte die IT "
+           "informieren."),
+    "station.reason_other_retry": _T(
+        en="Not sent yet – the capture is stored safely and will be sent automatically",
+        de="Noch nicht gesendet – die Aufnahme ist sicher gespeichert und wird automatisch nachgesendet"),
+    "station.reason_other_failed": _T(en="Not sent – please tell IT.",
+                                      de="Nicht gesendet – bitte die IT informieren."),
+    "station.reason_unconfirmed": _T(
+        en="The archive has not confirmed that it keeps the capture – it stays stored safely on this station. "
+           "Please tell IT.",
+        de="Das Archiv bestätigt die Speicherung nicht – die Aufnahme bleibt sicher auf der Station gespeichert. "
+           "Bitte die IT informieren."),
     # the page: frame
     "ui.title_worklist": _T(en="SmartBox – Worklist of {when}", de="SmartBox – Arbeitsliste vom {when}"),
     "ui.title_exam": _T(en="SmartBox – Exam", de="SmartBox – Untersuchung"),
@@ -147,8 +173,8 @@ TEXTS: dict[str, Text] = {
     "ui.nav_exam": _T(en="Exam", de="Untersuchung"),
     "ui.nav_queue": _T(en="Sending", de="Versand"),
     "ui.nav_settings": _T(en="Settings", de="Einstellungen"),
-    "ui.pending_one": _T(en="{n} ({mb} MB) pending", de="{n} ({mb} MByte) ausstehend"),
-    "ui.pending_other": _T(en="{n} ({mb} MB) pending", de="{n} ({mb} MByte) ausstehend"),
+    "ui.pending_one": _T(en="{n} ({size}) pending", de="{n} ({size}) ausstehend"),
+    "ui.pending_other": _T(en="{n} ({size}) pending", de="{n} ({size}) ausstehend"),
     "ui.all_sent": _T(en="Everything sent", de="Alles gesendet"),
     "ui.connection_lost": _T(en="No connection to the station – retrying …",
                              de="Keine Verbindung zur Station – neuer Versuch …"),
@@ -193,6 +219,23 @@ TEXTS: dict[str, Text] = {
     "ui.confirm_title": _T(en="Start the exam for this patient?", de="Untersuchung für diesen Patienten starten?"),
     "ui.start_exam": _T(en="Start exam", de="Untersuchung starten"),
     "ui.resume_exam": _T(en="Continue exam {exam}", de="Untersuchung {exam} fortsetzen"),
+    "ui.last_exam": _T(en="Show the last exam", de="Letzte Untersuchung zeigen"),
+    "ui.exam_ended_badge": _T(en="Exam ended", de="Untersuchung beendet"),
+    "ui.all_archived": _T(en="All captures are in the archive, and the archive has confirmed them.",
+                          de="Alle Aufnahmen sind im Archiv, und das Archiv hat sie bestätigt."),
+    "ui.awaiting_archive": _T(en="All captures have been sent; the archive is confirming them.",
+                              de="Alle Aufnahmen sind gesendet; das Archiv bestätigt sie noch."),
+    "ui.unconfirmed_summary": _T(
+        en="The archive has not confirmed every capture – they stay stored safely on this station. Please tell IT.",
+        de="Das Archiv hat nicht alle Aufnahmen bestätigt – sie bleiben sicher auf der Station gespeichert. Bitte "
+           "die IT informieren."),
+    "ui.all_sent_exam": _T(en="All captures have been sent to the archive.",
+                           de="Alle Aufnahmen sind an das Archiv gesendet."),
+    "ui.not_all_sent_one": _T(en="{n} capture is not in the archive yet; it is stored safely on this station.",
+                              de="{n} Aufnahme ist noch nicht im Archiv; sie ist sicher auf der Station gespeichert."),
+    "ui.not_all_sent_other": _T(en="{n} captures are not in the archive yet; they are stored safely on this station.",
+                                de="{n} Aufnahmen sind noch nicht im Archiv; sie sind sicher auf der Station "
+                                   "gespeichert."),
     "ui.born": _T(en="born {date}", de="geb. {date}"),
     "ui.sex_m": _T(en="male", de="männlich"),
     "ui.sex_f": _T(en="female", de="weiblich"),
@@ -240,15 +283,17 @@ TEXTS: dict[str, Text] = {
     "ui.region_joint": _T(en="Joint", de="Gelenk"),
     "ui.region_abdomen": _T(en="Abdomen", de="Bauchraum"),
     # capture states
-    "ui.state_created": _T(en="saved here", de="erstellt"),
-    "ui.state_waiting": _T(en="waiting", de="wartet"),
-    "ui.state_sending": _T(en="sending {percent} %", de="wird gesendet {percent} %"),
+    "ui.state_created": _T(en="Saved here", de="Erstellt"),
+    "ui.state_waiting": _T(en="Waiting", de="Wartet"),
+    "ui.state_sending": _T(en="Sending {percent} %", de="Wird gesendet {percent} %"),
     "ui.state_rate": _T(en="{rate} MB/s", de="{rate} MByte/s"),
     "ui.state_retry": _T(en="will retry at {time}", de="neuer Versuch um {time}"),
-    "ui.state_sent": _T(en="sent", de="gesendet"),
-    "ui.state_archived": _T(en="archived", de="archiviert"),
-    "ui.state_failed": _T(en="failed", de="fehlgeschlagen"),
-    "ui.state_cancelled": _T(en="cancelled", de="abgebrochen"),
+    "ui.state_sent": _T(en="Sent", de="Gesendet"),
+    "ui.state_archived": _T(en="Archived", de="Archiviert"),
+    "ui.state_unconfirmed": _T(en="Not confirmed by the archive", de="Archiv bestätigt nicht"),
+    "ui.state_failed": _T(en="Not sent", de="Nicht gesendet"),
+    "ui.state_cancelled": _T(en="Cancelled", de="Abgebrochen"),
+    "ui.details": _T(en="Details for IT", de="Details für die IT"),
     "ui.what_to_do": _T(en="What to do: {hint}", de="Was tun: {hint}"),
     "ui.video_length": _T(en="Video clip {time}", de="Video {time}"),
     "ui.photo_label": _T(en="Photo {n}", de="Foto {n}"),

@@ -244,6 +244,15 @@ class CommitmentStore:
             args.extend(uids)
         return [Commitment.from_row(r) for r in self.outbox.reader().execute(sql + " ORDER BY rowid", args)]
 
+    def overdue_count(self, *, window: float) -> int:
+        """Objects overdue now: not committed ``window`` seconds after their first request (and not given up) —
+        a change that comes with time alone, which the station announces to its page."""
+        limit = self._clock() - window
+        row = self.outbox.reader().execute(
+            "SELECT COUNT(*) FROM commitments WHERE state IN ('pending', 'requested') AND first_requested IS NOT "
+            "NULL AND first_requested < ?", (limit,)).fetchone()
+        return int(row[0])
+
     def outstanding(self, destinations: Sequence[str], *, linger: float) -> int:
         """Work a one-shot ``serve --until-idle`` waits for: objects ready to be requested, and requests accepted
         less than ``linger`` seconds ago whose report has not come yet."""

@@ -40,7 +40,6 @@ function pn(v) { /* DICOM PN Family^Given^Middle^Prefix^Suffix -> "Family, Given
 }
 function sexSymbol(s) { return s === "M" ? "♂" : s === "F" ? "♀" : "–"; }
 function mmss(seconds) { const s = Math.max(0, Math.round(seconds)); return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"); }
-function mb(bytes) { return num(bytes / 1e6, 1) + (S.lang === "de" ? " MByte" : " MB"); }
 
 const ICONS = { /* constant SVG markup only (never data) */
   camera: '<svg viewBox="0 0 24 24" width="40" height="40" fill="none" stroke="currentColor" stroke-width="2"><path d="M4 8h3l2-3h6l2 3h3v11H4z"/><circle cx="12" cy="13" r="4"/></svg>',
@@ -132,7 +131,7 @@ function renderTitle() {
 
 function renderNav() {
   for (const b of document.querySelectorAll("#nav .tab")) b.classList.toggle("active", b.dataset.screen === S.screen);
-  $("nav-exam").hidden = !(S.status && S.status.open_exam);
+  $("nav-exam").hidden = !(S.status && S.status.open_exam) && S.screen !== "exam";
   const failed = S.status ? S.status.failed : 0;
   const q = $("nav-queue"); q.replaceChildren(t("nav_queue"));
   if (failed) q.append(h("span", { class: "count", text: String(failed) }));
@@ -141,7 +140,7 @@ function renderNav() {
 function renderFooter() {
   const st = S.status; if (!st) return;
   const p = $("pending");
-  p.textContent = st.pending ? tn("pending", st.pending, { mb: num(st.pending_mb, st.pending_mb < 1 ? 2 : 1) }) : t("all_sent");
+  p.textContent = st.pending ? tn("pending", st.pending, { size: st.pending_size }) : t("all_sent");
   p.className = "pending" + (st.failed ? " bad" : st.pending ? " busy" : "");
   put($("lamps"), ...st.lamps.map((l) => h("span", { class: "lamp " + (l.ok === true ? "ok" : l.ok === false ? "down" : ""), title: l.address || "" },
     h("i"), l.role === "worklist" ? "RIS" : l.role === "folder" ? t("role_folder") : "PACS")));
@@ -217,6 +216,9 @@ function renderWorklist() {
   const open = S.status && S.status.open_exam;
   $("resume-box").hidden = !open;
   if (open) $("resume").textContent = t("resume_exam", { exam: open });
+  const last = S.status && S.status.last_exam;
+  $("last-box").hidden = !!open || !last;
+  if (last && !open) put($("last-exam"), h("strong", { text: t("last_exam") }), h("span", { class: "sub", text: pn(last.patient) }));
   for (const b of document.querySelectorAll(".emergency button")) b.disabled = !!open;
 }
 
@@ -257,6 +259,9 @@ async function loadExam() {
 
 function renderExam() {
   const ex = S.exam; if (!ex) return;
+  const ended = ex.state !== "in_progress"; /* an ended exam is shown to follow its captures into the archive */
+  $("screen-exam").classList.toggle("ended", ended);
+  if (ended && $("preview").getAttribute("src")) $("preview").removeAttribute("src");
   const bar = $("patient-bar");
   bar.className = "patient-bar" + (ex.patient.emergency ? " emergency-exam" : "");
   const regionLabel = ex.region_key ? t("region_" + ex.region_key.replace(/-/g, "_")) : ex.region ? ex.region.split(":").slice(2).join(":") : null;
@@ -264,13 +269,26 @@ function renderExam() {
     h("span", { class: "sex " + (ex.patient.sex || ""), text: sexSymbol(ex.patient.sex) }),
     h("span", { class: "name", id: "patient-name", text: pn(ex.patient.name) }),
     ex.patient.emergency ? h("span", { class: "badge", id: "emergency-badge", text: t("emergency_badge") }) : null,
+    ended ? h("span", { class: "badge ended", id: "ended-badge", text: t("exam_ended_badge") }) : null,
     h("span", { class: "facts" },
       ex.patient.birth_date ? h("span", { text: t("born", { date: da(ex.patient.birth_date) }) }) : null,
       ex.procedure ? h("span", { text: ex.procedure }) : null,
       ex.accession ? h("span", { text: t("accession", { accession: ex.accession }) }) : null,
       h("span", { text: t("exam_number", { exam: ex.id }) })),
-    h("button", { type: "button", class: "chip" + (ex.region ? "" : " missing"), id: "region-chip", onclick: () => chooseRegion() },
+    ended ? null : h("button", { type: "button", class: "chip" + (ex.region ? "" : " missing"), id: "region-chip", onclick: () => chooseRegion() },
       ex.region ? t("region", { region: regionLabel }) : t("region_none")));
+  const summary = $("exam-summary");
+  summary.hidden = !ended;
+  if (ended) {
+    const count = (states) => ex.captures.filter((c) => states.includes(c.state)).length;
+    const n = ex.captures.length, archived = count(["archived"]), unconfirmed = count(["unconfirmed"]);
+    const open = n - count(["sent", "archived", "unconfirmed"]);
+    const [kind, text] = open ? ["", tn("not_all_sent", open)] : unconfirmed ? ["", t("unconfirmed_summary")]
+      : n && archived === n ? [" good", t("all_archived")] : ex.commitment.length ? [" info", t("awaiting_archive")]
+      : [" good", t("all_sent_exam")];
+    summary.className = "banner" + kind;
+    summary.textContent = text;
+  }
   renderCaptures(); renderControls(); renderSource();
 }
 
@@ -294,9 +312,12 @@ function renderCaptures() {
         c.state === "sending" ? h("span", { class: "bar-p" }, h("b", { style: "width:" + c.percent + "%" })) : null,
         c.state === "sending" && c.rate_mb_s ? h("span", { class: "muted rate", text: t("state_rate", { rate: num(c.rate_mb_s, 1) }) }) : null,
         c.state === "retry" && c.next_attempt ? h("span", { class: "muted", text: t("state_retry", { time: hhmm(c.next_attempt) }) }) : null,
-        c.error ? h("span", { class: "why", text: c.error + (c.hint ? " " + t("what_to_do", { hint: c.hint }) : "") }) : null));
+        c.reason ? h("span", { class: "why", text: c.reason }) : null));
+    /* the technical message is for IT: the card's tooltip, the toast a tap shows, and the "Sending" screen */
+    const details = c.error ? t("details") + ": " + c.error + (c.hint ? " " + t("what_to_do", { hint: c.hint }) : "") : null;
+    if (details) card.title = details;
     if (c.state === "created") card.append(h("button", { type: "button", class: "del", title: t("delete"), "aria-label": t("delete"), onclick: () => deleteCapture(c) }, icon("trash")));
-    if (c.error) card.addEventListener("click", (ev) => { if (!ev.target.closest("button")) toast(c.error, { hint: c.hint, bad: true, seconds: 10 }); });
+    if (c.reason) card.addEventListener("click", (ev) => { if (!ev.target.closest("button")) toast(c.reason, { hint: details, bad: c.state !== "retry", seconds: 12 }); });
     return card;
   });
   for (let i = 0; i < ex.saving; i++) cards.push(h("div", { class: "cap saving", text: "…" }));
@@ -318,6 +339,7 @@ function renderControls() {
   send.textContent = t("send_all", { n: pending });
   send.disabled = pending === 0;
   send.dataset.count = String(pending);
+  send.hidden = ex.state !== "in_progress" && pending === 0; /* an ended exam: only to send again what failed */
   const choices = (S.status && S.status.pre_record_choices) || [0];
   $("pre-choices").replaceChildren(...choices.map((n) => h("button", { type: "button", class: n === S.pre ? "on" : "", id: "pre-" + n, disabled: !!rec,
     onclick: () => { S.pre = n; renderControls(); } }, n ? t("pre_seconds", { n }) : t("pre_off"))));
@@ -342,7 +364,9 @@ function renderSource() {
   ov.dataset.state = src.state;
   $("overlay-title").textContent = src.state === "starting" ? t("starting_signal") : t("no_signal");
   $("overlay-text").textContent = src.state === "starting" ? "" : t("no_signal_hint");
-  $("photo").disabled = src.state !== "live";
+  const ended = !!(S.exam && S.exam.state !== "in_progress");
+  $("photo").disabled = src.state !== "live" || ended;
+  if (ended) { ov.hidden = true; return; }
   if (src.state === "live" && S.screen === "exam") { const img = $("preview"); if (!img.getAttribute("src") || img.naturalWidth === 0) img.src = "/api/preview.mjpeg?t=" + Date.now(); }
 }
 
@@ -435,7 +459,7 @@ function renderQueue() {
     h("td", { text: j.destination }),
     h("td", {}, h("span", { class: "state-pill " + j.state, text: t("state_" + ({ queued: "waiting", retry_wait: "waiting" }[j.state] || j.state)) }),
       j.error ? h("div", { class: "why", text: j.error + (j.hint ? " " + t("what_to_do", { hint: j.hint }) : "") }) : null),
-    h("td", { text: mb(j.size) }), h("td", { text: String(j.attempts) }),
+    h("td", { text: j.size_text }), h("td", { text: String(j.attempts) }),
     h("td", { text: j.next_attempt ? hhmm(j.next_attempt) : j.state === "queued" ? t("now") : "–" }),
     h("td", { class: "actions" },
       ["failed", "retry_wait", "cancelled"].includes(j.state) ? h("button", { type: "button", class: "primary retry", onclick: () => jobAction("retry", j.id) }, t("retry")) : null,
@@ -490,7 +514,7 @@ function connectEvents() {
   S.events = es;
   es.addEventListener("hello", () => { showOffline(false); soon("status", loadStatus, 0); });
   const onChange = () => { soon("status", loadStatus); if (S.screen === "exam") soon("exam", loadExam); if (S.screen === "queue") soon("queue", loadQueue, 300); };
-  for (const kind of ["exam", "job", "queue", "recording", "undo_expired", "resync"]) es.addEventListener(kind, onChange);
+  for (const kind of ["exam", "job", "queue", "recording", "undo_expired", "workflow", "resync"]) es.addEventListener(kind, onChange);
   es.addEventListener("progress", (ev) => {
     const d = JSON.parse(ev.data);
     const card = document.querySelector('.cap[data-uid="' + CSS.escape(d.uid) + '"]');
@@ -542,6 +566,7 @@ function wire() {
   $("refresh").addEventListener("click", () => loadWorklist(true).catch(fail));
   for (const b of document.querySelectorAll(".emergency [data-kind]")) b.addEventListener("click", (ev) => startExam({ emergency: b.dataset.kind }, ev.currentTarget));
   $("resume").addEventListener("click", () => show("exam"));
+  $("last-exam").addEventListener("click", () => { S.examId = S.status.last_exam.id; S.exam = null; show("exam"); });
   $("photo").addEventListener("click", takePhoto);
   $("video").addEventListener("click", toggleVideo);
   $("send-all").addEventListener("click", sendAll);
