@@ -219,8 +219,8 @@ def test_queue_list_in_german(capsys: pytest.CaptureFixture[str], jobs: None) ->
         "      → ARCH@10.1.2.4:104 hat 1.2.3.6 abgelehnt (Status 0xC000): Kann Datensatz nicht lesen",
         f"#3       pacs     eingereiht               -            2,5 MB  0 von 20  {queued_at}",
         "",
-        "archive: 0 (0,0 MByte) ausstehend, 0 gesendet, 1 fehlgeschlagen",
-        "pacs: 2 (5,0 MByte) ausstehend, 0 gesendet, 0 fehlgeschlagen",
+        "archive: 0 (0 kB) ausstehend, 0 gesendet, 1 fehlgeschlagen",
+        "pacs: 2 (5,0 MB) ausstehend, 0 gesendet, 0 fehlgeschlagen",
     ]
     assert "Müller" not in out
 
@@ -233,8 +233,8 @@ def test_queue_list_in_english_with_patient(capsys: pytest.CaptureFixture[str], 
         "---  -----------  ------  ---------  --------------  ------  --------  -------------------",
         f"#3   pacs         queued  -          Müller, Jürgen  2.5 MB  0 of 20   {_local(T0, '%Y-%m-%d %H:%M:%S')}",
         "",
-        "archive: 0 (0.0 MByte) waiting, 0 sent, 1 failed",
-        "pacs: 2 (5.0 MByte) waiting, 0 sent, 0 failed",
+        "archive: 0 (0 kB) waiting, 0 sent, 1 failed",
+        "pacs: 2 (5.0 MB) waiting, 0 sent, 0 failed",
     ]
 
 

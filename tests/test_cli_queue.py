@@ -221,8 +221,8 @@ def test_list_in_german_and_english(capsys: pytest.CaptureFixture[str], outbox: 
         "#2   archive      sent    -          2 kB  1 of 20   -",
         "#3   pacs         queued  -          2 kB  0 of 20   now",
         "",
-        "archive: 0 (0.0 MByte) waiting, 1 sent, 0 failed",
-        "pacs: 2 (0.0 MByte) waiting, 0 sent, 0 failed",
+        "archive: 0 (0 kB) waiting, 1 sent, 0 failed",
+        "pacs: 2 (4 kB) waiting, 0 sent, 0 failed",
     ]
     code, out, _ = run(capsys, "queue", "list", "--lang", "de")
     assert code == 0
@@ -233,8 +233,8 @@ def test_list_in_german_and_english(capsys: pytest.CaptureFixture[str], outbox: 
         "#2       archive  gesendet    -             2 kB  1 von 20  -",
         "#3       pacs     eingereiht  -             2 kB  0 von 20  jetzt",
         "",
-        "archive: 0 (0,0 MByte) ausstehend, 1 gesendet, 0 fehlgeschlagen",
-        "pacs: 2 (0,0 MByte) ausstehend, 0 gesendet, 0 fehlgeschlagen",
+        "archive: 0 (0 kB) ausstehend, 1 gesendet, 0 fehlgeschlagen",
+        "pacs: 2 (4 kB) ausstehend, 0 gesendet, 0 fehlgeschlagen",
     ]
 
 

@@ -44,7 +44,7 @@ def test_until_idle_in_german_says_everything_and_exits_1_for_a_failed_job(tmp_p
                         lines[0]), lines[0]
     assert lines[1:4] == [f"  Ziele: pacs ({pacs}), folder ({tmp_path / 'share'})",
                           "  Empfangs-Ports: keine (dieser Dienst sendet nur).",
-                          "  Ausstehend: 2 (0,0 MByte)."]
+                          "  Ausstehend: 2 (4 kB)."]
     assert "folder: #2 (ACC-4711) wird gesendet (2 kB, Versuch 1 von 2)" in lines
     assert "folder: #2 (ACC-4711) gesendet" in lines
     assert "pacs: #1 (ACC-4711) wird gesendet (2 kB, Versuch 1 von 2)" in lines
@@ -55,7 +55,7 @@ def test_until_idle_in_german_says_everything_and_exits_1_for_a_failed_job(tmp_p
     assert re.fullmatch(rf"Warten \(1 ausstehend\): als nächster #1 \(ACC-4711\) an pacs um {TIME} \(Versuch 2 "
                         r"von 2\)\.", waiting), waiting
     assert f"pacs: #1 (ACC-4711) endgültig fehlgeschlagen nach 2 von 2 Versuchen — {reason}" in lines
-    assert lines[-1] == "SmartBox-Dienst beendet; ausstehend: 0 (0,0 MByte)."
+    assert lines[-1] == "SmartBox-Dienst beendet; ausstehend: 0 (0 kB)."
     assert result.stderr.endswith("In diesem Lauf endgültig fehlgeschlagen (1): #1; Einzelheiten: 'smartbox queue "
                                   "show N'.\n"), result.stderr
     assert "net.connect_failed" not in result.stdout + result.stderr  # no internal keys for people
@@ -82,12 +82,12 @@ def test_serve_in_english_until_sigterm(tmp_path: Path, processes: list[subproce
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("SmartBox service started (process ") and lines[3] == "  Waiting: 2 (0.0 MByte)."
+    assert lines[0].startswith("SmartBox service started (process ") and lines[3] == "  Waiting: 2 (4 kB)."
     assert "folder: #2 (ACC-4711) sent" in lines
     assert any(re.fullmatch(rf"pacs: #1 \(ACC-4711\) attempt 1 of 2 failed, next at {TIME} — No connection to "
                             r".*: nothing answers at 127\.0\.0\.1 port \d+\.", line) for line in lines), out
     assert lines[-2:] == ["Stopping after the objects in flight …",
-                          "SmartBox service stopped; waiting: 1 (0.0 MByte)."]
+                          "SmartBox service stopped; waiting: 1 (2 kB)."]
 
 
 def test_with_nothing_to_send_to_serve_exits_1(tmp_path: Path) -> None:

@@ -67,8 +67,8 @@ def _states(st: LiveStation, exam: str) -> list[str]:
 
 
 def test_sizes_below_a_megabyte_read_in_kilobytes() -> None:
-    assert [size_text(n, "de") for n in (0, 400, 1_500, 512_000, 999_400)] == ["1 kB", "1 kB", "2 kB", "512 kB",
-                                                                             "999 kB"]
+    assert [size_text(n, "de") for n in (0, 400, 1_500, 512_000, 999_400)] == ["0 kB", "1 kB", "2 kB", "512 kB",
+                                                                             "999 kB"]  # 0 only for nothing
     assert size_text(999_600, "de") == "1,0 MB" and size_text(4_200_000, "de") == "4,2 MB"
     assert size_text(4_200_000, "en") == "4.2 MB"
     assert cli_size_text is size_text  # `smartbox queue list` and the station read sizes the same way

@@ -14,7 +14,7 @@ import click
 
 from smartbox_next.app.station import identity_override_of, open_outbox, rebuild_outbox, service_lock
 from smartbox_next.cli._app import AppState, HandledError, cli, emit_json, pass_state, reporting, show_error
-from smartbox_next.cli._format import clock, local_iso, mb, size_text
+from smartbox_next.cli._format import clock, local_iso, size_text
 from smartbox_next.cli._table import format_table
 from smartbox_next.delivery.names import destination_names
 from smartbox_next.errors import OutboxError, SmartboxError
@@ -120,7 +120,7 @@ def list_jobs(state: AppState, states: tuple[str, ...], destination: str | None,
         click.echo("")
     for s in stats:
         click.echo(say("queue.summary", lang, {"destination": s.destination, "pending": s.pending,
-                                               "mb": mb(s.pending_bytes, lang), "sent": s.sent,
+                                               "size": size_text(s.pending_bytes, lang), "sent": s.sent,
                                                "failed": s.failed}))
 
 

@@ -20,7 +20,7 @@ import click
 
 from smartbox_next.app.station import open_outbox, reconcile_station, service_lock
 from smartbox_next.cli._app import AppState, HandledError, cli, pass_state, reporting
-from smartbox_next.cli._format import clock, mb, size_text
+from smartbox_next.cli._format import clock, size_text
 from smartbox_next.config import Config
 from smartbox_next.errors import OutboxError
 from smartbox_next.messages import printable, say
@@ -110,7 +110,7 @@ def serve(state: AppState, until_idle: bool) -> int:
         say_out("  " + say("serve.no_listener", lang))
     for key, params in services.notices():
         say_out("  " + say(key, lang, params))
-    say_out("  " + say("serve.waiting_total", lang, {"count": count, "mb": mb(size, lang)}))
+    say_out("  " + say("serve.waiting_total", lang, {"count": count, "size": size_text(size, lang)}))
     if report.recovered_sending or report.orphan_files_queued or report.missing_files:
         say_out("  " + say("serve.reconciled", lang, {"recovered": report.recovered_sending,
                                                       "orphans": len(report.orphan_files_queued),
@@ -144,7 +144,7 @@ def serve(state: AppState, until_idle: bool) -> int:
     count, size = _waiting_totals(outbox, names)
     outbox.close()
     lock.release()
-    say_out(say("serve.stopped", lang, {"count": count, "mb": mb(size, lang)}))
+    say_out(say("serve.stopped", lang, {"count": count, "size": size_text(size, lang)}))
     LOG.info("service stopped: %d job(s) pending", count, extra={"event": "stopped", "pending": count})
     if until_idle and failed:
         click.echo(say("serve.failed_jobs", lang, {"count": len(failed),

@@ -11,7 +11,10 @@ def mb(size: int, lang: str) -> str:
 
 
 def size_text(size: int, lang: str) -> str:
-    """``512 kB`` / ``4,2 MB`` (decimal units; at least ``1 kB``, so a small object never reads as nothing)."""
+    """``512 kB`` / ``4,2 MB`` (decimal units; ``0 kB`` only for nothing, else at least ``1 kB``, so a small
+    object never reads as nothing)."""
+    if size <= 0:
+        return "0 kB"
     kb = round(size / 1000)
     if kb < 1000:
         return f"{max(1, kb)} kB"

@@ -142,7 +142,7 @@ TEXTS: dict[str, Text] = {
     "serve.destinations": Text(en="Destinations: {destinations}", de="Ziele: {destinations}"),
     "serve.no_listener": Text(en="Listening ports: none (this service only sends).",
                               de="Empfangs-Ports: keine (dieser Dienst sendet nur)."),
-    "serve.waiting_total": Text(en="Waiting: {count} ({mb} MByte).", de="Ausstehend: {count} ({mb} MByte)."),
+    "serve.waiting_total": Text(en="Waiting: {count} ({size}).", de="Ausstehend: {count} ({size})."),
     "serve.reconciled": Text(
         en="Reconciled after restart: {recovered} interrupted sends queued again, {orphans} files queued, "
            "{missing} missing files",
@@ -162,8 +162,8 @@ TEXTS: dict[str, Text] = {
                               de="Warten ({count} ausstehend): als nächster {job} an {destination} um {next} "
                                  "(Versuch {attempt} von {max})."),
     "serve.stopping": Text(en="Stopping after the objects in flight …", de="Beende nach den Objekten in Arbeit …"),
-    "serve.stopped": Text(en="SmartBox service stopped; waiting: {count} ({mb} MByte).",
-                          de="SmartBox-Dienst beendet; ausstehend: {count} ({mb} MByte)."),
+    "serve.stopped": Text(en="SmartBox service stopped; waiting: {count} ({size}).",
+                          de="SmartBox-Dienst beendet; ausstehend: {count} ({size})."),
     "serve.failed_jobs": Text(en="Failed for good in this run ({count}): {jobs}; details: 'smartbox queue show N'.",
                               de="In diesem Lauf endgültig fehlgeschlagen ({count}): {jobs}; Einzelheiten: 'smartbox "
                                  "queue show N'."),
@@ -173,8 +173,8 @@ TEXTS: dict[str, Text] = {
            "(--override-worklist, {at}).",
         de="Hinweis: Der Patient dieser Studie wurde von Hand angegeben und ersetzt den Worklist-Eintrag {item} in "
            "{fields} (--override-worklist, {at})."),
-    "queue.summary": Text(en="{destination}: {pending} ({mb} MByte) waiting, {sent} sent, {failed} failed",
-                          de="{destination}: {pending} ({mb} MByte) ausstehend, {sent} gesendet, {failed} "
+    "queue.summary": Text(en="{destination}: {pending} ({size}) waiting, {sent} sent, {failed} failed",
+                          de="{destination}: {pending} ({size}) ausstehend, {sent} gesendet, {failed} "
                              "fehlgeschlagen"),
     "queue.empty": Text(en="The queue is empty: no jobs.", de="Die Warteschlange ist leer: keine Aufträge."),
     "queue.no_match": Text(en="No job matches (--state, --to).", de="Kein Auftrag passt (--state, --to)."),
