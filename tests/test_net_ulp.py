@@ -340,3 +340,15 @@ def test_a_called_ae_storescp_refuses_is_a_permanent_rejection(tmp_path: Path) -
             pytest.raises(AssociationRejectedError) as caught:
         echo(LinkSettings(), Peer.parse(scp.address))
     assert not caught.value.retryable
+
+
+def test_echo_against_a_pynetdicom_acceptor() -> None:
+    """The loopback PACS of ``smartbox demo`` (pynetdicom, guarded) accepts our PDUs; Maximum Length 0 (no limit,
+    PS3.8 D.1) and a set one."""
+    server = adapter.start_server("LOOPBACK", [], adapter.ServerHandlers(), max_pdu=4096)
+    try:
+        for max_pdu in (0, 16384):
+            result = echo(LinkSettings(max_pdu=max_pdu), Peer.parse(f"LOOPBACK@127.0.0.1:{server.port}"))
+            assert result.status == 0
+    finally:
+        server.shutdown()
