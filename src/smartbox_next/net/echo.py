@@ -17,7 +17,6 @@ from smartbox_next.errors import DimseError
 from smartbox_next.net import ulp
 from smartbox_next.net.link import VERIFICATION_CONTEXT, Context, LinkSettings
 from smartbox_next.net.outcome import StopCheck
-from smartbox_next.net.stream import send_message
 
 if TYPE_CHECKING:
     from smartbox_next.net.session import Session
@@ -42,6 +41,8 @@ def echo_context() -> Context:
 def send_echo(session: Session, timeout: float) -> int:
     """One C-ECHO-RQ on a pynetdicom session's accepted Verification context and the status of its response
     (PS3.7 §9.3.5)."""
+    from smartbox_next.net.stream import send_message  # the pynetdicom path's writer; smartbox echo needs none
+
     context_id = ulp.verification_context_id(session.accepted_contexts, session.peer)
     message_id = session.next_message_id()
     send_message(session, context_id, ulp.echo_command(message_id), None, timeout=timeout)
