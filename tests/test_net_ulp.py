@@ -216,6 +216,22 @@ def test_an_a_abort_names_its_source(when: str, source: int, name: str) -> None:
     assert caught.value.key == "net.aborted" and caught.value.params["source"] == name
 
 
+def test_a_failed_request_write_still_reads_the_peers_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The peer answered (here: rejected) and closed before our A-ASSOCIATE-RQ went out, as a TLS 1.3 server
+    refusing our certificate does with its alert: the write fails, the reason is still read and reported."""
+    def reject_at_once(conv: hp.Conversation) -> None:
+        conv.send(hp.pdu(0x03, bytes([0, 1, 1, 3])))
+        conv.idle(3)
+
+    def broken(self: object, data: bytes) -> None:
+        raise BrokenPipeError("the peer closed")
+
+    monkeypatch.setattr(ulp.PduGuard, "send", broken)
+    with hp.hostile_peer(reject_at_once) as handle, pytest.raises(AssociationRejectedError) as caught:
+        echo(FAST, _peer(handle))
+    assert caught.value.key == "net.rejected.calling_ae"
+
+
 def test_no_accepted_context_is_no_accepted_context_and_aborted() -> None:
     def refuse(conv: hp.Conversation) -> None:
         body = conv.read_request()

@@ -383,8 +383,9 @@ class Association:
 
     def negotiate(self, contexts: Sequence[Context]) -> None:
         """Send the A-ASSOCIATE-RQ and read the answer into :attr:`attempt` and :attr:`accepted_contexts`."""
-        if not self.write(associate_rq(self.settings.calling_ae, self.peer.ae_title, contexts, self.settings.max_pdu)):
-            return
+        # a failed write still reads: the peer's reason may wait unread (a TLS 1.3 alert refusing our certificate,
+        # an A-ASSOCIATE-RJ, an A-ABORT); a connection closed without one is "closed without answering"
+        self.write(associate_rq(self.settings.calling_ae, self.peer.ae_title, contexts, self.settings.max_pdu))
         answer = self.read_pdu(self.guard.acse_deadline)
         if answer is None:
             self.abort()  # the ACSE timeout or the caller's stop; no-op after a fault
@@ -411,6 +412,9 @@ class Association:
     def send_command(self, context_id: int, command: bytes, operation: str) -> None:
         """Send one command set without data set; raises the error for a connection that broke."""
         if not self.write(b"".join(pdata_tf(context_id, command, self.peer_max_pdu))):
+            answer = self.read_pdu(time.monotonic() + 0.2)  # an A-ABORT that explains it, if one came
+            if answer is not None:
+                self._peer_ended(*answer)
             raise self._broken(operation)
 
     def wait_response(self, message_id: int, operation: str) -> Response:
