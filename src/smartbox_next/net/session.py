@@ -30,7 +30,6 @@ from smartbox_next.errors import NetworkError
 from smartbox_next.net import adapter
 from smartbox_next.net.link import AcceptedContext, Context, LinkSettings
 from smartbox_next.net.outcome import (
-    REJECT_REASONS,
     StopCheck,
     Stopped,
     association_error,
@@ -39,7 +38,7 @@ from smartbox_next.net.outcome import (
     timeout_error,
 )
 
-__all__ = ["REJECT_REASONS", "Session", "StopCheck", "Stopped", "open_session"]
+__all__ = ["Session", "StopCheck", "Stopped", "open_session"]  # StopCheck, Stopped: from outcome.py, for the senders
 
 LOG = logging.getLogger(__name__)
 
