@@ -105,6 +105,23 @@ def test_listing_showing_and_ending_exams_loads_no_dicom_library(tmp_path: Path)
     assert heavy == [], f"smartbox exam complete imported {heavy}"
 
 
+def test_a_real_echo_loads_no_dicom_library(tmp_path: Path) -> None:
+    """``smartbox echo`` against a real DCMTK storescp speaks the upper layer itself (net/ulp.py): a whole
+    verification (associate, C-ECHO, release), and neither pydicom, pynetdicom nor numpy is loaded; a failed one
+    (nothing listens) loads none either."""
+    import peers
+
+    with peers.storescp(tmp_path / "received") as scp:
+        code, heavy, out = _probe(["echo", scp.address, "--json"], tmp_path)
+        assert code == 0, out
+        assert json.loads(out)["status"] == 0
+        assert heavy == [], f"smartbox echo imported {heavy}"
+        assert "Association Release" in scp.log(), scp.log()  # released, not aborted
+    code, heavy, _out = _probe(["echo", "PACS"], tmp_path)  # SMARTBOX_PEERS_PACS: nothing answers on port 9
+    assert code == 1
+    assert heavy == [], f"smartbox echo (failing) imported {heavy}"
+
+
 def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     """The probe itself works: a command that needs pydicom is seen to load it."""
     (tmp_path / "not.dcm").write_bytes(b"x")

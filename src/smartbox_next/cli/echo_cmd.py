@@ -40,7 +40,7 @@ def echo_cmd(state: AppState, peer: str, as_json: bool) -> None:
                                                          "echo_ms": _number(web.echo_ms, state.lang),
                                                          "http_status": web.http_status}))
         return
-    from smartbox_next.net.echo import echo  # pynetdicom
+    from smartbox_next.net.echo import echo  # its own upper layer (net/ulp.py): no DICOM library
 
     with reporting(state):
         result = echo(LinkSettings.of(state.config.station, state.config.network), target)

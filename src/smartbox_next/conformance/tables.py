@@ -6,7 +6,7 @@
 * fallback: :func:`smartbox_next.net.fallback.conversions` (Table N.5-9 transcoding);
 * C-STORE statuses: :func:`smartbox_next.net.store.classify_status` over representative codes of every
   PS3.7 Annex C class (Table N.7-42); worklist statuses: :func:`smartbox_next.net.worklist.status_error`;
-* association rejections: the (source, reason) table of :mod:`smartbox_next.net.session`;
+* association rejections: the (source, reason) table of :mod:`smartbox_next.net.outcome`;
 * retry: :class:`smartbox_next.delivery.retry.RetryPolicy`; TLS: :func:`smartbox_next.net.tls.facts`;
 * identifier logging: what :mod:`smartbox_next.net.adapter` applies to every association;
 * worklist keys: the identifier :func:`smartbox_next.worklist.query.build_identifier` sends for a probe query.
@@ -33,7 +33,7 @@ from smartbox_next.net import adapter, guard, tls
 from smartbox_next.net.contexts import needed_syntaxes
 from smartbox_next.net.echo import echo_context
 from smartbox_next.net.link import MAX_CONTEXTS
-from smartbox_next.net.session import REJECT_REASONS
+from smartbox_next.net.outcome import REJECT_REASONS
 from smartbox_next.net.store import Outcome, classify_status
 from smartbox_next.net.worklist import status_error, worklist_context
 from smartbox_next.worklist.query import WorklistQuery, build_identifier
@@ -138,7 +138,7 @@ def worklist_status_rows() -> list[StatusRow]:
 
 def reject_rows() -> list[tuple[int, int, str]]:
     """(source, reason, message key suffix) of A-ASSOCIATE-RJ handling (PS3.8 §9.3.4)."""
-    return [(s, r, k) for (s, r), k in sorted(REJECT_REASONS.items())]  # the table net/session.py reads
+    return [(s, r, k) for (s, r), k in sorted(REJECT_REASONS.items())]  # the table net/outcome.py reads
 
 
 def retry_delays(config: Config, count: int = 12) -> list[float]:

@@ -1,16 +1,25 @@
-"""C-ECHO SCU (PS3.4 Annex A Verification, PS3.7 §9.1.5): is the peer there, and how fast does it answer."""
+"""C-ECHO SCU (PS3.4 Annex A Verification, PS3.7 §9.1.5): is the peer there, and how fast does it answer.
+
+:func:`echo` runs over the native upper layer (:mod:`smartbox_next.net.ulp`, stdlib sockets): ``smartbox echo``
+loads neither pynetdicom nor pydicom nor numpy (issue 13), with the same guard, TLS trust model and errors
+(:mod:`smartbox_next.net.outcome`) as the pynetdicom associations. :func:`send_echo` sends a C-ECHO on an
+association of :mod:`smartbox_next.net.session` (pynetdicom), e.g. to check one is alive.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from smartbox_next.dicom.peer import Peer
-from smartbox_next.errors import DimseError, NoAcceptedContextError
-from smartbox_next.net.adapter import echo_command
+from smartbox_next.errors import DimseError
+from smartbox_next.net import ulp
 from smartbox_next.net.link import VERIFICATION_CONTEXT, Context, LinkSettings
-from smartbox_next.net.session import Session, open_session
-from smartbox_next.net.stream import send_message
+from smartbox_next.net.outcome import StopCheck
+
+if TYPE_CHECKING:
+    from smartbox_next.net.session import Session
 
 
 @dataclass(frozen=True)
@@ -30,27 +39,26 @@ def echo_context() -> Context:
 
 
 def send_echo(session: Session, timeout: float) -> int:
-    """One C-ECHO-RQ on the accepted Verification context and the status of its response (PS3.7 §9.3.5)."""
-    context_id = next((cx.context_id for cx in session.accepted_contexts
-                       if cx.abstract_syntax == VERIFICATION_CONTEXT.abstract_syntax), None)
-    if context_id is None:
-        raise NoAcceptedContextError("net.no_context", peer=str(session.peer),
-                                     sop_class=VERIFICATION_CONTEXT.abstract_syntax,
-                                     transfer_syntax=VERIFICATION_CONTEXT.transfer_syntaxes[0])
+    """One C-ECHO-RQ on a pynetdicom session's accepted Verification context and the status of its response
+    (PS3.7 §9.3.5)."""
+    from smartbox_next.net.stream import send_message  # the pynetdicom path's writer; smartbox echo needs none
+
+    context_id = ulp.verification_context_id(session.accepted_contexts, session.peer)
     message_id = session.next_message_id()
-    send_message(session, context_id, echo_command(message_id), None, timeout=timeout)
+    send_message(session, context_id, ulp.echo_command(message_id), None, timeout=timeout)
     return int(session.wait_response(message_id, "C-ECHO").Status)
 
 
-def echo(settings: LinkSettings, peer: Peer) -> EchoResult:
-    """Associate with Verification (Implicit VR LE, PS3.5 §10.1), send one C-ECHO, release.
+def echo(settings: LinkSettings, peer: Peer, *, stop: StopCheck | None = None) -> EchoResult:
+    """Associate with Verification (Implicit VR LE, PS3.5 §10.1), send one C-ECHO, release (PS3.8 §9.3.6).
 
-    Raises the association errors of :func:`open_session`, or DimseError ``echo.failed`` for a non-zero status.
+    Raises the association errors of :func:`smartbox_next.net.ulp.open_association`, or DimseError
+    ``echo.failed`` for a non-zero status.
     """
     t0 = time.perf_counter()
-    with open_session(settings, peer, [echo_context()]) as session:
+    with ulp.open_association(settings, peer, [echo_context()], stop=stop) as assoc:
         t1 = time.perf_counter()
-        status = send_echo(session, settings.network_timeout)
+        status = ulp.echo(assoc)
         t2 = time.perf_counter()
     if status != 0x0000:
         raise DimseError("echo.failed", peer=str(peer), status=status, code=f"0x{status:04X}")

@@ -27,7 +27,8 @@ routes the DUL socket's ``recv`` and ``send`` through a :class:`PduGuard`:
 A violation is recorded as a :class:`~smartbox_next.net.link.Fault`, an A-ABORT is written (source 2, the UL
 service-provider, with its reason, §9.3.8 Table 9-26) and every further read returns end-of-file: pynetdicom
 takes the transport as closed (Evt17), ends the association, and :mod:`smartbox_next.net.session` reports the
-fault as what it is. This module knows sockets, not pynetdicom; the adapter wires it in.
+fault as what it is. This module knows sockets, not pynetdicom: the adapter wires it into pynetdicom's DUL,
+and the native upper layer of ``smartbox echo`` (:mod:`smartbox_next.net.ulp`) reads every PDU through it.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@
 * :class:`AcceptedContext` — a context the peer accepted, with the one transfer syntax it chose (PS3.8
   §9.3.3.2).
 * :class:`Rejection` / :class:`Attempt` — what an association attempt ended with (A-ASSOCIATE-RJ fields,
-  PS3.8 §9.3.4; A-ABORT source, §9.3.8), for :mod:`smartbox_next.net.session` to turn into project errors.
+  PS3.8 §9.3.4; A-ABORT source, §9.3.8), for :mod:`smartbox_next.net.outcome` to turn into project errors.
 * :class:`Fault` — what a peer did wrong, precisely (a PDU longer than we accept, a malformed PDU, bytes
   that are no DICOM at all, a TLS handshake that failed and why), noticed by :mod:`smartbox_next.net.guard`
-  and :mod:`smartbox_next.net.tls` and reported by :mod:`smartbox_next.net.session` as what it is.
+  and :mod:`smartbox_next.net.tls` and reported by :mod:`smartbox_next.net.outcome` as what it is.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
-"""Associations as the senders use them: pynetdicom's outcomes (via the adapter) mapped to project errors.
+"""Associations as the senders use them: pynetdicom's outcomes (via the adapter) as project errors.
 
 ``open_session(settings, peer, contexts)`` is a context manager yielding a :class:`Session`; it raises
 ConnectError (no TCP connection, a failed TLS handshake, a peer that is no DICOM node), AssociationRejectedError
 (A-ASSOCIATE-RJ, PS3.8 §9.3.4; retryable only for a transient rejection), AssociationAbortedError (A-ABORT /
 A-P-ABORT, PS3.8 §9.3.8, or a protocol violation of the peer that made us abort), ResponseTimeoutError, or
 NoAcceptedContextError. On exit the association is released (A-RELEASE, §9.3.7), or aborted when the block
-raised. This is the one module that turns association outcomes into project exceptions (DESIGN principle 5);
-it sees pynetdicom only through :mod:`smartbox_next.net.adapter`.
+raised. The mapping of an attempt's outcome to project exceptions is :mod:`smartbox_next.net.outcome` (DESIGN
+principle 5: one place, shared with the native upper layer of ``smartbox echo``, :mod:`smartbox_next.net.ulp`);
+this module sees pynetdicom only through :mod:`smartbox_next.net.adapter`.
 
 What the peer did wrong (:class:`~smartbox_next.net.link.Fault`, recorded by the guard and the TLS context)
 comes first: "sent a P-DATA-TF PDU of 4294967295 bytes, more than the 131072 announced" rather than
@@ -19,47 +20,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 from pydicom.dataset import Dataset
 
 from smartbox_next.dicom.peer import Peer
-from smartbox_next.errors import (
-    AssociationAbortedError,
-    AssociationRejectedError,
-    ConnectError,
-    NetworkError,
-    NoAcceptedContextError,
-    ResponseTimeoutError,
-)
+from smartbox_next.errors import NetworkError
 from smartbox_next.net import adapter
-from smartbox_next.net.link import AcceptedContext, Attempt, Context, Fault, FaultKind, LinkSettings
+from smartbox_next.net.link import AcceptedContext, Context, LinkSettings
+from smartbox_next.net.outcome import (
+    StopCheck,
+    Stopped,
+    association_error,
+    broken_error,
+    dropped_error,
+    timeout_error,
+)
+
+__all__ = ["Session", "StopCheck", "Stopped", "open_session"]  # StopCheck, Stopped: from outcome.py, for the senders
 
 LOG = logging.getLogger(__name__)
-
-REJECT_REASONS: dict[tuple[int, int], str] = {
-    # A-ASSOCIATE-RJ (PS3.8 Table 9-21): (source, reason) -> message key suffix
-    (1, 1): "no_reason",
-    (1, 2): "application_context",
-    (1, 3): "calling_ae",
-    (1, 7): "called_ae",
-    (2, 1): "no_reason",
-    (2, 2): "protocol_version",
-    (3, 1): "congestion",
-    (3, 2): "local_limit",
-}
-_ABORT_SOURCES = {0: "service-user", 1: "reserved", 2: "service-provider"}
-_CONNECTION_FAULTS = frozenset({FaultKind.NOT_DICOM, FaultKind.ANSWERS_TLS, FaultKind.CLOSED}) | frozenset(
-    k for k in FaultKind if k.value.startswith("net.tls."))
-
-StopCheck = Callable[[], bool]
-
-
-class Stopped(Exception):
-    """The caller's stop was set: the association is aborted (by :func:`open_session`); the object in flight
-    has no outcome."""
 
 
 class Session:
@@ -121,9 +102,7 @@ class Session:
             while (attempt.abort_source is None and attempt.fault is None and time.monotonic() < deadline
                    and self.link.dul_alive()):
                 time.sleep(0.005)
-        if attempt.fault is not None or attempt.abort_source is not None:
-            return broken_error(self.peer, attempt, operation)
-        return AssociationAbortedError("net.aborted", peer=str(self.peer), operation=operation, source="network")
+        return dropped_error(self.peer, attempt, operation)
 
     def wait_response(self, message_id: int, operation: str) -> Dataset:
         """The response status of request ``message_id`` (Status and optional status elements, PS3.7 Annex C).
@@ -136,60 +115,12 @@ class Session:
         if answer is adapter.NoResponse.STOPPED:
             raise Stopped  # open_session aborts the association
         if answer is adapter.NoResponse.TIMEOUT:
-            fault = self.link.attempt.fault  # e.g. a response PDU that trickled in too slowly
-            if fault is not None:
-                raise fault_error(self.peer, fault, operation)
-            raise ResponseTimeoutError("net.timeout", peer=str(self.peer), operation=operation)
+            raise timeout_error(self.peer, self.link.attempt, operation)  # e.g. a response PDU that trickled in
         if answer is adapter.NoResponse.ENDED:
             raise self.broken(operation, ConnectionAbortedError())
         if answer is adapter.NoResponse.INVALID:
             raise self.broken(operation)
         return answer
-
-
-def fault_error(peer: Peer, fault: Fault, operation: str) -> NetworkError:
-    """The error for what the peer did wrong: ConnectError when the connection never was a DICOM association
-    (no DICOM, TLS mismatch, certificate), AssociationAbortedError when we aborted one (PS3.8 §9.3.8)."""
-    params: dict[str, Any] = {"peer": str(peer), "port": peer.port, "operation": operation,
-                              "pdu": fault.pdu or "PDU", "length": fault.length, "limit": fault.limit,
-                              "received": fault.received, "seconds": f"{fault.seconds:g}",
-                              "detail": fault.detail or "-", "name": peer.expected_tls_name}
-    if fault.kind in _CONNECTION_FAULTS:
-        return ConnectError(fault.kind.value, **params)
-    return AssociationAbortedError(fault.kind.value, **params)
-
-
-def broken_error(peer: Peer, attempt: Attempt, operation: str) -> NetworkError:
-    """The error for an association that ended without an answer."""
-    if attempt.fault is not None:
-        return fault_error(peer, attempt.fault, operation)
-    if attempt.abort_source is not None:
-        return AssociationAbortedError("net.aborted", peer=str(peer), operation=operation,
-                                       source=_ABORT_SOURCES.get(attempt.abort_source, "unknown"))
-    return ResponseTimeoutError("net.timeout", peer=str(peer), operation=operation)
-
-
-def _failed(peer: Peer, attempt: Attempt, accepted: Sequence[AcceptedContext],
-            contexts: Sequence[Context]) -> NetworkError:
-    """The error for an association attempt that did not end established with a usable context."""
-    if attempt.fault is not None:
-        return fault_error(peer, attempt.fault, "association")
-    if not attempt.connected:
-        return ConnectError("net.connect_failed", peer=str(peer), host=peer.host, port=peer.port)
-    if attempt.rejection is not None:
-        rj = attempt.rejection
-        kind = REJECT_REASONS.get((rj.source, rj.reason), "no_reason")
-        transient = rj.result == 2
-        return AssociationRejectedError(f"net.rejected.{kind}", retryable=transient, peer=str(peer),
-                                        result="transient" if transient else "permanent",
-                                        source=rj.source, reason=rj.reason)
-    if attempt.accepted and not accepted:
-        first = contexts[0] if contexts else None
-        return NoAcceptedContextError(
-            "net.no_context", peer=str(peer), sop_class=first.abstract_syntax if first else "",
-            transfer_syntax=", ".join(first.transfer_syntaxes if first else ()),
-        )
-    return broken_error(peer, attempt, "association")
 
 
 @contextmanager
@@ -208,7 +139,7 @@ def open_session(settings: LinkSettings, peer: Peer, contexts: Sequence[Context]
         if not link.is_established or not link.accepted_contexts:
             if link.is_established:
                 link.abort()  # established, but with nothing we can use
-            raise _failed(peer, link.attempt, link.accepted_contexts, contexts)
+            raise association_error(peer, link.attempt, link.accepted_contexts, contexts)
         session = Session(link, peer, stop)
         try:
             yield session

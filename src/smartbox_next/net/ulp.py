@@ -1,0 +1,622 @@
+"""A small native association requestor (DICOM Upper Layer, PS3.8) for ``smartbox echo``: stdlib sockets only.
+
+pynetdicom imports pydicom, which imports numpy: half a second before the first byte goes out. Verification
+needs none of it, so ``smartbox echo`` speaks the upper layer itself, with the same guard, TLS trust model and
+error mapping as every other association:
+
+* **A-ASSOCIATE-RQ** (PS3.8 §9.3.2, Table 9-11): protocol version 1, called and calling AE titles, the DICOM
+  Application Context Name (PS3.7 A.2.1; item 10H), one presentation context item per proposed context (IDs 1,
+  3, 5, …, §9.3.2.2; items 20H/30H/40H) and the user information item (50H, PS3.7 D.3.3): Maximum Length
+  (51H, PS3.8 D.1), Implementation Class UID (52H) and Implementation Version Name (55H, PS3.7 D.3.3.2) from
+  :mod:`smartbox_next.dicom.uid`. Byte for byte what pynetdicom sends for the same values (tested).
+* **Every read through** :class:`~smartbox_next.net.guard.PduGuard`: the PDU header against what we announced
+  and sane bounds, the structure of an A-ASSOCIATE-AC, RJ, A-ABORT and of P-DATA-TF PDV items, a deadline per
+  PDU (ACSE timeout while associating, network timeout after), reads and writes in short kernel-timeout slices.
+  What the peer did wrong is a :class:`~smartbox_next.net.link.Fault` on the :class:`~smartbox_next.net.link.
+  Attempt`, answered with an A-ABORT (source 2); what passes the guard and still cannot be used (an AC item that
+  does not decode, a command set without Status) is recorded the same way (:meth:`PduGuard.fail`).
+* **A-ASSOCIATE-AC / RJ** (§9.3.3, §9.3.4): accepted contexts checked against what we proposed (one of our
+  transfer syntaxes under one of our IDs), the peer's Maximum Length; a rejection's result, source, reason.
+* **P-DATA-TF** (§9.3.5, Annex E): the C-ECHO-RQ command set (PS3.7 §9.3.5.1, Implicit VR Little Endian
+  §6.3.1), fragmented to the peer's Maximum Length; the C-ECHO-RSP (§9.3.5.2) reassembled from its command
+  fragments (bounded by the guard: :data:`~smartbox_next.net.guard.MAX_MESSAGE`), Status (0000,0900) and
+  Message ID Being Responded To (0000,0120) read from it; a response to another message is skipped.
+* **A-RELEASE-RQ/RP** (§9.3.6, §9.3.7) on success; **A-ABORT** (§9.3.8, source 0) on any local failure —
+  the DIMSE timeout (PS3.7 §9.1), the caller's stop, an exception in the block — and source 2 reason 2
+  ("unexpected PDU") for a PDU that has no place in the protocol state (PS3.8 Table 9-10, action AA-8).
+* **TLS** (PS3.15 B.1/B.9): the context of :func:`smartbox_next.net.tls.client_context` (configured CA only,
+  host name or ``tls_name`` checked, sent as SNI); a failed handshake becomes the fault :func:`~smartbox_next.
+  net.tls.classify` names.
+
+Outcomes become project errors in :mod:`smartbox_next.net.outcome`, the module :mod:`smartbox_next.net.session`
+uses too.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import socket
+import ssl
+import struct
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+
+from smartbox_next.dicom.peer import Peer
+from smartbox_next.dicom.uid import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+from smartbox_next.errors import NetworkError, NoAcceptedContextError
+from smartbox_next.net import tls, wire
+from smartbox_next.net.guard import HEADER, SLICE, PduGuard, abort_pdu
+from smartbox_next.net.link import (
+    MAX_CONTEXTS,
+    VERIFICATION_CONTEXT,
+    AcceptedContext,
+    Attempt,
+    Context,
+    Fault,
+    FaultKind,
+    LinkSettings,
+    Rejection,
+)
+from smartbox_next.net.outcome import (
+    StopCheck,
+    Stopped,
+    association_error,
+    dropped_error,
+    timeout_error,
+)
+
+LOG = logging.getLogger(__name__)
+
+APPLICATION_CONTEXT_NAME = "1.2.840.10008.3.1.1.1"
+"""The DICOM Application Context Name (PS3.7 A.2.1)."""
+PROTOCOL_VERSION = 0x0001  # PS3.8 Table 9-11: bit 0 set
+A_ASSOCIATE_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ, P_DATA_TF = 0x01, 0x02, 0x03, 0x04
+A_RELEASE_RQ, A_RELEASE_RP, A_ABORT = 0x05, 0x06, 0x07
+SOURCE_USER, SOURCE_PROVIDER = 0, 2  # A-ABORT source (PS3.8 Table 9-26)
+REASON_UNEXPECTED_PDU = 2
+C_ECHO_RQ, C_ECHO_RSP = 0x0030, 0x8030  # Command Field (PS3.7 §9.3.5)
+NO_DATA_SET = 0x0101  # Command Data Set Type: no data set (PS3.7 §9.3.5.1)
+# command elements (group 0000, PS3.7 Annex E)
+GROUP_LENGTH, AFFECTED_SOP_CLASS_UID, COMMAND_FIELD = 0x0000, 0x0002, 0x0100
+MESSAGE_ID, MESSAGE_ID_BEING_RESPONDED_TO, COMMAND_DATA_SET_TYPE, STATUS = 0x0110, 0x0120, 0x0800, 0x0900
+DIMSE_COMMANDS = frozenset({0x0001, 0x0010, 0x0020, 0x0021, 0x0030, 0x0FFF, 0x0100, 0x0110, 0x0120, 0x0130,
+                            0x0140, 0x0150}) | frozenset(c | 0x8000 for c in (0x0001, 0x0010, 0x0020, 0x0021,
+                                                                              0x0030, 0x0100, 0x0110, 0x0120,
+                                                                              0x0130, 0x0140, 0x0150))
+"""Command Field values PS3.7 defines (Table E.1-1): requests and their responses (0x8000 set), C-CANCEL."""
+UNLIMITED_PDV = 1024 * 1024  # our largest PDV when the peer announces Maximum Length 0 (no limit, PS3.8 D.1)
+
+# ------------------------------------------------------------------------------------------ encoding
+
+
+def pdu(pdu_type: int, body: bytes) -> bytes:
+    """A PDU: type, reserved, PDU length (big endian) and the body (PS3.8 §9.3.1)."""
+    return struct.pack(">BBI", pdu_type, 0x00, len(body)) + body
+
+
+def _item(item_type: int, data: bytes) -> bytes:
+    """An item or sub-item: type, reserved, item length (2 bytes, big endian), value (PS3.8 §9.3.2.1-3)."""
+    return struct.pack(">BBH", item_type, 0x00, len(data)) + data
+
+
+def _ae_title(title: str) -> bytes:
+    """An AE title field: 16 bytes, padded with spaces (PS3.8 Table 9-11, PS3.5 AE)."""
+    return title.encode("ascii").ljust(16, b" ")
+
+
+def _uid(uid: str) -> bytes:
+    """A UID in a PDU item: its characters, never padded (PS3.8 §9.3.2.2.1, Annex F)."""
+    return uid.encode("ascii")
+
+
+def user_information(max_pdu: int) -> bytes:
+    """User information item (50H, PS3.8 §9.3.2.3, PS3.7 D.3.3): Maximum Length (51H, D.1), Implementation
+    Class UID (52H) and Implementation Version Name (55H, PS3.7 D.3.3.2)."""
+    return _item(0x50, _item(0x51, struct.pack(">I", max_pdu)) + _item(0x52, _uid(IMPLEMENTATION_CLASS_UID))
+                 + _item(0x55, IMPLEMENTATION_VERSION_NAME.encode("ascii")))
+
+
+def associate_rq(calling_ae: str, called_ae: str, contexts: Sequence[Context], max_pdu: int) -> bytes:
+    """The A-ASSOCIATE-RQ PDU (PS3.8 §9.3.2): ``contexts`` under IDs 1, 3, 5, … in order (§9.3.2.2)."""
+    if len(contexts) > MAX_CONTEXTS:
+        raise ValueError("at most 128 presentation contexts per association (PS3.8 9.3.2.2)")
+    body = bytearray(struct.pack(">HH", PROTOCOL_VERSION, 0))
+    body += _ae_title(called_ae) + _ae_title(calling_ae) + bytes(32)
+    body += _item(0x10, _uid(APPLICATION_CONTEXT_NAME))
+    for i, cx in enumerate(contexts):
+        sub = _item(0x30, _uid(cx.abstract_syntax)) + b"".join(_item(0x40, _uid(ts)) for ts in cx.transfer_syntaxes)
+        body += _item(0x20, bytes([2 * i + 1, 0, 0, 0]) + sub)
+    body += user_information(max_pdu)
+    return pdu(A_ASSOCIATE_RQ, bytes(body))
+
+
+def release_rq() -> bytes:
+    """A-RELEASE-RQ (PS3.8 §9.3.6): four reserved bytes."""
+    return pdu(A_RELEASE_RQ, bytes(4))
+
+
+def release_rp() -> bytes:
+    """A-RELEASE-RP (PS3.8 §9.3.7): four reserved bytes."""
+    return pdu(A_RELEASE_RP, bytes(4))
+
+
+def _element(element: int, value: bytes) -> bytes:
+    """One command element of group 0000 in Implicit VR Little Endian (PS3.5 §7.1.3): tag, length, value."""
+    return struct.pack("<HHI", 0x0000, element, len(value)) + value
+
+
+def _us(value: int) -> bytes:
+    return struct.pack("<H", value)
+
+
+def _ui(uid: str) -> bytes:
+    """A UI value padded to even length with one NUL (PS3.5 §6.2, Table 6.2-1)."""
+    raw = uid.encode("ascii")
+    return raw + b"\x00" if len(raw) % 2 else raw
+
+
+def command_set(elements: Sequence[tuple[int, bytes]]) -> bytes:
+    """A command set (PS3.7 §6.3, §9.3): Command Group Length (0000,0000) UL, then ``elements`` (element number,
+    encoded value) in ascending order."""
+    body = b"".join(_element(e, v) for e, v in sorted(elements))
+    return _element(GROUP_LENGTH, struct.pack("<I", len(body))) + body
+
+
+def echo_command(message_id: int) -> bytes:
+    """The C-ECHO-RQ command set (PS3.7 §9.3.5.1, Table 9.3-12) for the Verification SOP Class, no data set."""
+    return command_set([(AFFECTED_SOP_CLASS_UID, _ui(VERIFICATION_CONTEXT.abstract_syntax)),
+                        (COMMAND_FIELD, _us(C_ECHO_RQ)), (MESSAGE_ID, _us(message_id)),
+                        (COMMAND_DATA_SET_TYPE, _us(NO_DATA_SET))])
+
+
+def pdata_tf(context_id: int, command: bytes, peer_max_pdu: int) -> list[bytes]:
+    """``command`` as P-DATA-TF PDUs of one PDV each (PS3.8 §9.3.5, Annex E.2: control header bit 0 command,
+    bit 1 last fragment), each within the peer's Maximum Length (D.1: the PDV item header counts 6 bytes)."""
+    limit = UNLIMITED_PDV if peer_max_pdu <= 0 else max(1, min(UNLIMITED_PDV, peer_max_pdu - 6))
+    frags = [command[i: i + limit] for i in range(0, len(command), limit)] or [b""]
+    return [pdu(P_DATA_TF, struct.pack(">IBB", len(f) + 2, context_id, 0x03 if i == len(frags) - 1 else 0x01) + f)
+            for i, f in enumerate(frags)]
+
+
+# ------------------------------------------------------------------------------------------ decoding
+
+
+def parse_command(data: bytes) -> dict[int, bytes]:
+    """The elements of a command set in Implicit VR Little Endian (PS3.7 §6.3.1): element number -> value.
+
+    Raises ValueError when the bytes are no command set (another group, a length beyond the end, undefined
+    length): command sets have neither sequences nor undefined lengths.
+    """
+    out: dict[int, bytes] = {}
+    offset = 0
+    while offset < len(data):
+        if offset + 8 > len(data):
+            raise ValueError(f"element header cut off at byte {offset}")
+        group, element, length = struct.unpack_from("<HHI", data, offset)
+        if group != 0x0000:
+            raise ValueError(f"element ({group:04X},{element:04X}) outside the command group")
+        end = offset + 8 + length
+        if end > len(data):
+            raise ValueError(f"element (0000,{element:04X}) announces {length} bytes, {len(data) - offset - 8} left")
+        out[element] = data[offset + 8: end]
+        offset = end
+    return out
+
+
+def _us_value(elements: dict[int, bytes], element: int) -> int | None:
+    raw = elements.get(element)
+    return struct.unpack("<H", raw)[0] if raw is not None and len(raw) == 2 else None
+
+
+def parse_associate_ac(body: bytes, proposed: Sequence[Context]) -> tuple[tuple[AcceptedContext, ...], int]:
+    """The accepted presentation contexts and the peer's Maximum Length of an A-ASSOCIATE-AC body (PS3.8 §9.3.3,
+    Tables 9-17, 9-18; D.1). The item structure has passed the guard (items tile the PDU exactly).
+
+    A context counts only when its result is 0 (acceptance) and it names one transfer syntax we proposed under
+    that ID; others are skipped (the peer is not trusted). Raises ValueError for an item that does not decode.
+    """
+    ours = {2 * i + 1: cx for i, cx in enumerate(proposed)}
+    accepted: list[AcceptedContext] = []
+    peer_max = 0
+    offset = 68  # protocol version, reserved, AE titles (echoed, not checked: PS3.8 §9.3.3.2), reserved
+    while offset + 4 <= len(body):
+        item_type, length = body[offset], struct.unpack_from(">H", body, offset + 2)[0]
+        value = body[offset + 4: offset + 4 + length]
+        offset += 4 + length
+        if item_type == 0x10:  # application context (Table 9-12): the one of the request (PS3.7 A.2.1)
+            name = _ascii_uid(value)
+            if name != APPLICATION_CONTEXT_NAME:
+                raise ValueError(f"application context name {name[:64]!r}")
+        elif item_type == 0x21:  # presentation context (Table 9-18): ID, reserved, result, reserved, TS sub-item
+            cid, result = value[0], value[2]
+            syntaxes = [_ascii_uid(v) for t, v in _sub_items(value[4:]) if t == 0x40]
+            mine = ours.get(cid)
+            if result != 0:
+                continue
+            if mine is None or len(syntaxes) != 1 or syntaxes[0] not in mine.transfer_syntaxes:
+                LOG.warning("ignoring accepted context %s (%s): not one of the proposed transfer syntaxes",
+                            cid, syntaxes)
+                continue
+            accepted.append(AcceptedContext(cid, mine.abstract_syntax, syntaxes[0]))
+        elif item_type == 0x50:
+            for sub_type, sub in _sub_items(value):
+                if sub_type == 0x51:  # Maximum Length (D.1)
+                    if len(sub) != 4:
+                        raise ValueError(f"Maximum Length sub-item of {len(sub)} bytes")
+                    peer_max = struct.unpack(">I", sub)[0]
+    return tuple(accepted), peer_max
+
+
+def _sub_items(data: bytes) -> Iterator[tuple[int, bytes]]:
+    offset = 0
+    while offset + 4 <= len(data):
+        sub_type, length = data[offset], struct.unpack_from(">H", data, offset + 2)[0]
+        yield sub_type, data[offset + 4: offset + 4 + length]
+        offset += 4 + length
+
+
+def _ascii_uid(raw: bytes) -> str:
+    try:
+        return raw.rstrip(b"\x00 ").decode("ascii")
+    except UnicodeDecodeError:
+        raise ValueError("a UID that is not ASCII") from None
+
+
+# ------------------------------------------------------------------------------------------ association
+
+
+@dataclass(frozen=True)
+class Response:
+    """A DIMSE response command as received: Command Field, Status (PS3.7 Annex C) and the context it came on."""
+
+    command_field: int
+    status: int
+    context_id: int
+
+
+class Association:
+    """One association we requested over our own socket; every read passes the guard (module docstring)."""
+
+    def __init__(self, sock: socket.socket, settings: LinkSettings, peer: Peer, attempt: Attempt,
+                 stop: StopCheck | None) -> None:
+        self.sock = sock
+        self.settings = settings
+        self.peer = peer
+        self.attempt = attempt
+        self.stop = stop
+        self.is_established = False
+        self.accepted_contexts: tuple[AcceptedContext, ...] = ()
+        self.peer_max_pdu = 0
+        self._deadline: float | None = None  # a local wait (DIMSE timeout, release) ends here
+        self._ended = False  # A-ABORT sent or received, released, or the connection is gone
+        self._message_id = 0
+        self.guard = PduGuard(sock, attempt, limit=settings.receive_limit, acse_timeout=settings.acse_timeout,
+                              network_timeout=settings.network_timeout, established=lambda: self.is_established,
+                              abort_requested=lambda: False, killed=self._interrupted, backlog=lambda: 0)
+        self.guard.write = self.guard.send
+
+    def _interrupted(self) -> bool:
+        """Whether a blocked read or write should give up: the caller's stop, or our own deadline passed."""
+        if self.stop is not None and self.stop():
+            return True
+        return self._deadline is not None and time.monotonic() > self._deadline
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop()
+
+    def next_message_id(self) -> int:
+        """A fresh DIMSE Message ID (PS3.7 §9.3.1.1: unique among outstanding requests), 1..65535."""
+        self._message_id = self._message_id % 65535 + 1
+        return self._message_id
+
+    # --- the wire
+
+    def write(self, data: bytes) -> bool:
+        """Write one or more whole PDUs; False when the connection broke or no byte went out in time."""
+        try:
+            self.guard.send(data)
+        except OSError:  # TimeoutError and ConnectionAbortedError included
+            self._ended = True
+            return False
+        return True
+
+    def _readable(self, until: float) -> bool:
+        """Wait until the peer has sent something (or closed), at most until ``until`` or the caller's stop.
+
+        A PDU's own deadline (the guard's) starts with its first byte, as with pynetdicom's DUL, which reads
+        only a ready socket: a silent peer is a timeout of the step waiting for it (ACSE, DIMSE), not a slow PDU.
+        """
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN | select.POLLPRI)
+        while True:
+            if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+                return True  # decrypted bytes wait in the TLS layer
+            remaining = until - time.monotonic()
+            if remaining <= 0 or self.stopped():
+                return False
+            if poller.poll(min(SLICE, remaining) * 1000):
+                return True
+
+    def read_pdu(self, until: float) -> tuple[int, bytes] | None:
+        """One whole PDU (type, body) through the guard, its first byte before ``until``; None when there is
+        none: nothing came in time, the caller stopped, the guard refused it (a fault recorded, A-ABORT sent),
+        the connection closed."""
+        if not self._readable(until):
+            return None
+        head = self.guard.recv(HEADER)
+        if len(head) < HEADER:
+            return None
+        pdu_type, _, length = struct.unpack(">BBI", head)
+        body = self.guard.recv(length)
+        if len(body) < length:
+            return None
+        return pdu_type, bytes(body)
+
+    def fail(self, fault: Fault) -> None:
+        """A PDU passed the guard but cannot be used: record, A-ABORT (source 2), read nothing more."""
+        self.guard.fail(fault)
+        self._ended = True
+
+    def _unexpected(self, pdu_type: int) -> None:
+        """A PDU with no place in the current state (PS3.8 Table 9-10, AA-8): A-ABORT source 2, reason 2."""
+        LOG.warning("unexpected PDU type %#04x from %s: aborting", pdu_type, self.peer)
+        self.write(abort_pdu(SOURCE_PROVIDER, REASON_UNEXPECTED_PDU))
+        self.attempt.abort_source = SOURCE_PROVIDER  # the provider's A-P-ABORT ends the association
+        self._ended = True
+
+    def _peer_ended(self, pdu_type: int, body: bytes) -> bool:
+        """Handle an A-ABORT or an A-RELEASE-RQ of the peer; True when it was one (the association is over)."""
+        if pdu_type == A_ABORT:
+            self.attempt.abort_source = body[2]  # source (PS3.8 Table 9-26), checked by the guard
+            self._ended = True
+            return True
+        if pdu_type == A_RELEASE_RQ:  # the peer releases (§9.3.6): confirm, the association is over
+            self.write(release_rp())
+            self._ended = True
+            return True
+        return False
+
+    # --- association establishment (PS3.8 §7.1, §9.3.2-§9.3.4)
+
+    def negotiate(self, contexts: Sequence[Context]) -> None:
+        """Send the A-ASSOCIATE-RQ and read the answer into :attr:`attempt` and :attr:`accepted_contexts`."""
+        # a failed write still reads: the peer's reason may wait unread (a TLS 1.3 alert refusing our certificate,
+        # an A-ASSOCIATE-RJ, an A-ABORT); a connection closed without one is "closed without answering"
+        self.write(associate_rq(self.settings.calling_ae, self.peer.ae_title, contexts, self.settings.max_pdu))
+        answer = self.read_pdu(self.guard.acse_deadline)
+        if answer is None:
+            self.abort()  # the ACSE timeout or the caller's stop; no-op after a fault
+            return
+        pdu_type, body = answer
+        if pdu_type == A_ASSOCIATE_AC:
+            try:
+                self.accepted_contexts, self.peer_max_pdu = parse_associate_ac(body, contexts)
+            except (ValueError, IndexError) as exc:
+                self.fail(Fault(FaultKind.MALFORMED, pdu="A-ASSOCIATE-AC", detail=f"cannot be processed: {exc}"))
+                return
+            self.attempt.accepted = True
+            self.is_established = True
+        elif pdu_type == A_ASSOCIATE_RJ:  # result, source, reason/diag. (Table 9-21), checked by the guard
+            self.attempt.rejection = Rejection(body[1], body[2], body[3])
+            self._ended = True
+        elif pdu_type == A_ABORT:
+            self._peer_ended(pdu_type, body)
+        else:  # an A-ASSOCIATE-RQ, P-DATA-TF, A-RELEASE-RQ/RP while awaiting the AC (Sta5)
+            self._unexpected(pdu_type)
+
+    # --- data transfer (PS3.8 §9.3.5, PS3.7 §9.3)
+
+    def send_command(self, context_id: int, command: bytes, operation: str) -> None:
+        """Send one command set without data set; raises the error for a connection that broke."""
+        if not self.write(b"".join(pdata_tf(context_id, command, self.peer_max_pdu))):
+            answer = self.read_pdu(time.monotonic() + 0.2)  # an A-ABORT that explains it, if one came
+            if answer is not None:
+                self._peer_ended(*answer)
+            raise self._broken(operation)
+
+    def wait_response(self, message_id: int, operation: str) -> Response:
+        """The response to request ``message_id`` within the DIMSE timeout (PS3.7 §9.1).
+
+        Responses to other messages and requests of the peer are skipped (logged). Raises ResponseTimeoutError
+        (after an A-ABORT), AssociationAbortedError / ConnectError for what ended the association, and
+        :class:`Stopped` once the caller's stop is set.
+        """
+        deadline = self._deadline = time.monotonic() + self.settings.dimse_timeout
+        command = bytearray()
+        try:
+            while True:
+                answer = self.read_pdu(deadline)
+                if answer is None:
+                    raise self._no_answer(operation)
+                pdu_type, body = answer
+                if pdu_type != P_DATA_TF:
+                    if not self._peer_ended(pdu_type, body):
+                        self._unexpected(pdu_type)
+                    raise self._broken(operation)
+                for context_id, control, data in _pdvs(body):
+                    if not control & 0x01:  # a data set fragment: C-ECHO-RSP has none (PS3.7 §9.3.5.2)
+                        self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF",
+                                        detail=f"a data set where a {operation}-RSP command was expected"))
+                        raise self._broken(operation)
+                    command += data
+                    if not control & 0x02:
+                        continue
+                    response = self._response(bytes(command), context_id, message_id, operation)
+                    command.clear()
+                    if response is not None:
+                        return response
+        finally:
+            self._deadline = None
+
+    def _response(self, raw: bytes, context_id: int, message_id: int, operation: str) -> Response | None:
+        """The response in command set ``raw`` if it answers ``message_id``; None for another message."""
+        try:
+            elements = parse_command(raw)
+        except ValueError as exc:
+            self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF", detail=f"command set: {exc}"))
+            raise self._broken(operation) from None
+        field = _us_value(elements, COMMAND_FIELD)
+        if field is None or field not in DIMSE_COMMANDS:
+            self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF", detail=f"command field {field}"))
+            raise self._broken(operation)
+        if _us_value(elements, MESSAGE_ID_BEING_RESPONDED_TO) != message_id:  # as pynetdicom: any command
+            LOG.warning("ignoring unexpected DIMSE message (command field %#06x)", field)
+            return None
+        status = _us_value(elements, STATUS)
+        if status is None:
+            self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF", detail=f"{operation}-RSP without a Status"))
+            raise self._broken(operation)
+        if not any(cx.context_id == context_id for cx in self.accepted_contexts):  # read as pynetdicom does
+            LOG.warning("%s-RSP on presentation context %d, which was not accepted", operation, context_id)
+        return Response(field, status, context_id)
+
+    def _no_answer(self, operation: str) -> BaseException:
+        """The error when no PDU came: stop, DIMSE timeout (we abort), a fault, or the connection closed."""
+        if self.stopped():
+            return Stopped()
+        if self.attempt.fault is None and self._deadline is not None and time.monotonic() > self._deadline:
+            self.abort()
+            return timeout_error(self.peer, self.attempt, operation)
+        if self.attempt.fault is None and self.attempt.abort_source is None:
+            # the connection closed: the provider's A-P-ABORT (PS3.8 Table 9-10, AA-4), as pynetdicom reports it
+            self.attempt.abort_source = SOURCE_PROVIDER
+        self._ended = True
+        return dropped_error(self.peer, self.attempt, operation)
+
+    def _broken(self, operation: str) -> NetworkError:
+        self._ended = True
+        return dropped_error(self.peer, self.attempt, operation)
+
+    # --- ending (PS3.8 §9.3.6-§9.3.8)
+
+    def abort(self) -> None:
+        """A-ABORT (source 0, service-user) unless the association already ended; never waits for the peer."""
+        if self._ended or self.attempt.fault is not None:
+            self._ended = True
+            return
+        self._ended = True
+        self.guard.abandon()  # a peer that does not read gets one slice
+        self.write(abort_pdu(SOURCE_USER, 0))
+
+    def release(self) -> None:
+        """A-RELEASE-RQ, then wait (ACSE timeout) for the A-RELEASE-RP; A-ABORT if it does not come."""
+        if self._ended:
+            return
+        if not self.write(release_rq()):
+            return
+        deadline = self._deadline = time.monotonic() + self.settings.acse_timeout
+        try:
+            while not self._ended:
+                answer = self.read_pdu(deadline)
+                if answer is None:
+                    self.abort()  # no-op after a fault
+                    return
+                pdu_type, body = answer
+                if pdu_type in (A_RELEASE_RP, A_ABORT) or self._peer_ended(pdu_type, body):
+                    self._ended = True  # release collision (an A-RELEASE-RQ): answered in _peer_ended
+                    return
+                if pdu_type != P_DATA_TF:  # P-DATA may still arrive (§9.3.6); anything else is unexpected
+                    self._unexpected(pdu_type)
+        finally:
+            self._deadline = None
+            self.is_established = False
+
+    def close(self) -> None:
+        with suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        with suppress(OSError):
+            self.sock.close()
+
+
+def _pdvs(body: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """(context ID, message control header, fragment) of each PDV item (PS3.8 §9.3.5.1; checked by the guard)."""
+    offset = 0
+    while offset + 6 <= len(body):
+        length = struct.unpack_from(">I", body, offset)[0]
+        yield body[offset + 4], body[offset + 5], body[offset + 6: offset + 4 + length]
+        offset += 4 + length
+
+
+def _connect(settings: LinkSettings, peer: Peer, attempt: Attempt) -> socket.socket | None:
+    """The TCP connection (TLS handshake done) tuned for the guard; None when it failed (a TLS failure is
+    recorded on ``attempt`` as the fault :func:`~smartbox_next.net.tls.classify` names)."""
+    context = tls.client_context(settings, peer) if peer.tls else None  # raises for a missing CA first
+    try:
+        sock = socket.create_connection((peer.host, peer.port), timeout=settings.connect_timeout)
+    except OSError as exc:
+        LOG.info("no connection to %s: %s", peer, exc)
+        return None
+    if context is not None:
+        try:
+            sock = context.wrap_socket(sock, server_hostname=peer.expected_tls_name)
+        except OSError as exc:  # ssl.SSLError, a timeout, a reset
+            with suppress(OSError):
+                sock.close()
+            attempt.record(tls.classify(exc, connect_timeout=settings.connect_timeout))
+            return None
+    sock.settimeout(None)  # blocking; the kernel's SO_RCVTIMEO / SO_SNDTIMEO give the guard its slices
+    wire.tune(sock)
+    wire.set_send_timeout(sock, SLICE)
+    wire.set_recv_timeout(sock, SLICE)
+    return sock
+
+
+@contextmanager
+def open_association(settings: LinkSettings, peer: Peer, contexts: Sequence[Context], *,
+                     stop: StopCheck | None = None) -> Iterator[Association]:
+    """An established association with exactly ``contexts`` (≤ 128, PS3.8 §9.3.2.2); released on exit, aborted
+    when the block raises.
+
+    Raises ConnectError, AssociationRejectedError, AssociationAbortedError, ResponseTimeoutError or
+    NoAcceptedContextError (:func:`smartbox_next.net.outcome.association_error`), :class:`Stopped` once
+    ``stop()`` is true.
+    """
+    if len(contexts) > MAX_CONTEXTS:
+        raise ValueError("at most 128 presentation contexts per association (PS3.8 9.3.2.2)")
+    LOG.info("associating with %s (%d contexts)", peer, len(contexts))
+    attempt = Attempt()
+    sock = _connect(settings, peer, attempt)
+    if sock is None:
+        raise association_error(peer, attempt, (), contexts)
+    attempt.connected = True
+    assoc = Association(sock, settings, peer, attempt, stop)
+    try:
+        assoc.negotiate(contexts)
+        if assoc.stopped():
+            assoc.abort()
+            raise Stopped
+        if not assoc.is_established or not assoc.accepted_contexts:
+            if assoc.is_established:
+                assoc.abort()  # established, but with nothing we can use
+            raise association_error(peer, attempt, assoc.accepted_contexts, contexts)
+        try:
+            yield assoc
+        except BaseException:
+            assoc.abort()
+            raise
+        else:
+            assoc.release()
+    finally:
+        assoc.close()
+
+
+def verification_context_id(accepted: Sequence[AcceptedContext], peer: Peer) -> int:
+    """The ID of the accepted Verification context; NoAcceptedContextError when there is none."""
+    context_id = next((cx.context_id for cx in accepted
+                       if cx.abstract_syntax == VERIFICATION_CONTEXT.abstract_syntax), None)
+    if context_id is None:
+        raise NoAcceptedContextError("net.no_context", peer=str(peer), sop_class=VERIFICATION_CONTEXT.abstract_syntax,
+                                     transfer_syntax=VERIFICATION_CONTEXT.transfer_syntaxes[0])
+    return context_id
+
+
+def echo(assoc: Association) -> int:
+    """One C-ECHO-RQ on the accepted Verification context and the Status of its C-ECHO-RSP (PS3.7 §9.3.5)."""
+    context_id = verification_context_id(assoc.accepted_contexts, assoc.peer)
+    message_id = assoc.next_message_id()
+    assoc.send_command(context_id, echo_command(message_id), "C-ECHO")
+    return assoc.wait_response(message_id, "C-ECHO").status
+
