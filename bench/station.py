@@ -71,7 +71,9 @@ def preview_over_http(st: LiveStation, seconds: float) -> tuple[float, float, fl
                                            lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    time.sleep(1.0)
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:  # a loaded machine may need more than a second
+        time.sleep(0.05)
     latencies: list[float] = []
     frames = 0
     started = time.monotonic()

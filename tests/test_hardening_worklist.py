@@ -109,3 +109,16 @@ def test_emergency_together_with_a_patient_is_refused(tmp_path: Path, extra: lis
         assert result.returncode == 2, result.stdout
         assert word in result.stderr and extra[0] in result.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.dcm"))
+
+
+def test_libraries_stay_quiet_however_late_they_are_imported() -> None:
+    """pydicom is imported inside the commands (issue 13); its import resets its logger's level to WARNING,
+    which let a hostile UID reach the terminal raw. The CLI's filter must survive that import."""
+    import subprocess
+    import sys
+
+    code = ("from smartbox_next.cli._app import quiet_libraries; import logging; logging.basicConfig(); "
+            "quiet_libraries(); import pydicom, pynetdicom; "
+            "logging.getLogger('pydicom').warning('VALUE \\x1b[2J'); logging.getLogger('pynetdicom').error('X')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert "VALUE" not in result.stderr and "X" not in result.stderr, result.stderr

@@ -235,15 +235,25 @@ def cli(ctx: click.Context, config_path: Path | None, lang: str | None, verbose:
     ctx.obj = AppState(config_path=config_path, lang_override=lang)
 
 
+def _below_error(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
+
+
 def quiet_libraries() -> None:
     """pydicom warns about invalid values with the value itself (a patient name from the RIS, a hostile UID):
     such text must reach neither the log nor the terminal. Our own checks report every such value in the
-    operator's language, escaped; pydicom's warnings are therefore silenced (its errors still show)."""
-    logging.getLogger("pydicom").setLevel(logging.ERROR)
+    operator's language, escaped; pydicom's warnings are therefore silenced (its errors still show).
+
+    A filter, not only the level: pydicom is imported lazily (inside the commands that need it) and its import
+    sets its logger's level back to WARNING."""
+    pydicom_log = logging.getLogger("pydicom")
+    pydicom_log.setLevel(logging.ERROR)
+    if _below_error not in pydicom_log.filters:  # the level alone does not last: see above
+        pydicom_log.addFilter(_below_error)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?$")
     # pynetdicom's own log lines duplicate what reaches the user as our bilingual errors; set here, at the
     # application's logging setup, never at import (net/adapter.py only switches off identifier logging)
-    logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
+    logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)  # its import keeps this level (checked)
 
 
 pass_state = click.make_pass_decorator(AppState)
