@@ -67,7 +67,7 @@ def test_a_worklist_patient_with_photos_and_a_pre_recorded_video_reaches_the_pac
         page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
         assert "Weiß, Käthe" in (page.text_content("#patient-name") or "")
         page.click("#photo")
-        wait_for(lambda: len(card_states(page)) == 1)
+        wait_states(page, 1, {"created"})  # held until sent; a screenshot 'failed-wait' tells why when not
         page.click("#photo")
         wait_states(page, 2, {"created"})
         page.wait_for_timeout(2500)  # the ring buffer holds more than the 2 s asked for
