@@ -35,6 +35,7 @@ from smartbox_next.app.services import Services, start_services
 from smartbox_next.app.station import open_outbox, reconcile_station, service_lock
 from smartbox_next.app.station_views import UI_REGIONS, check_connections, exam_json, worklist_json
 from smartbox_next.capture.live.frames import FrameHub, still_jpeg
+from smartbox_next.capture.live.memory import pin_mmap_threshold
 from smartbox_next.capture.live.preview import PreviewEncoder
 from smartbox_next.capture.live.recorder import EncoderSettings, LiveRecorder, Recorded
 from smartbox_next.capture.live.sources import LiveSource, SourceSpec, SourceStatus
@@ -159,6 +160,7 @@ class LiveStation:
         listener), the sender, the source and the checkers — the same services ``smartbox serve`` runs
         (:mod:`smartbox_next.app.services`). A listener that cannot open its port is raised (ConfigError)
         before anything runs."""
+        pin_mmap_threshold()  # frame-sized buffers return to the OS (capture/live/memory.py)
         self._lock = service_lock(self.config)
         self._lock.acquire()
         try:
