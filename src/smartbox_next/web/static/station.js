@@ -367,7 +367,12 @@ function renderSource() {
   const ended = !!(S.exam && S.exam.state !== "in_progress");
   $("photo").disabled = src.state !== "live" || ended;
   if (ended) { ov.hidden = true; return; }
-  if (src.state === "live" && S.screen === "exam") { const img = $("preview"); if (!img.getAttribute("src") || img.naturalWidth === 0) img.src = "/api/preview.mjpeg?t=" + Date.now(); }
+  // (re)open the MJPEG stream only when there is none, or once when the source comes back live: reopening it on
+  // every status update until the first frame arrived piled up streams, and at the browser's six connections
+  // per host every other request (a photo, the queue) waited behind them
+  const cameBack = S.lastSourceState !== undefined && S.lastSourceState !== "live" && src.state === "live";
+  S.lastSourceState = src.state;
+  if (src.state === "live" && S.screen === "exam") { const img = $("preview"); if (!img.getAttribute("src") || cameBack) img.src = "/api/preview.mjpeg?t=" + Date.now(); }
 }
 
 async function takePhoto() {
