@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -39,6 +41,8 @@ class StationProcess:
     url: str
     data_dir: Path
     startup: list[str]  # what it wrote to stderr up to its address
+    log: list[str]  # what it wrote after that: drained by a thread (a full pipe would block its logging)
+    drains: list[threading.Thread]
 
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(self.url.rstrip("/") + path, timeout=10) as r:
@@ -79,9 +83,24 @@ def start_station(tmp_path: Path, processes: list[subprocess.Popen[str]], *, pac
             url = m.group(1)
             break
     assert url, "station did not start:\n" + "".join(lines)
-    station = StationProcess(proc, url, data, lines)
+    station = StationProcess(proc, url, data, lines, [], [])
+    _drain(station)
     wait_for(lambda: _healthy(station), timeout=30)
     return station
+
+
+def _drain(station: StationProcess) -> None:
+    """Read the station's stdout and stderr to the end in threads; each line is also echoed to this process's
+    stderr, which pytest shows for a failed test ("[station] ...")."""
+    def read(stream: Any, keep: list[str] | None) -> None:
+        for line in stream:
+            if keep is not None:
+                keep.append(line)
+            sys.stderr.write("[station] " + line)
+    for stream, keep in ((station.proc.stderr, station.log), (station.proc.stdout, None)):
+        thread = threading.Thread(target=read, args=(stream, keep), daemon=True)
+        thread.start()
+        station.drains.append(thread)
 
 
 def _healthy(station: StationProcess) -> bool:
@@ -95,11 +114,13 @@ def stop_station(station: StationProcess) -> str:
     """SIGTERM, wait, and return what it wrote to stderr."""
     station.proc.terminate()
     try:
-        _, err = station.proc.communicate(timeout=30)
+        station.proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         station.proc.kill()
-        _, err = station.proc.communicate(timeout=10)
-    return err or ""
+        station.proc.wait(timeout=10)
+    for thread in station.drains:
+        thread.join(timeout=10)
+    return "".join(station.log)
 
 
 # ----------------------------------------------------------------------------------------- browser
@@ -132,11 +153,53 @@ def browser_page(*, width: int = 1920, height: int = 1080, lang: str = "de") -> 
         try:
             page = ctx.pages[0] if ctx.pages else ctx.new_page()
             page.on("pageerror", lambda e: errors.append(str(e)))
+            _record_traffic(page)
             page.set_default_timeout(20_000)
             yield page
         finally:
             ctx.close()
     assert not errors, f"errors in the page: {errors}"
+
+
+_TRAFFIC: dict[int, dict[Any, list[Any]]] = {}
+
+
+def _record_traffic(page: Any) -> None:
+    """Every /api/ request of the page with its start, end and status, for a failure's message."""
+    seen: dict[Any, list[Any]] = {}
+    _TRAFFIC[id(page)] = seen
+    t0 = time.monotonic()
+
+    def started(req: Any) -> None:
+        if "/api/" in req.url:
+            seen[req] = [req.method, req.url.split("/api/", 1)[1][:60], round(time.monotonic() - t0, 1), None, None]
+
+    def ended(req: Any, outcome: str | None = None) -> None:
+        if req in seen:
+            seen[req][3] = round(time.monotonic() - t0, 1)
+            if outcome is not None:
+                seen[req][4] = outcome
+
+    def answered(response: Any) -> None:
+        if response.request in seen:
+            seen[response.request][4] = str(response.status)
+    page.on("request", started)
+    page.on("response", answered)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", lambda req: ended(req, f"failed {req.failure}"))
+
+
+def requests_to(page: Any, path: str) -> int:
+    """How many requests the page made to ``/api/<path>…`` (query strings aside)."""
+    return sum(1 for row in _TRAFFIC.get(id(page), {}).values() if row[1].split("?")[0] == path)
+
+
+def api_traffic(page: Any, last: int = 25) -> str:
+    """The page's last API requests (``METHOD path start-end status``) and those still open."""
+    rows = list(_TRAFFIC.get(id(page), {}).values())
+    text = [f"{m} {u} {a}-{b if b is not None else '…'} {o or 'OPEN'}" for m, u, a, b, o in rows[-last:]]
+    still = [f"{m} {u} {a}" for m, u, a, b, o in rows[:-last] if b is None]
+    return "\n".join(text + (["still open before those:"] + still if still else []))
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -178,7 +241,7 @@ def wait_states(page: Any, count: int, states: set[str], timeout: float = 60) ->
     except AssertionError:
         screenshot(page, "failed-wait")
         raise AssertionError(f"captures {card_states(page)}, wanted {count} in {states}: "
-                             f"{page.text_content('#toasts')}") from None
+                             f"{page.text_content('#toasts')}\nthe page's requests:\n{api_traffic(page)}") from None
 
 
 def emergency_photos(page: Any, kind: str, count: int) -> None:

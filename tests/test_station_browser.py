@@ -20,6 +20,7 @@ from station_support import (
     card_states,
     emergency_photos,
     height_of,
+    requests_to,
     screenshot,
     small_targets,
     start_station,
@@ -84,6 +85,9 @@ def test_a_worklist_patient_with_photos_and_a_pre_recorded_video_reaches_the_pac
             assert height_of(page, sel) >= 60, sel
         _check_targets(page, "exam")
         screenshot(page, f"exam-captures-{lang}")
+        # one preview stream for the whole exam screen: a stream opened again on every status update (until its
+        # first frame) piled up and took the browser's six connections per host, so a photo waited behind them
+        assert requests_to(page, "preview.mjpeg") == 1
         page.click("#send-all")
         wait_states(page, 3, {"sent"}, timeout=90)
         sent = "gesendet" if lang == "de" else "sent"

@@ -6,6 +6,7 @@ const S = {
   lang: localStorage.getItem("smartbox.lang") || null, texts: {}, csrf: null, authRequired: false,
   screen: "worklist", status: null, exam: null, examId: null, worklist: null, range: "today", search: "",
   queue: null, settings: null, pre: null, offset: 0, events: null, timers: {}, echo: {},
+  connected: false, previewStale: false, lastSourceState: undefined,
 };
 const $ = (id) => document.getElementById(id);
 
@@ -164,7 +165,7 @@ function show(screen) {
   S.screen = screen;
   for (const s of document.querySelectorAll(".screen")) s.hidden = s.id !== "screen-" + screen;
   const img = $("preview");
-  if (screen === "exam") { if (!img.getAttribute("src")) img.src = "/api/preview.mjpeg"; }
+  if (screen === "exam") { if (!img.getAttribute("src")) openPreview(); }
   else if (img.getAttribute("src")) { img.removeAttribute("src"); }
   renderNav(); renderTitle();
   if (screen === "worklist") loadWorklist(false).catch(fail);
@@ -367,13 +368,16 @@ function renderSource() {
   const ended = !!(S.exam && S.exam.state !== "in_progress");
   $("photo").disabled = src.state !== "live" || ended;
   if (ended) { ov.hidden = true; return; }
-  // (re)open the MJPEG stream only when there is none, or once when the source comes back live: reopening it on
-  // every status update until the first frame arrived piled up streams, and at the browser's six connections
-  // per host every other request (a photo, the queue) waited behind them
+  // (re)open the MJPEG stream only when there is none, once when the source comes back live, or once after the
+  // event stream reconnected (the station restarted, the network was away): reopening it on every status update
+  // until its first frame piled up streams, and at the browser's six connections per host every other request
+  // (a photo, the queue) waited behind them
   const cameBack = S.lastSourceState !== undefined && S.lastSourceState !== "live" && src.state === "live";
   S.lastSourceState = src.state;
-  if (src.state === "live" && S.screen === "exam") { const img = $("preview"); if (!img.getAttribute("src") || cameBack) img.src = "/api/preview.mjpeg?t=" + Date.now(); }
+  if (src.state === "live" && S.screen === "exam" && (!$("preview").getAttribute("src") || cameBack || S.previewStale)) openPreview();
 }
+
+function openPreview() { S.previewStale = false; $("preview").src = "/api/preview.mjpeg?t=" + Date.now(); }
 
 async function takePhoto() {
   const b = $("photo"); b.disabled = true;
@@ -517,7 +521,7 @@ function connectEvents() {
   if (S.events) S.events.close();
   const es = new EventSource("/api/events");
   S.events = es;
-  es.addEventListener("hello", () => { showOffline(false); soon("status", loadStatus, 0); });
+  es.addEventListener("hello", () => { showOffline(false); if (S.connected) S.previewStale = true; S.connected = true; soon("status", loadStatus, 0); });
   const onChange = () => { soon("status", loadStatus); if (S.screen === "exam") soon("exam", loadExam); if (S.screen === "queue") soon("queue", loadQueue, 300); };
   for (const kind of ["exam", "job", "queue", "recording", "undo_expired", "workflow", "resync"]) es.addEventListener(kind, onChange);
   es.addEventListener("progress", (ev) => {
@@ -580,7 +584,7 @@ function wire() {
   for (const b of document.querySelectorAll("[data-lang]")) b.addEventListener("click", () => setLang(b.dataset.lang).catch(fail));
   $("logout").addEventListener("click", async () => { await api("POST", "/api/logout").catch(() => null); location.reload(); });
   $("modal").addEventListener("click", (ev) => { if (ev.target === $("modal")) closeDialog(); });
-  $("preview").addEventListener("error", () => { setTimeout(() => { if (S.screen === "exam") $("preview").src = "/api/preview.mjpeg?t=" + Date.now(); }, 1000); });
+  $("preview").addEventListener("error", () => { setTimeout(() => { if (S.screen === "exam") openPreview(); }, 1000); });
   setInterval(tickClock, 250);
   setInterval(() => { if (S.screen === "worklist" && S.worklist) loadWorklist(false).catch(() => null); }, 60000);
 }
