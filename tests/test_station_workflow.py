@@ -28,7 +28,7 @@ from smartbox_next.cli._format import size_text as cli_size_text
 from smartbox_next.config import Config, config_from_mapping
 from smartbox_next.errors import ConfigError
 from smartbox_next.messages.numbers import size_text
-from smartbox_next.spool.commitments import CommitmentStore
+from smartbox_next.spool.commitments import CommitmentStore, overdue_error
 
 FAST = {"retry": {"initial_delay": 0.2, "max_delay": 1.0, "jitter": 0.1},
         "network": {"connect_timeout": 2, "acse_timeout": 5, "dimse_timeout": 20},
@@ -163,7 +163,8 @@ def test_a_commitment_that_never_arrives_shows_a_plain_state(tmp_path: Path) -> 
         assert store.overdue_count(window=3.6) == 1 and store.overdue_count(window=3600) == 0  # the janitor's count
         [card] = st.exam_json(view.exam_id, "de")["captures"]
         assert card["reason"].startswith("Das Archiv bestätigt die Speicherung nicht")
-        assert card["error_key"] == "commitment.overdue" and "pacs" in card["error"]  # the details for IT
+        assert card["error_key"] == "commitment.overdue_one"  # the details for IT: one object, said so
+        assert "pacs hat 1 Objekt nicht binnen 0.001 Stunden bestätigt" in card["error"]
         [en] = st.exam_json(view.exam_id, "en")["captures"]
         assert en["reason"].startswith("The archive has not confirmed that it keeps the capture")
 
@@ -209,3 +210,11 @@ def test_a_listener_port_in_use_stops_the_station_with_the_reason(tmp_path: Path
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert f"Der Empfänger kann 127.0.0.1:{port} nicht öffnen" in result.stderr, result.stderr
     assert "listener.port" in result.stderr  # what to do
+
+
+def test_the_overdue_message_says_one_object_or_several() -> None:
+    assert overdue_error("pacs", 1, 24.0).text("de") == (
+        "pacs hat 1 Objekt nicht binnen 24 Stunden bestätigt (Speicherbestätigung überfällig).")
+    assert overdue_error("pacs", 1, 24.0).hint("en").startswith("The object stays in the spool.")
+    assert overdue_error("pacs", 3, 24.0).text("en") == (
+        "pacs has not confirmed 3 objects within 24 hours (commitment overdue).")

@@ -35,7 +35,7 @@ from smartbox_next.dicom import sop as sops
 from smartbox_next.errors import SmartboxError
 from smartbox_next.messages import say
 from smartbox_next.messages.numbers import size_text
-from smartbox_next.spool.commitments import CommitmentStore, CommitState
+from smartbox_next.spool.commitments import CommitmentStore, CommitState, overdue_error
 from smartbox_next.spool.exams import ExamObject, ExamStore, check_exam_id
 from smartbox_next.spool.outbox import Job, JobState, Outbox
 
@@ -264,8 +264,7 @@ def commitment_of(config: Config, outbox: Outbox, uids: Sequence[str], *,
         found = [rows.get((uid, dest)) for dest in required]
         bad = [c for c in found if c is not None and (c.state is CommitState.FAILED or c.overdue(when, window))]
         if bad:
-            overdue = SmartboxError("commitment.overdue", peer=bad[0].destination, count=1,
-                                    hours=config.commitment.window_hours)
+            overdue = overdue_error(bad[0].destination, 1, config.commitment.window_hours)
             out[uid] = ("unconfirmed", bad[0].error() or overdue)
         elif all(c is not None and c.state is CommitState.COMMITTED for c in found):
             out[uid] = ("committed", None)

@@ -9,9 +9,9 @@ import click
 from smartbox_next.app.station import open_outbox
 from smartbox_next.cli._app import AppState, cli, emit_json, pass_state, reporting
 from smartbox_next.dicom.codes import DISCONTINUATION_REASONS
-from smartbox_next.errors import SmartboxError
 from smartbox_next.exam.model import EMERGENCY_KINDS
 from smartbox_next.messages import say
+from smartbox_next.spool.commitments import overdue_error
 from smartbox_next.spool.exams import ExamState
 
 if TYPE_CHECKING:
@@ -125,8 +125,7 @@ def show(state: AppState, exam_id: str, as_json: bool) -> None:
             "peer": c.destination, "committed": c.committed, "total": c.total, "waiting": c.waiting,
             "failed": c.failed, "overdue": c.overdue}))
         if c.overdue:
-            overdue = SmartboxError("commitment.overdue", peer=c.destination, count=c.overdue,
-                                    hours=f"{state.config.commitment.window_hours:g}")
+            overdue = overdue_error(c.destination, c.overdue, state.config.commitment.window_hours)
             click.echo(f"    {overdue.text(state.lang)}\n    → {overdue.hint(state.lang)}")
 
 

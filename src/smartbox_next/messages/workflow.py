@@ -151,6 +151,14 @@ MESSAGES: dict[str, Message] = {
         hint_de="Die Objekte bleiben im Zwischenspeicher. Bitte die IT das Archiv prüfen lassen und ob es den "
                 "Empfänger dieser Station erreicht (listener.port).",
     ),
+    "commitment.overdue_one": Message(
+        en="{peer} has not confirmed {count} object within {hours} hours (commitment overdue).",
+        de="{peer} hat {count} Objekt nicht binnen {hours} Stunden bestätigt (Speicherbestätigung überfällig).",
+        hint_en="The object stays in the spool. Ask IT to check the archive and that it can reach this station's "
+                "listener (listener.port).",
+        hint_de="Das Objekt bleibt im Zwischenspeicher. Bitte die IT das Archiv prüfen lassen und ob es den "
+                "Empfänger dieser Station erreicht (listener.port).",
+    ),
     "listener.bind_failed": Message(
         en="The listener cannot open {host}:{port}: {detail}",
         de="Der Empfänger kann {host}:{port} nicht öffnen: {detail}",

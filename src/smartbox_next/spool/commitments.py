@@ -84,6 +84,12 @@ class Commitment:
         return SmartboxError(self.error_key, **{k: v for k, v in self.error_params.items() if k != "retryable"})
 
 
+def overdue_error(peer: str, count: int, hours: float) -> SmartboxError:
+    """"``peer`` has not confirmed ``count`` object(s) within ``hours`` hours", singular for one."""
+    return SmartboxError("commitment.overdue_one" if count == 1 else "commitment.overdue", peer=peer, count=count,
+                         hours=f"{hours:g}")
+
+
 @dataclass(frozen=True)
 class ReportItem:
     """One instance of a commitment report: committed (``failure_reason`` None) or failed with the reason."""
