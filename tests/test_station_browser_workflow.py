@@ -26,9 +26,9 @@ from station_support import (
 
 __all__ = ["processes"]  # the fixture
 
-LABELS = {"de": ("Archiviert", "Untersuchung beendet", "Letzte Untersuchung zeigen",
+LABELS = {"de": ("Archiviert", "Untersuchung beendet", "Letzte Untersuchung",
                  "Alle Aufnahmen sind im Archiv, und das Archiv hat sie bestätigt."),
-          "en": ("Archived", "Exam ended", "Show the last exam",
+          "en": ("Archived", "Exam ended", "Last exam",
                  "All captures are in the archive, and the archive has confirmed them.")}
 
 

@@ -218,3 +218,13 @@ def test_the_overdue_message_says_one_object_or_several() -> None:
     assert overdue_error("pacs", 1, 24.0).hint("en").startswith("The object stays in the spool.")
     assert overdue_error("pacs", 3, 24.0).text("en") == (
         "pacs has not confirmed 3 objects within 24 hours (commitment overdue).")
+
+
+def test_a_station_without_any_destination_does_not_start(tmp_path: Path) -> None:
+    """As ``serve``: refused at the start with what to do, not later when the nurse presses "Foto"."""
+    env = station_env(tmp_path / "data", lang="de")
+    result = run_smartbox("station", "--port", "0", "--source", "testpattern:320x240@25", env=env, timeout=60)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Es ist kein Ziel konfiguriert oder aktiviert." in result.stderr, result.stderr
+    assert "outbox.folder" in result.stderr  # what to do
+    assert "http://127.0.0.1" not in result.stderr  # it never served the page

@@ -43,7 +43,7 @@ from smartbox_next.config import Config
 from smartbox_next.delivery.destination import destinations
 from smartbox_next.dicom import sop as sops
 from smartbox_next.dicom.anatomy import REGION_NAMES
-from smartbox_next.errors import InputError, SmartboxError
+from smartbox_next.errors import InputError, OutboxError, SmartboxError
 from smartbox_next.net.store import ProgressEvent
 from smartbox_next.spool.commitments import CommitmentStore
 from smartbox_next.spool.exams import ExamState, ExamStore
@@ -158,14 +158,16 @@ class LiveStation:
     def start(self) -> Reconciled:
         """Take the service lock, open and reconcile the outbox, start the workflow service (MPPS, commitment,
         listener), the sender, the source and the checkers — the same services ``smartbox serve`` runs
-        (:mod:`smartbox_next.app.services`). A listener that cannot open its port is raised (ConfigError)
-        before anything runs."""
+        (:mod:`smartbox_next.app.services`). A listener that cannot open its port (ConfigError) and a
+        configuration without any destination (OutboxError) are raised before anything runs."""
         pin_mmap_threshold()  # frame-sized buffers return to the OS (capture/live/memory.py)
         self._lock = service_lock(self.config)
         self._lock.acquire()
         try:
             self.outbox = open_outbox(self.config)
             dests = destinations(self.config, progress=self._on_progress)
+            if not dests:  # as serve: a photo that cannot go anywhere is refused at start, not at the press
+                raise OutboxError("outbox.no_destinations")
             report = reconcile_station(self.config, self.outbox, [d.name for d in dests])
             for stale in caps.work_folder(self.config, "deleted").iterdir():  # undo ended with the last run
                 stale.unlink(missing_ok=True)

@@ -219,7 +219,7 @@ TEXTS: dict[str, Text] = {
     "ui.confirm_title": _T(en="Start the exam for this patient?", de="Untersuchung für diesen Patienten starten?"),
     "ui.start_exam": _T(en="Start exam", de="Untersuchung starten"),
     "ui.resume_exam": _T(en="Continue exam {exam}", de="Untersuchung {exam} fortsetzen"),
-    "ui.last_exam": _T(en="Show the last exam", de="Letzte Untersuchung zeigen"),
+    "ui.last_exam": _T(en="Last exam", de="Letzte Untersuchung"),
     "ui.exam_ended_badge": _T(en="Exam ended", de="Untersuchung beendet"),
     "ui.all_archived": _T(en="All captures are in the archive, and the archive has confirmed them.",
                           de="Alle Aufnahmen sind im Archiv, und das Archiv hat sie bestätigt."),
