@@ -189,6 +189,12 @@ def _record_traffic(page: Any) -> None:
     page.on("requestfailed", lambda req: ended(req, f"failed {req.failure}"))
 
 
+def answered(page: Any, request: Any) -> bool:
+    """Whether the page has the whole answer to ``request`` (recorded by the page's traffic)."""
+    row = _TRAFFIC.get(id(page), {}).get(request)
+    return row is not None and row[3] is not None
+
+
 def requests_to(page: Any, path: str) -> int:
     """How many requests the page made to ``/api/<path>…`` (query strings aside)."""
     return sum(1 for row in _TRAFFIC.get(id(page), {}).values() if row[1].split("?")[0] == path)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import av
 import numpy as np
 
 from smartbox_next.capture.image import encode_baseline_jpeg, frame_from_array
@@ -25,6 +26,12 @@ class LiveFrame:
     ``frame`` is a PyAV ``VideoFrame`` (yuv420p from the test pattern and files; yuyv422 or yuvj420p from a
     grabber); ``seq`` counts every frame the source produced since the station started (reconnects included);
     ``captured`` is ``time.time()`` when it was read; ``jpeg`` is the camera's own JPEG for an MJPEG grabber.
+
+    **One frame, several threads.** The preview, a still and the recorder read the same frame, and a PyAV frame is
+    not safe for that: a conversion runs swscale on a context cached in the frame, with the GIL released, and
+    changes the frame's colour tags while it runs. The preview and a still converting one frame at once hung in
+    swscale's slice threads (the photo press never came back). So the shared ``frame`` is only used under
+    ``lock``, through :meth:`rgb` and :meth:`converted`, and every consumer gets a frame of its own to change.
     """
 
     frame: Any
@@ -32,6 +39,7 @@ class LiveFrame:
     captured: float
     fps: float
     jpeg: bytes | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def width(self) -> int:
@@ -43,8 +51,19 @@ class LiveFrame:
 
     def rgb(self) -> np.ndarray[Any, np.dtype[np.uint8]]:
         """The frame as 8-bit RGB (rows, columns, 3)."""
-        arr: np.ndarray[Any, np.dtype[np.uint8]] = self.frame.to_ndarray(format="rgb24")
+        with self.lock:
+            arr: np.ndarray[Any, np.dtype[np.uint8]] = self.frame.to_ndarray(format="rgb24")
         return arr
+
+    def converted(self, pix_fmt: str, width: int | None = None, height: int | None = None,
+                  interpolation: str | None = None) -> Any:
+        """A ``VideoFrame`` of the caller's own in ``pix_fmt`` (and size): converted, or copied when the frame is
+        so already (PyAV then hands back the shared frame itself, whose ``pts`` the caller would change)."""
+        with self.lock:
+            out = self.frame.reformat(width=width, height=height, format=pix_fmt, interpolation=interpolation)
+            if out is self.frame:
+                out = av.VideoFrame.from_ndarray(self.frame.to_ndarray(), format=pix_fmt)
+        return out
 
 
 def camera_jpeg_usable(data: bytes) -> bool:

@@ -51,7 +51,7 @@ class PreviewEncoder:
             if self._cached is not None and self._cached[0] == frame.seq:
                 return self._cached[1]
             w, h = self.size_for(frame)
-            small = frame.frame.reformat(width=w, height=h, format="yuvj420p", interpolation="FAST_BILINEAR")
+            small = frame.converted("yuvj420p", w, h, "FAST_BILINEAR")
             small.pts = self.encoded
             data = b"".join(bytes(p) for p in self._encoder((w, h)).encode(small))
             self.encoded += 1

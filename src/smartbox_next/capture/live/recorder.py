@@ -361,7 +361,7 @@ class LiveRecorder:
     def _encode(self, lf: LiveFrame) -> None:
         if self._enc is None or self._enc_key != (lf.width, lf.height, lf.fps):
             self._open_encoder(lf)
-        frame = lf.frame if lf.frame.format.name == "yuv420p" else lf.frame.reformat(format="yuv420p")
+        frame = lf.converted("yuv420p")  # its own frame: pts and picture type are set on it
         frame.pts = self._pts
         self._pts += 1
         if self._force_key:

@@ -6,7 +6,7 @@ const S = {
   lang: localStorage.getItem("smartbox.lang") || null, texts: {}, csrf: null, authRequired: false,
   screen: "worklist", status: null, exam: null, examId: null, worklist: null, range: "today", search: "",
   queue: null, settings: null, pre: null, offset: 0, events: null, timers: {}, echo: {},
-  connected: false, previewStale: false, lastSourceState: undefined,
+  connected: false, previewStale: false, lastSourceState: undefined, issued: {}, applied: {},
 };
 const $ = (id) => document.getElementById(id);
 
@@ -149,8 +149,20 @@ function renderFooter() {
 
 function tickClock() { $("clock").textContent = clockText(new Date(Date.now() + S.offset * 1000)); renderRecTimer(); }
 
+/* The station answers requests in parallel, so an answer can overtake an earlier one: an exam read before the
+   last photo was written arriving after the one read since. Each kind keeps only answers newer than the last
+   applied (by when the request was made), so a late old answer never takes back a capture. */
+async function latest(kind, request) {
+  const ticket = (S.issued[kind] = (S.issued[kind] || 0) + 1);
+  const data = await request();
+  if (ticket < (S.applied[kind] || 0)) return null;
+  S.applied[kind] = ticket;
+  return data;
+}
+
 async function loadStatus() {
-  const st = await api("GET", "/api/status");
+  const st = await latest("status", () => api("GET", "/api/status"));
+  if (st === null) return S.status;
   S.offset = st.server_time - Date.now() / 1000;
   S.status = st;
   if (S.pre === null) S.pre = st.pre_record_default;
@@ -254,7 +266,9 @@ async function loadExam() {
   const id = (S.status && S.status.open_exam) || S.examId;
   if (!id) { show("worklist"); return; }
   S.examId = id;
-  S.exam = await api("GET", "/api/exams/" + encodeURIComponent(id));
+  const ex = await latest("exam", () => api("GET", "/api/exams/" + encodeURIComponent(id)));
+  if (ex === null || ex.id !== S.examId) return;
+  S.exam = ex;
   renderExam();
 }
 
@@ -446,7 +460,10 @@ function endExam() {
 
 /* ---------------------------------------------------------------- queue */
 
-async function loadQueue() { S.queue = await api("GET", "/api/queue" + ($("show-all").checked ? "?all=1" : "")); renderQueue(); }
+async function loadQueue() {
+  const q = await latest("queue", () => api("GET", "/api/queue" + ($("show-all").checked ? "?all=1" : "")));
+  if (q !== null) { S.queue = q; renderQueue(); }
+}
 
 function lampCard(l, withTest) {
   const state = l.ok === true ? "ok" : l.ok === false ? "down" : "";
