@@ -4,7 +4,9 @@ Two defects seen only under load, each reproduced here by holding an answer back
 - until the preview stream's first frame arrived, every status update opened the stream again; the opened
   streams piled up, and at the browser's six connections per host a photo waited behind them;
 - an exam read before the last photo was written, answered after the one read since, took the photo's card back
-  (the page showed one capture of two until something else changed).
+  (the page showed one capture of two until something else changed);
+- an exam reload scheduled on the exam screen (by the events of ending the exam) ran after the nurse had opened
+  "Versand" and sent the page back to the worklist.
 """
 
 from __future__ import annotations
@@ -85,4 +87,22 @@ def test_an_old_answer_arriving_late_does_not_take_a_capture_back(
         page.wait_for_timeout(300)  # time to render them, were they taken
         assert card_states(page) == ["created", "created"]
         screenshot(page, "exam-late-answer")
+    stop_station(station)
+
+
+def test_a_late_exam_reload_does_not_take_the_nurse_off_another_screen(
+        tmp_path: Path, storescp_all: peers.StoreScp, processes: list[subprocess.Popen[str]]) -> None:
+    station = start_station(tmp_path, processes, pacs=storescp_all.address, worklist=None, lang="de")
+    with browser_page(lang="de") as page:
+        page.goto(station.url)
+        page.click("#emergency-child")
+        page.wait_for_selector("#screen-exam:not([hidden])")
+        page.click("#end-exam")
+        page.click("#end-confirm")
+        page.wait_for_selector("#screen-worklist:not([hidden])")
+        page.click("#nav-queue")
+        page.wait_for_selector("#screen-queue:not([hidden])")
+        page.evaluate("loadExam()")  # what the reload timer set by the end's events does when it fires late
+        page.wait_for_timeout(300)
+        assert page.is_visible("#screen-queue") and not page.is_visible("#screen-worklist")
     stop_station(station)

@@ -263,6 +263,7 @@ async function startExam(body, button) {
 /* ---------------------------------------------------------------- exam */
 
 async function loadExam() {
+  if (S.screen !== "exam") return; /* a reload scheduled on the exam screen that runs after the nurse went on */
   const id = (S.status && S.status.open_exam) || S.examId;
   if (!id) { show("worklist"); return; }
   S.examId = id;
