@@ -195,8 +195,11 @@ function showLogin() {
 
 async function loadWorklist(refresh) {
   if (refresh) { $("refresh").disabled = true; $("worklist-banner").hidden = false; $("worklist-banner").className = "banner"; $("worklist-banner").textContent = t("refreshing"); }
-  try { S.worklist = await api("GET", "/api/worklist?range=" + S.range + (refresh ? "&refresh=1" : "")); }
+  let list;
+  try { list = await latest("worklist", () => api("GET", "/api/worklist?range=" + S.range + (refresh ? "&refresh=1" : ""))); }
   finally { $("refresh").disabled = false; }
+  if (list === null) return;
+  S.worklist = list;
   renderWorklist(); renderTitle();
 }
 
