@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -128,6 +129,7 @@ class PduSocket:
         self.lock = lock
         self.idle_timeout = idle_timeout
         self.check = check
+        self.torn = False  # a write gave up part-way: the PDU on the wire is incomplete (no A-ABORT after it)
 
     def _stalled(self, since: float) -> None:
         """A slice passed without progress: give up if asked to, or if it has lasted ``idle_timeout``."""
@@ -153,6 +155,7 @@ class PduSocket:
                     self._stalled(progress)
                     continue
                 progress = time.monotonic()
+                self.torn = True  # until the last byte is out: a PDU is incomplete on the wire
                 # drop fully sent views, trim the partially sent one
                 while sent and idx < len(views):
                     n = len(views[idx])
@@ -164,6 +167,7 @@ class PduSocket:
                         sent = 0
                 if idx < len(views) and between is not None:
                     between()
+            self.torn = False
 
     def sendfile(self, header: bytes, fd: int, offset: int, count: int) -> None:
         """One PDU: ``header`` (held back with MSG_MORE) and ``count`` bytes of file ``fd`` copied by the kernel.
@@ -172,6 +176,7 @@ class PduSocket:
         """
         with self.lock:
             self._send_all(header, socket.MSG_MORE)
+            self.torn = True
             end = offset + count
             progress = time.monotonic()
             while offset < end:
@@ -184,14 +189,41 @@ class PduSocket:
                     raise OSError(f"file ended early at offset {offset}")
                 offset += sent
                 progress = time.monotonic()
+            self.torn = False
 
-    def _send_all(self, data: bytes, flags: int) -> None:
+    def _send_all(self, data: bytes | memoryview, flags: int) -> None:
         view = memoryview(data)
         progress = time.monotonic()
         while view:
             try:
                 view = view[self.sock.send(view, flags):]
-            except BlockingIOError:
+            except (BlockingIOError, ssl.SSLWantWriteError):
                 self._stalled(progress)
                 continue
+            if len(view):
+                self.torn = True
             progress = time.monotonic()
+
+
+class TlsPduSocket(PduSocket):
+    """:class:`PduSocket` for a TLS connection written by one thread only (the native upper layer,
+    :mod:`smartbox_next.net.ulp`): an ``SSLSocket`` has neither ``sendmsg`` nor ``sendfile``, so the parts of
+    one locked write are joined (at most one PDU or ``LOCKED_WRITE`` bytes of them) and file data is read with
+    ``pread`` before it is encrypted. Same lock, stall checks, idle timeout and errors."""
+
+    def send(self, parts: Sequence[Buffer], *, flags: int = 0,
+             between: Callable[[], None] | None = None) -> None:
+        data = b"".join(parts)
+        with self.lock:
+            self.torn = False
+            self._send_all(data, flags)
+            self.torn = False
+
+    def sendfile(self, header: bytes, fd: int, offset: int, count: int) -> None:
+        data = os.pread(fd, count, offset)
+        if len(data) < count:
+            raise OSError(f"file ended early at offset {offset + len(data)}")
+        with self.lock:
+            self.torn = False
+            self._send_all(header + data, 0)
+            self.torn = False
