@@ -199,7 +199,7 @@ def api_traffic(page: Any, last: int = 25) -> str:
     rows = list(_TRAFFIC.get(id(page), {}).values())
     text = [f"{m} {u} {a}-{b if b is not None else '…'} {o or 'OPEN'}" for m, u, a, b, o in rows[-last:]]
     still = [f"{m} {u} {a}" for m, u, a, b, o in rows[:-last] if b is None]
-    return "\n".join(text + (["still open before those:"] + still if still else []))
+    return "\n".join(text + (["still open before those:", *still] if still else []))
 
 
 def screenshot(page: Any, name: str) -> Path:

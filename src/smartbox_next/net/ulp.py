@@ -1,8 +1,9 @@
-"""A small native association requestor (DICOM Upper Layer, PS3.8) for ``smartbox echo``: stdlib sockets only.
+"""A small native association requestor (DICOM Upper Layer, PS3.8) for C-ECHO and C-STORE: stdlib sockets only.
 
 pynetdicom imports pydicom, which imports numpy: half a second before the first byte goes out. Verification
-needs none of it, so ``smartbox echo`` speaks the upper layer itself, with the same guard, TLS trust model and
-error mapping as every other association:
+and storage need none of it, so ``smartbox echo`` and ``smartbox send`` (and the delivery workers,
+:mod:`smartbox_next.net.store_session`) speak the upper layer themselves, with the same guard, TLS trust model
+and error mapping as every other association:
 
 * **A-ASSOCIATE-RQ** (PS3.8 §9.3.2, Table 9-11): protocol version 1, called and calling AE titles, the DICOM
   Application Context Name (PS3.7 A.2.1; item 10H), one presentation context item per proposed context (IDs 1,
@@ -17,10 +18,13 @@ error mapping as every other association:
   does not decode, a command set without Status) is recorded the same way (:meth:`PduGuard.fail`).
 * **A-ASSOCIATE-AC / RJ** (§9.3.3, §9.3.4): accepted contexts checked against what we proposed (one of our
   transfer syntaxes under one of our IDs), the peer's Maximum Length; a rejection's result, source, reason.
-* **P-DATA-TF** (§9.3.5, Annex E): the C-ECHO-RQ command set (PS3.7 §9.3.5.1, Implicit VR Little Endian
-  §6.3.1), fragmented to the peer's Maximum Length; the C-ECHO-RSP (§9.3.5.2) reassembled from its command
-  fragments (bounded by the guard: :data:`~smartbox_next.net.guard.MAX_MESSAGE`), Status (0000,0900) and
-  Message ID Being Responded To (0000,0120) read from it; a response to another message is skipped.
+* **P-DATA-TF** (§9.3.5, Annex E): the C-ECHO-RQ and C-STORE-RQ command sets (PS3.7 §9.3.5.1, §9.3.1.1;
+  Implicit VR Little Endian §6.3.1), fragmented to the peer's Maximum Length (a C-STORE's data set is
+  streamed by :mod:`smartbox_next.net.stream` through :meth:`Association.pdu_socket`); the response
+  (§9.3.5.2, §9.3.1.2) reassembled from its command fragments (bounded by the guard:
+  :data:`~smartbox_next.net.guard.MAX_MESSAGE`), Status (0000,0900), Error Comment (0000,0902) and Message ID
+  Being Responded To (0000,0120) read from it; a response to another message is skipped. A PDU the peer sends
+  while we stream (an A-ABORT, an early response) is read between our writes (:meth:`Association.poll_peer`).
 * **A-RELEASE-RQ/RP** (§9.3.6, §9.3.7) on success; **A-ABORT** (§9.3.8, source 0) on any local failure —
   the DIMSE timeout (PS3.7 §9.1), the caller's stop, an exception in the block — and source 2 reason 2
   ("unexpected PDU") for a PDU that has no place in the protocol state (PS3.8 Table 9-10, action AA-8).
