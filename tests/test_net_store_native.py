@@ -10,7 +10,9 @@ in test_startup.py.
 
 from __future__ import annotations
 
+import socket
 import struct
+import time
 from pathlib import Path
 
 import hostile_peer as hp
@@ -20,8 +22,8 @@ from pydicom.dataset import Dataset
 
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import AssociationAbortedError
-from smartbox_next.net import adapter, ulp
-from smartbox_next.net.link import LinkSettings
+from smartbox_next.net import adapter, ulp, wire
+from smartbox_next.net.link import Attempt, LinkSettings
 from smartbox_next.net.store import Outcome, store_files
 
 FAST = LinkSettings(connect_timeout=2, acse_timeout=2, dimse_timeout=5, network_timeout=5)
@@ -140,3 +142,43 @@ def test_an_a_abort_while_we_stream_names_its_source(tmp_path: Path) -> None:
     assert result.outcome is Outcome.FAILED and isinstance(result.error, AssociationAbortedError)
     assert result.retryable
     assert "service-user" in result.error.text("en"), result.error.text("en")
+
+
+def _association(sock: socket.socket) -> ulp.Association:
+    assoc = ulp.Association(sock, FAST, Peer("PEER", "127.0.0.1", 104), Attempt(), None)
+    assoc.is_established = True
+    sock.settimeout(None)
+    wire.set_recv_timeout(sock, 0.2)
+    wire.set_send_timeout(sock, 0.2)
+    return assoc
+
+
+def test_what_the_peer_sends_while_we_stream_is_read_between_writes() -> None:
+    """poll_peer: an early response is kept for wait_response, the A-ABORT after it ends the association and
+    names its source (PS3.8 Table 9-26)."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        assoc = _association(ours)
+        assert assoc.poll_peer()  # nothing sent yet: still alive, nothing read
+        response = hp.pdata(1, 0x03, _store_rsp(1, 0xA700, "disk full"))
+        theirs.sendall(response + hp.abort_pdu(0, 0))
+        time.sleep(0.05)
+        assert not assoc.poll_peer() and assoc.ended
+        assert assoc.attempt.abort_source == 0
+        assert assoc.read_pdu(time.monotonic() + 1) == (0x04, response[6:])  # the early response comes first
+
+
+def test_nothing_is_written_into_a_pdu_cut_off_mid_write() -> None:
+    """Our write stopped part-way through a PDU (torn): the peer's A-RELEASE-RQ is not answered and abort()
+    writes no A-ABORT — either would be read as the rest of our PDU; the connection is closed instead."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        assoc = _association(ours)
+        assoc.pdu_socket().torn = True
+        theirs.sendall(hp.pdu(0x05, bytes(4)))  # A-RELEASE-RQ
+        time.sleep(0.05)
+        assert not assoc.poll_peer()
+        assoc.abort()
+        theirs.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            theirs.recv(100)  # nothing came: no A-RELEASE-RP, no A-ABORT

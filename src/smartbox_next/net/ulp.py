@@ -323,7 +323,7 @@ class Association:
         self.guard = PduGuard(sock, attempt, limit=settings.receive_limit, acse_timeout=settings.acse_timeout,
                               network_timeout=settings.network_timeout, established=lambda: self.is_established,
                               abort_requested=lambda: False, killed=self._interrupted, backlog=lambda: 0)
-        self.guard.write = self.guard.send
+        self.guard.write = self._guard_write
 
     def _interrupted(self) -> bool:
         """Whether a blocked read or write should give up: the caller's stop, or our own deadline passed."""
@@ -341,8 +341,22 @@ class Association:
 
     # --- the wire
 
+    def _torn(self) -> bool:
+        """A write of ours stopped part-way through a PDU: nothing else may go on the wire (it would be read as
+        the rest of that PDU); closing the connection is what is left."""
+        return self._pdu_socket is not None and self._pdu_socket.torn
+
+    def _guard_write(self, data: bytes) -> None:
+        """The guard's A-ABORT after a violation (not into the middle of a PDU of ours)."""
+        if not self._torn():
+            self.guard.send(data)
+
     def write(self, data: bytes) -> bool:
-        """Write one or more whole PDUs; False when the connection broke or no byte went out in time."""
+        """Write one or more whole PDUs; False when the connection broke or no byte went out in time (or a PDU
+        of ours is cut off on the wire: :meth:`_torn`)."""
+        if self._torn():
+            self._ended = True
+            return False
         try:
             self.guard.send(data)
         except OSError:  # TimeoutError and ConnectionAbortedError included
@@ -381,6 +395,9 @@ class Association:
         the connection closed. A PDU that came in while we were sending (:meth:`poll_peer`) comes first."""
         if self._inbox:
             return self._inbox.popleft()
+        return self._read_wire(until)
+
+    def _read_wire(self, until: float) -> tuple[int, bytes] | None:
         wire.quick_ack(self.sock)  # a peer writing header and body apart (Nagle on) must not wait for our ACK
         if not self._readable(until):
             return None
@@ -425,7 +442,7 @@ class Association:
         :meth:`wait_response`; anything else is unexpected (A-ABORT, PS3.8 Table 9-10 AA-8).
         """
         while not self._ended and self.attempt.fault is None and self._ready_now():
-            answer = self.read_pdu(time.monotonic() + SLICE)
+            answer = self._read_wire(time.monotonic() + SLICE)
             if answer is None:  # a fault, or the connection closed
                 self._ended = True
                 break
@@ -583,7 +600,7 @@ class Association:
             self._ended = True
             return
         self._ended = True
-        if self._pdu_socket is not None and self._pdu_socket.torn:
+        if self._torn():
             LOG.info("aborting %s by closing the connection: a PDU was cut off mid-write", self.peer)
             return  # an A-ABORT now would be read as part of the PDU; closing the connection is the abort
         self.guard.abandon()  # a peer that does not read gets one slice
