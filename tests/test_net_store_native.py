@@ -182,3 +182,45 @@ def test_nothing_is_written_into_a_pdu_cut_off_mid_write() -> None:
         theirs.setblocking(False)
         with pytest.raises(BlockingIOError):
             theirs.recv(100)  # nothing came: no A-RELEASE-RP, no A-ABORT
+
+
+def test_a_tls_peer_that_stops_reading_times_out_and_a_stop_ends_the_write(tmp_path: Path) -> None:
+    """TLS (one thread writes the SSLSocket): a blocked write looks around every slice like a plain one — after
+    the network timeout without progress the object fails (retryable timeout); a stop ends it within a second,
+    with no result for the object in flight."""
+    import ssl
+
+    from test_net_tls import _pki
+
+    from smartbox_next.errors import ResponseTimeoutError
+    from smartbox_next.net.store import store_each
+
+    peers_module = pytest.importorskip("peers")
+    peers_module.require_tool("openssl")
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    _pki(pki)
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(pki / "server.crt", pki / "server.key")
+    make_native(tmp_path / "big.dcm", nbytes=15_000_000)
+    settings = LinkSettings(connect_timeout=2, acse_timeout=5, dimse_timeout=5, network_timeout=1.5,
+                            tls_ca_certificates=str(pki / "ca.crt"))
+
+    def script(conv: hp.Conversation) -> None:
+        conv.accept(max_pdu=131072)
+        conv.sleep(15)  # reads nothing more
+
+    with hp.hostile_peer(script, tls=server) as handle:
+        peer = Peer("HOSTILE", "127.0.0.1", handle.port, tls=True)
+        started = time.monotonic()
+        batch = store_files(settings, peer, [tmp_path / "big.dcm"])
+        took = time.monotonic() - started
+        result = batch.results[0]
+        assert isinstance(result.error, ResponseTimeoutError) and result.retryable, result.error
+        assert took < 10, took
+
+        stop_at = time.monotonic() + 1.0
+        started = time.monotonic()
+        results = list(store_each(settings.__class__(**{**settings.__dict__, "network_timeout": 60.0}), peer,
+                                  [tmp_path / "big.dcm"], stop=lambda: time.monotonic() > stop_at))
+        assert results == [] and time.monotonic() - started < 3

@@ -348,8 +348,7 @@ class Association:
 
     def _guard_write(self, data: bytes) -> None:
         """The guard's A-ABORT after a violation (not into the middle of a PDU of ours)."""
-        if not self._torn():
-            self.guard.send(data)
+        self.write(data)
 
     def write(self, data: bytes) -> bool:
         """Write one or more whole PDUs; False when the connection broke or no byte went out in time (or a PDU
@@ -358,7 +357,11 @@ class Association:
             self._ended = True
             return False
         try:
-            self.guard.send(data)
+            if self.is_tls:
+                with wire.tls_write_slice(self.sock):  # a blocking SSLSocket.send ignores SO_SNDTIMEO
+                    self.guard.send(data)
+            else:
+                self.guard.send(data)
         except OSError:  # TimeoutError and ConnectionAbortedError included
             self._ended = True
             return False

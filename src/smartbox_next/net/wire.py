@@ -24,8 +24,8 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import Protocol
 
@@ -197,7 +197,7 @@ class PduSocket:
         while view:
             try:
                 view = view[self.sock.send(view, flags):]
-            except (BlockingIOError, ssl.SSLWantWriteError):
+            except (BlockingIOError, ssl.SSLWantWriteError, TimeoutError):  # TimeoutError: TLS, below
                 self._stalled(progress)
                 continue
             if len(view):
@@ -209,12 +209,18 @@ class TlsPduSocket(PduSocket):
     """:class:`PduSocket` for a TLS connection written by one thread only (the native upper layer,
     :mod:`smartbox_next.net.ulp`): an ``SSLSocket`` has neither ``sendmsg`` nor ``sendfile``, so the parts of
     one locked write are joined (at most one PDU or ``LOCKED_WRITE`` bytes of them) and file data is read with
-    ``pread`` before it is encrypted. Same lock, stall checks, idle timeout and errors."""
+    ``pread`` before it is encrypted. Same lock, stall checks, idle timeout and errors.
+
+    The kernel's SO_SNDTIMEO does not wake a blocking ``SSLSocket.send`` (CPython retries ``SSL_write`` inside
+    the call, for ever when the peer does not read), so a write runs with a Python socket timeout of
+    :func:`tls_write_slice` seconds: the ``TimeoutError`` is a slice without progress, and the same bytes are
+    offered again (what OpenSSL requires of a retried write).
+    """
 
     def send(self, parts: Sequence[Buffer], *, flags: int = 0,
              between: Callable[[], None] | None = None) -> None:
         data = b"".join(parts)
-        with self.lock:
+        with self.lock, tls_write_slice(self.sock):
             self.torn = False
             self._send_all(data, flags)
             self.torn = False
@@ -223,7 +229,22 @@ class TlsPduSocket(PduSocket):
         data = os.pread(fd, count, offset)
         if len(data) < count:
             raise OSError(f"file ended early at offset {offset + len(data)}")
-        with self.lock:
+        with self.lock, tls_write_slice(self.sock):
             self.torn = False
             self._send_all(header + data, 0)
             self.torn = False
+
+
+TLS_WRITE_SLICE = 0.2  # seconds a TLS write waits before it looks around (as the guard's SLICE)
+
+
+@contextmanager
+def tls_write_slice(sock: socket.socket) -> Iterator[None]:
+    """While writing to an ``SSLSocket`` (one thread only): a blocked send raises ``TimeoutError`` after a slice
+    instead of waiting inside OpenSSL for ever; blocking again afterwards (the reads rely on it)."""
+    sock.settimeout(TLS_WRITE_SLICE)
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            sock.settimeout(None)
