@@ -122,6 +122,34 @@ def test_a_real_echo_loads_no_dicom_library(tmp_path: Path) -> None:
     assert heavy == [], f"smartbox echo (failing) imported {heavy}"
 
 
+def test_a_real_send_loads_no_dicom_library(tmp_path: Path) -> None:
+    """``smartbox send FILE…`` to a real DCMTK storescp speaks C-STORE over the native upper layer (net/ulp.py,
+    net/store_session.py): the objects arrive byte for byte, the association is released, and neither pydicom,
+    pynetdicom nor numpy (nor httpx, the DICOMweb client) is loaded. An object that must be converted for the
+    peer (Explicit VR LE to an Implicit-only storescp) is sent too: then fallback.py loads pydicom, and only
+    pydicom's own dependencies — never pynetdicom."""
+    import peers
+    from fault_scp import make_native
+
+    files = [tmp_path / "explicit.dcm", tmp_path / "implicit.dcm"]
+    make_native(files[0], transfer_syntax="1.2.840.10008.1.2.1", nbytes=200_000)
+    make_native(files[1], transfer_syntax="1.2.840.10008.1.2", nbytes=200_000, seed=2)
+    with peers.storescp(tmp_path / "received") as scp:
+        code, heavy, out = _probe(["send", *map(str, files), "--to", scp.address, "--json"], tmp_path)
+        assert code == 0, out
+        assert heavy == [], f"smartbox send imported {heavy}"
+        assert json.loads(out.splitlines()[-1])["ok"] is True
+        assert "Association Release" in scp.log(), scp.log()
+        received = scp.received()
+        assert len(received) == 2
+        assert {p.read_bytes()[-150_000:] for p in received} == {f.read_bytes()[-150_000:] for f in files}
+    with peers.storescp(tmp_path / "implicit-only", accept="implicit") as scp:
+        code, heavy, out = _probe(["send", str(files[0]), "--to", scp.address, "--json"], tmp_path)
+        assert code == 0, out
+        assert "pydicom" in heavy and "pynetdicom" not in heavy, heavy
+        assert len(scp.received()) == 1
+
+
 def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     """The probe itself works: a command that needs pydicom is seen to load it."""
     (tmp_path / "not.dcm").write_bytes(b"x")

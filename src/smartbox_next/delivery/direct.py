@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartbox_next.config import Config
-from smartbox_next.delivery.dicomweb import client_for, store_web
 from smartbox_next.delivery.retry import RetryPolicy
 from smartbox_next.delivery.video import Reencoder
 from smartbox_next.dicom.peer import Peer
@@ -72,6 +71,9 @@ def deliver(config: Config, peer: AnyPeer, paths: Sequence[Path], *, progress: P
     """Send ``paths`` to ``peer``, retrying the retryable failures per ``policy`` (default: the configured one)."""
     policy = policy or RetryPolicy.from_config(config.retry)
     if isinstance(peer, WebPeer):
+        # the DICOMweb client loads httpx and pydicom: only for a DICOMweb peer (a C-STORE send loads neither)
+        from smartbox_next.delivery.dicomweb import client_for, store_web
+
         client = client_for(config, peer)
         try:
             return _retrying(peer, paths, lambda todo: store_web(peer, client, todo, progress=progress), policy,

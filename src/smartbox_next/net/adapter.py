@@ -5,7 +5,9 @@ As association requestor (PS3.8 §9.3, §7.1): :func:`associate` opens an associ
 peer Maximum Length are our values. Through it the senders write P-DATA-TF PDUs (:class:`~.wire.PduSocket`,
 or the DUL queue with TLS), wait for a response status (PS3.7 Annex C), run a C-FIND / C-CANCEL (PS3.7
 §9.1.2, §9.3.2.3), abort (A-ABORT, PS3.8 §9.3.8) and release (A-RELEASE, §9.3.7). :func:`store_command` and
-:func:`echo_command` encode command sets (PS3.7 §9.3.1.1, §9.3.5.1; Implicit VR Little Endian, §6.3.1).
+:func:`echo_command` encode command sets (PS3.7 §9.3.1.1, §9.3.5.1; Implicit VR Little Endian, §6.3.1):
+pynetdicom's encoding, the reference the native ones (:mod:`smartbox_next.net.ulp`, which C-ECHO and C-STORE
+use) are tested against byte for byte.
 As acceptor, :func:`start_server` runs a small SCP (C-STORE, MWL C-FIND, and always C-ECHO) for the loopback
 demo and the coming Storage Commitment listener.
 

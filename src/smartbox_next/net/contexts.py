@@ -17,10 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from pydicom.uid import JPEGBaseline8Bit, JPEGExtended12Bit
-
 from smartbox_next.dicom.part10 import ObjectInfo
-from smartbox_next.dicom.transfer_syntax import conversions
+from smartbox_next.dicom.transfer_syntax import JPEG_BASELINE, JPEG_EXTENDED, conversions
 from smartbox_next.net.link import MAX_CONTEXTS, Context
 
 VideoTargets = Callable[[str], Sequence[str]]
@@ -30,8 +28,8 @@ VideoTargets = Callable[[str], Sequence[str]]
 def needed_syntaxes(transfer_syntax: str, video_targets: VideoTargets | None = None) -> list[str]:
     """Transfer syntaxes to propose for an object in ``transfer_syntax``: its own first, then conversions."""
     out = [transfer_syntax, *conversions(transfer_syntax, video_targets)]
-    if transfer_syntax == JPEGExtended12Bit:
-        out.append(JPEGBaseline8Bit)  # PS3.5 §10.3: the default lossy syntax accompanies other lossy JPEG
+    if transfer_syntax == JPEG_EXTENDED:
+        out.append(JPEG_BASELINE)  # PS3.5 §10.3: the default lossy syntax accompanies other lossy JPEG
     return list(dict.fromkeys(out))
 
 

@@ -13,6 +13,9 @@ in. So, for the syntax the peer accepted:
   a single fragment is valid under both, several fragments are concatenated when ≤ 2³²-2 bytes), or to another
   video syntax through the :class:`VideoTranscoder` the caller passes (re-encoding, provided above the network
   layer); otherwise there is no honest conversion and the caller raises NoAcceptedContextError.
+
+pydicom is imported inside the conversions that decode or re-encode elements, never by sending an object in
+its own syntax: ``smartbox send`` loads no pydicom (nor numpy) unless a conversion is needed (issue 13).
 """
 
 from __future__ import annotations
@@ -22,14 +25,7 @@ import struct
 from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
-from typing import Protocol
-
-import pydicom
-from pydicom.dataset import Dataset
-from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import read_dataset
-from pydicom.filewriter import write_dataset
-from pydicom.uid import ImplicitVRLittleEndian
+from typing import TYPE_CHECKING, Protocol
 
 from smartbox_next.dicom.part10 import (
     ITEM_TAG,
@@ -44,8 +40,12 @@ from smartbox_next.dicom.transfer_syntax import conversions as ts_conversions
 from smartbox_next.errors import MediaError
 from smartbox_next.net.stream import Payload, Segment
 
+if TYPE_CHECKING:  # pydicom (and numpy with it) is imported by the conversions that need it, not by a send
+    from pydicom.dataset import Dataset
+
 MAX_DECODED_BYTES = 512 * 1024 * 1024  # refuse to decode JPEG objects larger than this in memory
 PIXEL_DATA = 0x7FE00010
+IMPLICIT_VR_LE = "1.2.840.10008.1.2"
 
 
 class VideoTranscoder(Protocol):
@@ -94,6 +94,9 @@ def prepare(obj: ObjectInfo, target: str, work_dir: Path, transcoder: VideoTrans
 
 
 def _encode(ds: Dataset, implicit: bool) -> bytes:
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
     fp = DicomBytesIO()
     fp.is_implicit_VR = implicit
     fp.is_little_endian = True
@@ -103,8 +106,10 @@ def _encode(ds: Dataset, implicit: bool) -> bytes:
 
 def _native(obj: ObjectInfo, target: str) -> Payload:
     """Explicit ↔ Implicit VR LE with Pixel Data streamed from the file (PS3.5 §7.1, A.1, A.2)."""
-    src_implicit = obj.transfer_syntax == ImplicitVRLittleEndian
-    dst_implicit = target == ImplicitVRLittleEndian
+    from pydicom.filereader import read_dataset
+
+    src_implicit = obj.transfer_syntax == IMPLICIT_VR_LE
+    dst_implicit = target == IMPLICIT_VR_LE
     with obj.path.open("rb") as fh:
         fh.seek(obj.dataset_offset)
         head = read_dataset(fh, src_implicit, True, stop_when=lambda tag, vr, length: tag == PIXEL_DATA)
@@ -136,6 +141,8 @@ def _native(obj: ObjectInfo, target: str) -> Payload:
 
 def _decode_jpeg(obj: ObjectInfo, target: str) -> Payload:
     """Decode JPEG pixel data to uncompressed RGB; keep Lossy Image Compression "01" (PS3.3 C.7.6.1.1.5)."""
+    import pydicom
+
     try:
         ds = pydicom.dcmread(obj.path)
         frames = int(ds.get("NumberOfFrames", 1) or 1)
@@ -151,11 +158,13 @@ def _decode_jpeg(obj: ObjectInfo, target: str) -> Payload:
     if "LossyImageCompressionMethod" not in ds:
         ds.LossyImageCompressionMethod = "ISO_10918_1"
     ds.file_meta = pydicom.dataset.FileMetaDataset()
-    body = _encode(_without_meta(ds), target == ImplicitVRLittleEndian)
+    body = _encode(_without_meta(ds), target == IMPLICIT_VR_LE)
     return Payload((body,), target, conversion=f"decoded {obj.transfer_syntax} -> {target}")
 
 
 def _without_meta(ds: Dataset) -> Dataset:
+    from pydicom.dataset import Dataset
+
     out = Dataset()
     for elem in ds:
         if elem.tag.group != 0x0002:
@@ -169,6 +178,8 @@ def _rewrap(obj: ObjectInfo, target: str, *, fragmentable: bool) -> Payload:
                     conversion=f"re-wrapped {obj.transfer_syntax} -> {target}")
     if fragmentable:
         return whole  # a non-fragmentable stream (one fragment) is valid as is under the fragmentable twin
+    from pydicom.filereader import read_dataset
+
     with obj.path.open("rb") as fh:
         fh.seek(obj.dataset_offset)
         read_dataset(fh, False, True, stop_when=lambda tag, vr, length: tag == PIXEL_DATA)

@@ -351,7 +351,7 @@ class PduGuard:
         while view:
             try:
                 n = self.sock.send(view)
-            except (BlockingIOError, ssl.SSLWantWriteError):
+            except (BlockingIOError, ssl.SSLWantWriteError, TimeoutError):  # TimeoutError: a TLS write slice
                 if self._given_up():
                     raise ConnectionAbortedError("the association is being aborted; the peer does not read") from None
                 if time.monotonic() - last_progress > self.network_timeout:

@@ -2,8 +2,9 @@
 
 Pure functions of an :class:`~smartbox_next.net.link.Attempt` (what the guard, the TLS context and the
 protocol machine saw) and the peer, free of pynetdicom and pydicom, so that both association requestors use
-them: :mod:`smartbox_next.net.session` (pynetdicom, through the adapter: C-STORE, C-FIND, MPPS, commitment)
-and :mod:`smartbox_next.net.ulp` (the native upper layer of ``smartbox echo``).
+them: :mod:`smartbox_next.net.session` (pynetdicom, through the adapter: C-FIND, MPPS, commitment) and
+:mod:`smartbox_next.net.ulp` (the native upper layer of ``smartbox echo`` and of C-STORE,
+:mod:`smartbox_next.net.store_session`).
 
 * A Fault (what the peer did wrong) comes first: :class:`~smartbox_next.errors.ConnectError` when the
   connection never was a DICOM association (no DICOM, TLS answers or a failed handshake, closed without an

@@ -1,4 +1,5 @@
-"""Associations as the senders use them: pynetdicom's outcomes (via the adapter) as project errors.
+"""Associations over pynetdicom as MPPS, Storage Commitment and the worklist use them: its outcomes (via the
+adapter) as project errors. C-STORE runs on the native upper layer (:mod:`smartbox_next.net.store_session`).
 
 ``open_session(settings, peer, contexts)`` is a context manager yielding a :class:`Session`; it raises
 ConnectError (no TCP connection, a failed TLS handshake, a peer that is no DICOM node), AssociationRejectedError

@@ -3,7 +3,9 @@
 ``store_each(settings, peer, paths, progress=..., stop=...)`` reads each file's File Meta Information, plans
 the associations (:mod:`smartbox_next.net.contexts`, ≤128 contexts each, one association per plan — not one per
 file), and sends every object on a context accepted with a transfer syntax it is honestly encoded in
-(:mod:`smartbox_next.net.fallback`), streamed from disk (:mod:`smartbox_next.net.stream`). It yields each
+(:mod:`smartbox_next.net.fallback`), streamed from disk (:mod:`smartbox_next.net.stream`) over the native
+upper layer (:mod:`smartbox_next.net.store_session`: no pynetdicom, no pydicom unless a conversion needs it;
+the C-STORE-RQ command set of :func:`smartbox_next.net.ulp.store_command`). It yields each
 object's :class:`FileResult` **as soon as it is known** — its C-STORE response arrived, or it failed — so the
 outbox marks it at once and a crash re-sends at most the object in flight. It never raises for one object's
 failure: a result is stored / warning (status recorded) / failed (with the project exception, whose
@@ -31,8 +33,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydicom.dataset import Dataset
-
 from smartbox_next.dicom.part10 import ObjectInfo, read_object_info
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.webpeer import WebPeer
@@ -44,11 +44,11 @@ from smartbox_next.errors import (
     StoreError,
 )
 from smartbox_next.net import fallback
-from smartbox_next.net.adapter import store_command
 from smartbox_next.net.contexts import AssociationPlan, plan_associations
 from smartbox_next.net.link import LinkSettings
-from smartbox_next.net.session import Session, StopCheck, Stopped, open_session
+from smartbox_next.net.store_session import StopCheck, Stopped, StoreSession, open_store_session
 from smartbox_next.net.stream import Payload, send_message
+from smartbox_next.net.ulp import store_command
 
 LOG = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ def _send_plan(settings: LinkSettings, peer: Peer, plan: AssociationPlan, batch:
     pending = list(plan.objects)
     while pending:
         try:
-            with open_session(settings, peer, plan.contexts(), stop=stop) as session:
+            with open_store_session(settings, peer, plan.contexts(), stop=stop) as session:
                 while pending:
                     obj = pending[0]
                     result, reopen = _send_one(settings, session, obj, batch, transcoder)
@@ -254,7 +254,7 @@ def _send_plan(settings: LinkSettings, peer: Peer, plan: AssociationPlan, batch:
             pending = []
 
 
-def _choose(session: Session, obj: ObjectInfo,
+def _choose(session: StoreSession, obj: ObjectInfo,
             transcoder: fallback.VideoTranscoder | None) -> tuple[int, str] | NoAcceptedContextError:
     """The context to send ``obj`` on: its own syntax if accepted, else the first accepted conversion."""
     accepted: dict[tuple[str, str], int] = {}
@@ -294,7 +294,7 @@ class _LazyDir(os.PathLike[str]):
             shutil.rmtree(self._path, ignore_errors=True)
 
 
-def _send_one(settings: LinkSettings, session: Session, obj: ObjectInfo, batch: _Batch,
+def _send_one(settings: LinkSettings, session: StoreSession, obj: ObjectInfo, batch: _Batch,
               transcoder: fallback.VideoTranscoder | None) -> tuple[FileResult, bool]:
     """Send one object; returns its result and whether the association must be replaced (local failure)."""
     result = FileResult(obj.path, Outcome.FAILED, obj.sop_instance_uid)
@@ -320,14 +320,13 @@ def _send_one(settings: LinkSettings, session: Session, obj: ObjectInfo, batch: 
         try:
             send_message(session, context_id, command, payload, on_bytes, timeout=settings.network_timeout)
             result.bytes_sent = payload.length
-            status_ds: Dataset = session.wait_response(message_id, "C-STORE")
+            response = session.wait_response(message_id, "C-STORE")
         except NetworkError:
             raise  # ResponseTimeoutError is also an OSError; the association is gone either way
         except OSError as exc:  # the file changed under us: the message is incomplete, drop the association
             result.error = MediaError("send.file_changed", path=str(obj.path), detail=str(exc))
             return result, True
-    status = int(status_ds.Status or 0)
-    comment = str(status_ds.get("ErrorComment", "") or "")
+    status, comment = response.status, response.comment
     outcome, error = classify_status(status, comment, session.peer, obj.sop_instance_uid)
     result.outcome, result.status, result.comment = outcome, status, comment
     if outcome is Outcome.WARNING:

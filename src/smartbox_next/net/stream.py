@@ -12,8 +12,10 @@ memory (PEERS.md: 130-410 MB). Here the sender owns the flow:
   pynetdicom's DUL thread takes too for its own writes (A-RELEASE, A-ABORT), so PDUs never interleave; the
   lock is held for one PDU, or for as few whole PDUs as make ``LOCKED_WRITE`` bytes when they are small (one
   ``sendmsg`` per 16 KiB PDU costs ~60 % more sender CPU than per 64 KiB; measured), never for a whole object.
-- **TLS**: an ``SSLSocket`` must not be written by two threads, so PDUs go through the DUL queue, but at most
-  ``QUEUE_DEPTH`` at a time (bounded, waiting for the DUL to drain).
+- **TLS**: an ``SSLSocket`` must not be written by two threads, so on a pynetdicom association PDUs go through
+  the DUL queue, but at most ``QUEUE_DEPTH`` at a time (bounded, waiting for the DUL to drain). The native
+  association of C-STORE (:mod:`smartbox_next.net.store_session`) has one thread: its PDUs are written
+  directly (:class:`~smartbox_next.net.wire.TlsPduSocket`).
 - **Stop**: between PDUs and every slice a write waits, the session's stop is checked (SIGTERM): the sender
   raises :class:`~smartbox_next.net.session.Stopped` after aborting the association, within a fraction of a
   second even when the peer has stopped reading.
@@ -32,13 +34,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from smartbox_next.dicom.part10 import FileRange
 from smartbox_next.errors import AssociationAbortedError, NetworkError, ResponseTimeoutError
 
 if TYPE_CHECKING:
-    from smartbox_next.net.session import Session
+    from smartbox_next.dicom.peer import Peer
     from smartbox_next.net.wire import Buffer, PduSocket
 
 BLOCK = 4 * 1024 * 1024  # read buffer; the only per-transfer allocation
@@ -50,6 +52,39 @@ LOCKED_WRITE = 64 * 1024  # sendmsg path: whole PDUs per locked write, until the
 SENDFILE_MIN_PDV = 64 * 1024  # kernel copy (sendfile) pays off from this PDV size; below, batched sendmsg wins
 
 ByteCallback = Callable[[int], None]
+
+
+class Link(Protocol):
+    """The association a message is written to: the native one (:class:`smartbox_next.net.ulp.Association`,
+    C-STORE) or pynetdicom's (:class:`smartbox_next.net.adapter.Association`: MPPS, Storage Commitment)."""
+
+    def pdu_socket(self, check: Callable[[], None] | None = None) -> PduSocket | None: ...
+
+    def touch(self) -> None: ...
+
+    def queue_pdv(self, context_id: int, pdv: bytes) -> None: ...
+
+    def queued_pdus(self) -> int: ...
+
+
+class Session(Protocol):
+    """What :func:`send_message` needs of a session: :class:`smartbox_next.net.store_session.StoreSession` or
+    :class:`smartbox_next.net.session.Session`."""
+
+    @property
+    def link(self) -> Link: ...
+
+    @property
+    def peer(self) -> Peer: ...
+
+    @property
+    def peer_max_pdu(self) -> int: ...
+
+    def check_stop(self) -> None: ...
+
+    def raise_if_broken(self, operation: str) -> None: ...
+
+    def broken(self, operation: str, exc: BaseException | None = None) -> NetworkError: ...
 
 
 Segment = bytes | FileRange

@@ -1,8 +1,9 @@
-"""A small native association requestor (DICOM Upper Layer, PS3.8) for ``smartbox echo``: stdlib sockets only.
+"""A small native association requestor (DICOM Upper Layer, PS3.8) for C-ECHO and C-STORE: stdlib sockets only.
 
 pynetdicom imports pydicom, which imports numpy: half a second before the first byte goes out. Verification
-needs none of it, so ``smartbox echo`` speaks the upper layer itself, with the same guard, TLS trust model and
-error mapping as every other association:
+and storage need none of it, so ``smartbox echo`` and ``smartbox send`` (and the delivery workers,
+:mod:`smartbox_next.net.store_session`) speak the upper layer themselves, with the same guard, TLS trust model
+and error mapping as every other association:
 
 * **A-ASSOCIATE-RQ** (PS3.8 §9.3.2, Table 9-11): protocol version 1, called and calling AE titles, the DICOM
   Application Context Name (PS3.7 A.2.1; item 10H), one presentation context item per proposed context (IDs 1,
@@ -17,10 +18,13 @@ error mapping as every other association:
   does not decode, a command set without Status) is recorded the same way (:meth:`PduGuard.fail`).
 * **A-ASSOCIATE-AC / RJ** (§9.3.3, §9.3.4): accepted contexts checked against what we proposed (one of our
   transfer syntaxes under one of our IDs), the peer's Maximum Length; a rejection's result, source, reason.
-* **P-DATA-TF** (§9.3.5, Annex E): the C-ECHO-RQ command set (PS3.7 §9.3.5.1, Implicit VR Little Endian
-  §6.3.1), fragmented to the peer's Maximum Length; the C-ECHO-RSP (§9.3.5.2) reassembled from its command
-  fragments (bounded by the guard: :data:`~smartbox_next.net.guard.MAX_MESSAGE`), Status (0000,0900) and
-  Message ID Being Responded To (0000,0120) read from it; a response to another message is skipped.
+* **P-DATA-TF** (§9.3.5, Annex E): the C-ECHO-RQ and C-STORE-RQ command sets (PS3.7 §9.3.5.1, §9.3.1.1;
+  Implicit VR Little Endian §6.3.1), fragmented to the peer's Maximum Length (a C-STORE's data set is
+  streamed by :mod:`smartbox_next.net.stream` through :meth:`Association.pdu_socket`); the response
+  (§9.3.5.2, §9.3.1.2) reassembled from its command fragments (bounded by the guard:
+  :data:`~smartbox_next.net.guard.MAX_MESSAGE`), Status (0000,0900), Error Comment (0000,0902) and Message ID
+  Being Responded To (0000,0120) read from it; a response to another message is skipped. A PDU the peer sends
+  while we stream (an A-ABORT, an early response) is read between our writes (:meth:`Association.poll_peer`).
 * **A-RELEASE-RQ/RP** (§9.3.6, §9.3.7) on success; **A-ABORT** (§9.3.8, source 0) on any local failure —
   the DIMSE timeout (PS3.7 §9.1), the caller's stop, an exception in the block — and source 2 reason 2
   ("unexpected PDU") for a PDU that has no place in the protocol state (PS3.8 Table 9-10, action AA-8).
@@ -40,7 +44,8 @@ import socket
 import ssl
 import struct
 import time
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
@@ -77,11 +82,15 @@ A_ASSOCIATE_RQ, A_ASSOCIATE_AC, A_ASSOCIATE_RJ, P_DATA_TF = 0x01, 0x02, 0x03, 0x
 A_RELEASE_RQ, A_RELEASE_RP, A_ABORT = 0x05, 0x06, 0x07
 SOURCE_USER, SOURCE_PROVIDER = 0, 2  # A-ABORT source (PS3.8 Table 9-26)
 REASON_UNEXPECTED_PDU = 2
+C_STORE_RQ, C_STORE_RSP = 0x0001, 0x8001  # Command Field (PS3.7 §9.3.1)
 C_ECHO_RQ, C_ECHO_RSP = 0x0030, 0x8030  # Command Field (PS3.7 §9.3.5)
 NO_DATA_SET = 0x0101  # Command Data Set Type: no data set (PS3.7 §9.3.5.1)
+DATA_SET_PRESENT = 0x0001  # any other value means "present" (PS3.7 E.1-1); 0x0001 is what pynetdicom sends
+PRIORITY_MEDIUM = 0x0000  # Priority (0000,0700): MEDIUM (PS3.7 E.1-1)
 # command elements (group 0000, PS3.7 Annex E)
 GROUP_LENGTH, AFFECTED_SOP_CLASS_UID, COMMAND_FIELD = 0x0000, 0x0002, 0x0100
-MESSAGE_ID, MESSAGE_ID_BEING_RESPONDED_TO, COMMAND_DATA_SET_TYPE, STATUS = 0x0110, 0x0120, 0x0800, 0x0900
+MESSAGE_ID, MESSAGE_ID_BEING_RESPONDED_TO, PRIORITY, COMMAND_DATA_SET_TYPE = 0x0110, 0x0120, 0x0700, 0x0800
+STATUS, ERROR_COMMENT, AFFECTED_SOP_INSTANCE_UID = 0x0900, 0x0902, 0x1000
 DIMSE_COMMANDS = frozenset({0x0001, 0x0010, 0x0020, 0x0021, 0x0030, 0x0FFF, 0x0100, 0x0110, 0x0120, 0x0130,
                             0x0140, 0x0150}) | frozenset(c | 0x8000 for c in (0x0001, 0x0010, 0x0020, 0x0021,
                                                                               0x0030, 0x0100, 0x0110, 0x0120,
@@ -170,6 +179,15 @@ def echo_command(message_id: int) -> bytes:
     return command_set([(AFFECTED_SOP_CLASS_UID, _ui(VERIFICATION_CONTEXT.abstract_syntax)),
                         (COMMAND_FIELD, _us(C_ECHO_RQ)), (MESSAGE_ID, _us(message_id)),
                         (COMMAND_DATA_SET_TYPE, _us(NO_DATA_SET))])
+
+
+def store_command(message_id: int, sop_class_uid: str, sop_instance_uid: str) -> bytes:
+    """The C-STORE-RQ command set (PS3.7 §9.3.1.1, Table 9.3-1): priority MEDIUM, a data set follows (it is
+    streamed after the command, :mod:`smartbox_next.net.stream`). Byte for byte pynetdicom's encoding (tested)."""
+    return command_set([(AFFECTED_SOP_CLASS_UID, _ui(sop_class_uid)), (COMMAND_FIELD, _us(C_STORE_RQ)),
+                        (MESSAGE_ID, _us(message_id)), (PRIORITY, _us(PRIORITY_MEDIUM)),
+                        (COMMAND_DATA_SET_TYPE, _us(DATA_SET_PRESENT)),
+                        (AFFECTED_SOP_INSTANCE_UID, _ui(sop_instance_uid))])
 
 
 def pdata_tf(context_id: int, command: bytes, peer_max_pdu: int) -> list[bytes]:
@@ -270,11 +288,18 @@ def _ascii_uid(raw: bytes) -> str:
 
 @dataclass(frozen=True)
 class Response:
-    """A DIMSE response command as received: Command Field, Status (PS3.7 Annex C) and the context it came on."""
+    """A DIMSE response command as received: Command Field, Status (PS3.7 Annex C), the context it came on and
+    the Error Comment (0000,0902) when the peer gave one (PS3.7 C.4)."""
 
     command_field: int
     status: int
     context_id: int
+    comment: str = ""
+
+
+def _text(raw: bytes | None) -> str:
+    """An LO value of a command set (the default character repertoire; read as pydicom does, ISO 8859-1)."""
+    return raw.decode("latin-1").strip(" \x00") if raw else ""
 
 
 class Association:
@@ -293,10 +318,12 @@ class Association:
         self._deadline: float | None = None  # a local wait (DIMSE timeout, release) ends here
         self._ended = False  # A-ABORT sent or received, released, or the connection is gone
         self._message_id = 0
+        self._inbox: deque[tuple[int, bytes]] = deque()  # PDUs read while we were sending, not yet handled
+        self._pdu_socket: wire.PduSocket | None = None
         self.guard = PduGuard(sock, attempt, limit=settings.receive_limit, acse_timeout=settings.acse_timeout,
                               network_timeout=settings.network_timeout, established=lambda: self.is_established,
                               abort_requested=lambda: False, killed=self._interrupted, backlog=lambda: 0)
-        self.guard.write = self.guard.send
+        self.guard.write = self._guard_write
 
     def _interrupted(self) -> bool:
         """Whether a blocked read or write should give up: the caller's stop, or our own deadline passed."""
@@ -314,10 +341,27 @@ class Association:
 
     # --- the wire
 
+    def _torn(self) -> bool:
+        """A write of ours stopped part-way through a PDU: nothing else may go on the wire (it would be read as
+        the rest of that PDU); closing the connection is what is left."""
+        return self._pdu_socket is not None and self._pdu_socket.torn
+
+    def _guard_write(self, data: bytes) -> None:
+        """The guard's A-ABORT after a violation (not into the middle of a PDU of ours)."""
+        self.write(data)
+
     def write(self, data: bytes) -> bool:
-        """Write one or more whole PDUs; False when the connection broke or no byte went out in time."""
+        """Write one or more whole PDUs; False when the connection broke or no byte went out in time (or a PDU
+        of ours is cut off on the wire: :meth:`_torn`)."""
+        if self._torn():
+            self._ended = True
+            return False
         try:
-            self.guard.send(data)
+            if self.is_tls:
+                with wire.tls_write_slice(self.sock):  # a blocking SSLSocket.send ignores SO_SNDTIMEO
+                    self.guard.send(data)
+            else:
+                self.guard.send(data)
         except OSError:  # TimeoutError and ConnectionAbortedError included
             self._ended = True
             return False
@@ -340,13 +384,28 @@ class Association:
             if poller.poll(min(SLICE, remaining) * 1000):
                 return True
 
+    def _ready_now(self) -> bool:
+        """Whether the peer has sent something (or closed) that can be read without waiting."""
+        if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+            return True
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+
     def read_pdu(self, until: float) -> tuple[int, bytes] | None:
         """One whole PDU (type, body) through the guard, its first byte before ``until``; None when there is
         none: nothing came in time, the caller stopped, the guard refused it (a fault recorded, A-ABORT sent),
-        the connection closed."""
+        the connection closed. A PDU that came in while we were sending (:meth:`poll_peer`) comes first."""
+        if self._inbox:
+            return self._inbox.popleft()
+        return self._read_wire(until)
+
+    def _read_wire(self, until: float) -> tuple[int, bytes] | None:
+        wire.quick_ack(self.sock)  # a peer writing header and body apart (Nagle on) must not wait for our ACK
         if not self._readable(until):
             return None
         head = self.guard.recv(HEADER)
+        wire.quick_ack(self.sock)
         if len(head) < HEADER:
             return None
         pdu_type, _, length = struct.unpack(">BBI", head)
@@ -378,6 +437,52 @@ class Association:
             self._ended = True
             return True
         return False
+
+    def poll_peer(self) -> bool:
+        """While we send: read what the peer sent meanwhile, without waiting; False once the association ended.
+
+        An A-ABORT or A-RELEASE-RQ ends it (:meth:`_peer_ended`); a P-DATA-TF (an early response) is kept for
+        :meth:`wait_response`; anything else is unexpected (A-ABORT, PS3.8 Table 9-10 AA-8).
+        """
+        while not self._ended and self.attempt.fault is None and self._ready_now():
+            answer = self._read_wire(time.monotonic() + SLICE)
+            if answer is None:  # a fault, or the connection closed
+                self._ended = True
+                break
+            pdu_type, body = answer
+            if pdu_type == P_DATA_TF:
+                self._inbox.append(answer)
+            elif not self._peer_ended(pdu_type, body):
+                self._unexpected(pdu_type)
+        return not self._ended and self.attempt.fault is None
+
+    @property
+    def ended(self) -> bool:
+        """The association is over: A-ABORT sent or received, released, a fault, or the connection is gone."""
+        return self._ended or self.attempt.fault is not None
+
+    @property
+    def is_tls(self) -> bool:
+        return isinstance(self.sock, ssl.SSLSocket)
+
+    def pdu_socket(self, check: Callable[[], None] | None = None) -> wire.PduSocket:
+        """The socket the senders write P-DATA-TF PDUs to (:mod:`smartbox_next.net.stream`): plain TCP with
+        ``sendmsg``/``sendfile``, or TLS (:class:`~smartbox_next.net.wire.TlsPduSocket`). A write blocked by a
+        slow peer runs ``check`` every slice and fails after the network timeout without progress."""
+        if self._pdu_socket is None:
+            kind = wire.TlsPduSocket if self.is_tls else wire.PduSocket
+            self._pdu_socket = kind(self.sock, wire.new_write_lock(), idle_timeout=self.settings.network_timeout)
+        self._pdu_socket.check = check
+        return self._pdu_socket
+
+    def touch(self) -> None:
+        """We are busy sending (the pynetdicom association restarts its idle timer here; we have none)."""
+
+    def queue_pdv(self, context_id: int, pdv: bytes) -> None:  # pragma: no cover - pdu_socket() is never None
+        raise NotImplementedError("the native association writes P-DATA-TF PDUs through pdu_socket()")
+
+    def queued_pdus(self) -> int:  # pragma: no cover - see queue_pdv
+        return 0
 
     # --- association establishment (PS3.8 §7.1, §9.3.2-§9.3.4)
 
@@ -471,7 +576,7 @@ class Association:
             raise self._broken(operation)
         if not any(cx.context_id == context_id for cx in self.accepted_contexts):  # read as pynetdicom does
             LOG.warning("%s-RSP on presentation context %d, which was not accepted", operation, context_id)
-        return Response(field, status, context_id)
+        return Response(field, status, context_id, _text(elements.get(ERROR_COMMENT)))
 
     def _no_answer(self, operation: str) -> BaseException:
         """The error when no PDU came: stop, DIMSE timeout (we abort), a fault, or the connection closed."""
@@ -498,6 +603,9 @@ class Association:
             self._ended = True
             return
         self._ended = True
+        if self._torn():
+            LOG.info("aborting %s by closing the connection: a PDU was cut off mid-write", self.peer)
+            return  # an A-ABORT now would be read as part of the PDU; closing the connection is the abort
         self.guard.abandon()  # a peer that does not read gets one slice
         self.write(abort_pdu(SOURCE_USER, 0))
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import Protocol
 
@@ -128,6 +129,7 @@ class PduSocket:
         self.lock = lock
         self.idle_timeout = idle_timeout
         self.check = check
+        self.torn = False  # a write gave up part-way: the PDU on the wire is incomplete (no A-ABORT after it)
 
     def _stalled(self, since: float) -> None:
         """A slice passed without progress: give up if asked to, or if it has lasted ``idle_timeout``."""
@@ -153,6 +155,7 @@ class PduSocket:
                     self._stalled(progress)
                     continue
                 progress = time.monotonic()
+                self.torn = True  # until the last byte is out: a PDU is incomplete on the wire
                 # drop fully sent views, trim the partially sent one
                 while sent and idx < len(views):
                     n = len(views[idx])
@@ -164,6 +167,7 @@ class PduSocket:
                         sent = 0
                 if idx < len(views) and between is not None:
                     between()
+            self.torn = False
 
     def sendfile(self, header: bytes, fd: int, offset: int, count: int) -> None:
         """One PDU: ``header`` (held back with MSG_MORE) and ``count`` bytes of file ``fd`` copied by the kernel.
@@ -172,6 +176,7 @@ class PduSocket:
         """
         with self.lock:
             self._send_all(header, socket.MSG_MORE)
+            self.torn = True
             end = offset + count
             progress = time.monotonic()
             while offset < end:
@@ -184,14 +189,62 @@ class PduSocket:
                     raise OSError(f"file ended early at offset {offset}")
                 offset += sent
                 progress = time.monotonic()
+            self.torn = False
 
-    def _send_all(self, data: bytes, flags: int) -> None:
+    def _send_all(self, data: bytes | memoryview, flags: int) -> None:
         view = memoryview(data)
         progress = time.monotonic()
         while view:
             try:
                 view = view[self.sock.send(view, flags):]
-            except BlockingIOError:
+            except (BlockingIOError, ssl.SSLWantWriteError, TimeoutError):  # TimeoutError: TLS, below
                 self._stalled(progress)
                 continue
+            if len(view):
+                self.torn = True
             progress = time.monotonic()
+
+
+class TlsPduSocket(PduSocket):
+    """:class:`PduSocket` for a TLS connection written by one thread only (the native upper layer,
+    :mod:`smartbox_next.net.ulp`): an ``SSLSocket`` has neither ``sendmsg`` nor ``sendfile``, so the parts of
+    one locked write are joined (at most one PDU or ``LOCKED_WRITE`` bytes of them) and file data is read with
+    ``pread`` before it is encrypted. Same lock, stall checks, idle timeout and errors.
+
+    The kernel's SO_SNDTIMEO does not wake a blocking ``SSLSocket.send`` (CPython retries ``SSL_write`` inside
+    the call, for ever when the peer does not read), so a write runs with a Python socket timeout of
+    :func:`tls_write_slice` seconds: the ``TimeoutError`` is a slice without progress, and the same bytes are
+    offered again (what OpenSSL requires of a retried write).
+    """
+
+    def send(self, parts: Sequence[Buffer], *, flags: int = 0,
+             between: Callable[[], None] | None = None) -> None:
+        data = b"".join(parts)
+        with self.lock, tls_write_slice(self.sock):
+            self.torn = False
+            self._send_all(data, flags)
+            self.torn = False
+
+    def sendfile(self, header: bytes, fd: int, offset: int, count: int) -> None:
+        data = os.pread(fd, count, offset)
+        if len(data) < count:
+            raise OSError(f"file ended early at offset {offset + len(data)}")
+        with self.lock, tls_write_slice(self.sock):
+            self.torn = False
+            self._send_all(header + data, 0)
+            self.torn = False
+
+
+TLS_WRITE_SLICE = 0.2  # seconds a TLS write waits before it looks around (as the guard's SLICE)
+
+
+@contextmanager
+def tls_write_slice(sock: socket.socket) -> Iterator[None]:
+    """While writing to an ``SSLSocket`` (one thread only): a blocked send raises ``TimeoutError`` after a slice
+    instead of waiting inside OpenSSL for ever; blocking again afterwards (the reads rely on it)."""
+    sock.settimeout(TLS_WRITE_SLICE)
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            sock.settimeout(None)
