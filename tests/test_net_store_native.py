@@ -22,7 +22,7 @@ from pydicom.dataset import Dataset
 
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import AssociationAbortedError
-from smartbox_next.net import adapter, ulp, wire
+from smartbox_next.net import adapter, pdu, ulp, wire
 from smartbox_next.net.link import Attempt, LinkSettings
 from smartbox_next.net.store import Outcome, store_files
 
@@ -41,9 +41,9 @@ def test_the_c_store_rq_command_set_is_byte_for_byte_pynetdicoms(message_id: int
                                                                   instance: str) -> None:
     """PS3.7 §9.3.1.1 in Implicit VR LE: group length, Affected SOP Class UID, Command Field 0001H, Message ID,
     Priority MEDIUM, Command Data Set Type (present), Affected SOP Instance UID."""
-    ours = ulp.store_command(message_id, sop_class, instance)
+    ours = pdu.store_command(message_id, sop_class, instance)
     assert ours == adapter.store_command(message_id, sop_class, instance)
-    elements = ulp.parse_command(ours)
+    elements = pdu.parse_command(ours)
     assert sorted(elements) == [0x0000, 0x0002, 0x0100, 0x0110, 0x0700, 0x0800, 0x1000]
     assert struct.unpack("<I", elements[0x0000])[0] == len(ours) - 12
     assert struct.unpack("<H", elements[0x0100])[0] == 0x0001

@@ -27,7 +27,7 @@ from smartbox_next.errors import (
     NoAcceptedContextError,
     ResponseTimeoutError,
 )
-from smartbox_next.net import adapter, outcome, session, ulp
+from smartbox_next.net import adapter, outcome, pdu, session, ulp
 from smartbox_next.net.echo import echo
 from smartbox_next.net.link import (
     VERIFICATION_CONTEXT,
@@ -73,10 +73,10 @@ def test_the_associate_rq_is_byte_for_byte_what_pynetdicom_sends() -> None:
         link.close()
         pdu_type, body = handle.conversations[0].received[0]
     assert pdu_type == 0x01
-    ours = ulp.associate_rq("ENDO1", "HOSTILE", CONTEXTS, 65536)
+    ours = pdu.associate_rq("ENDO1", "HOSTILE", CONTEXTS, 65536)
     assert ours == hp.pdu(pdu_type, body)
     assert IMPLEMENTATION_CLASS_UID.encode() in ours and IMPLEMENTATION_VERSION_NAME.encode() in ours
-    assert ulp.APPLICATION_CONTEXT_NAME == adapter.APPLICATION_CONTEXT_NAME
+    assert pdu.APPLICATION_CONTEXT_NAME == adapter.APPLICATION_CONTEXT_NAME
     assert [p.context_id for p in hp._contexts(body[68:])] == [1, 3]
 
 
@@ -88,16 +88,16 @@ def test_the_rq_is_what_goes_on_the_wire() -> None:
         with pytest.raises(ConnectError):
             echo(FAST, _peer(handle))
         pdu_type, body = handle.conversations[0].received[0]
-    assert hp.pdu(pdu_type, body) == ulp.associate_rq(FAST.calling_ae, "HOSTILE", [VERIFICATION_CONTEXT],
+    assert hp.pdu(pdu_type, body) == pdu.associate_rq(FAST.calling_ae, "HOSTILE", [VERIFICATION_CONTEXT],
                                                       FAST.max_pdu)
 
 
 @pytest.mark.parametrize("message_id", [1, 2, 255, 4660, 65535])
 def test_the_c_echo_rq_command_set_is_byte_for_byte_pynetdicoms(message_id: int) -> None:
     """PS3.7 §9.3.5.1 in Implicit VR LE: (0000,0000), (0000,0002), (0000,0100) 0030H, (0000,0110), (0000,0800)."""
-    ours = ulp.echo_command(message_id)
+    ours = pdu.echo_command(message_id)
     assert ours == adapter.echo_command(message_id)
-    elements = ulp.parse_command(ours)
+    elements = pdu.parse_command(ours)
     assert sorted(elements) == [0x0000, 0x0002, 0x0100, 0x0110, 0x0800]
     assert struct.unpack("<I", elements[0x0000])[0] == len(ours) - 12
     assert struct.unpack("<H", elements[0x0110])[0] == message_id
@@ -105,21 +105,21 @@ def test_the_c_echo_rq_command_set_is_byte_for_byte_pynetdicoms(message_id: int)
 
 def test_a_response_command_set_decodes() -> None:
     raw = hp.command(0x8030, hp.VERIFICATION, 7, 0x0110)[12:]  # without its group length, as pydicom wrote it
-    elements = ulp.parse_command(hp.command(0x8030, hp.VERIFICATION, 7, 0x0110))
+    elements = pdu.parse_command(hp.command(0x8030, hp.VERIFICATION, 7, 0x0110))
     assert struct.unpack("<H", elements[0x0900])[0] == 0x0110 and struct.unpack("<H", elements[0x0120])[0] == 7
-    assert ulp.parse_command(raw)[0x0100] == b"\x30\x80"
+    assert pdu.parse_command(raw)[0x0100] == b"\x30\x80"
     for bad in (raw[:-1], b"\x08\x00\x10\x00\x02\x00\x00\x00AB", b"\x00\x00\x00\x09\xff\xff\xff\xff"):
         with pytest.raises(ValueError):
-            ulp.parse_command(bad)
+            pdu.parse_command(bad)
 
 
 def test_pdata_is_fragmented_to_the_peers_maximum_length() -> None:
-    command = ulp.echo_command(1)
-    pdus = ulp.pdata_tf(5, command, 26)  # 20 bytes of command per PDV
+    command = pdu.echo_command(1)
+    pdus = pdu.pdata_tf(5, command, 26)  # 20 bytes of command per PDV
     assert all(len(p) - 6 <= 26 for p in pdus) and len(pdus) == -(-len(command) // 20)
     assert [p[11] for p in pdus] == [0x01] * (len(pdus) - 1) + [0x03]
     assert b"".join(p[12:] for p in pdus) == command
-    assert ulp.pdata_tf(5, command, 0) == [hp.pdata(5, 0x03, command)]  # 0: no limit (PS3.8 D.1)
+    assert pdu.pdata_tf(5, command, 0) == [hp.pdata(5, 0x03, command)]  # 0: no limit (PS3.8 D.1)
 
 
 # ------------------------------------------------------------------------------------------ a whole echo
@@ -140,7 +140,7 @@ def test_echo_associates_verifies_and_releases() -> None:
         received = handle.conversations[0].received
     assert result.status == 0 and result.association_ms > 0 and result.echo_ms > 0
     assert [t for t, _ in received] == [0x01, 0x04, 0x05]
-    assert received[1][1] == struct.pack(">IBB", len(ulp.echo_command(1)) + 2, 1, 0x03) + ulp.echo_command(1)
+    assert received[1][1] == struct.pack(">IBB", len(pdu.echo_command(1)) + 2, 1, 0x03) + pdu.echo_command(1)
 
 
 def test_a_small_peer_maximum_length_fragments_the_request() -> None:

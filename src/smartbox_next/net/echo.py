@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import DimseError
-from smartbox_next.net import ulp
+from smartbox_next.net import pdu, ulp
 from smartbox_next.net.link import VERIFICATION_CONTEXT, Context, LinkSettings
 from smartbox_next.net.outcome import StopCheck
 
@@ -45,7 +45,7 @@ def send_echo(session: Session, timeout: float) -> int:
 
     context_id = ulp.verification_context_id(session.accepted_contexts, session.peer)
     message_id = session.next_message_id()
-    send_message(session, context_id, ulp.echo_command(message_id), None, timeout=timeout)
+    send_message(session, context_id, pdu.echo_command(message_id), None, timeout=timeout)
     return int(session.wait_response(message_id, "C-ECHO").Status)
 
 

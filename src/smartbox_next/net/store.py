@@ -5,7 +5,7 @@ the associations (:mod:`smartbox_next.net.contexts`, ≤128 contexts each, one a
 file), and sends every object on a context accepted with a transfer syntax it is honestly encoded in
 (:mod:`smartbox_next.net.fallback`), streamed from disk (:mod:`smartbox_next.net.stream`) over the native
 upper layer (:mod:`smartbox_next.net.store_session`: no pynetdicom, no pydicom unless a conversion needs it;
-the C-STORE-RQ command set of :func:`smartbox_next.net.ulp.store_command`). It yields each
+the C-STORE-RQ command set of :func:`smartbox_next.net.pdu.store_command`). It yields each
 object's :class:`FileResult` **as soon as it is known** — its C-STORE response arrived, or it failed — so the
 outbox marks it at once and a crash re-sends at most the object in flight. It never raises for one object's
 failure: a result is stored / warning (status recorded) / failed (with the project exception, whose
@@ -46,9 +46,9 @@ from smartbox_next.errors import (
 from smartbox_next.net import fallback
 from smartbox_next.net.contexts import AssociationPlan, plan_associations
 from smartbox_next.net.link import LinkSettings
+from smartbox_next.net.pdu import store_command
 from smartbox_next.net.store_session import StopCheck, Stopped, StoreSession, open_store_session
 from smartbox_next.net.stream import Payload, send_message
-from smartbox_next.net.ulp import store_command
 
 LOG = logging.getLogger(__name__)
 

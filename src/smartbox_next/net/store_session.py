@@ -30,7 +30,7 @@ from contextlib import contextmanager
 
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError
-from smartbox_next.net import ulp
+from smartbox_next.net import pdu, ulp
 from smartbox_next.net.link import AcceptedContext, Context, LinkSettings
 from smartbox_next.net.outcome import StopCheck, Stopped, dropped_error
 
@@ -87,7 +87,7 @@ class StoreSession:
         attempt = link.attempt
         if attempt.abort_source is None and attempt.fault is None and exc is not None:
             answer = link.read_pdu(time.monotonic() + 0.2)
-            if answer is not None and answer[0] == ulp.A_ABORT:
+            if answer is not None and answer[0] == pdu.A_ABORT:
                 attempt.abort_source = answer[1][2]
         return dropped_error(self.peer, attempt, operation)
 
