@@ -51,6 +51,7 @@ def test_the_preview_stills_and_the_recorder_convert_one_frame_at_once() -> None
 
 def test_a_frame_already_in_the_asked_format_is_copied_not_shared() -> None:
     import av
+    import numpy as np
 
     from smartbox_next.capture.live.frames import LiveFrame
     from smartbox_next.capture.live.pattern import TestPattern
@@ -63,5 +64,9 @@ def test_a_frame_already_in_the_asked_format_is_copied_not_shared() -> None:
     own.pts = 99  # the recorder numbers its frames: the preview's frame keeps its own
     assert shared.pts == 7
     assert bytes(own.planes[0]) == bytes(shared.planes[0])
+    grey = np.arange(64 * 64 * 2, dtype=np.uint32).astype(np.uint8).reshape(64, 64, 2)
+    packed = av.VideoFrame.from_ndarray(grey, format="yuyv422")
+    copied = LiveFrame(packed, 2, 0.0, 25.0).converted("yuyv422")  # a grabber's packed 4:2:2
+    assert copied is not packed and (copied.to_ndarray() == packed.to_ndarray()).all()
     small = lf.converted("yuvj420p", 32, 32, "FAST_BILINEAR")
     assert (small.width, small.height, small.format.name) == (32, 32, "yuvj420p")

@@ -57,3 +57,14 @@ def test_stills_during_a_recording_do_not_grow_memory(tmp_path: Path) -> None:
     growth_mib = float(result.stdout.strip().splitlines()[-1])
     print(f"\nRSS growth over 40 stills during a 1080p recording: {growth_mib:.1f} MiB")
     assert growth_mib < 40, f"{growth_mib:.1f} MiB for 40 stills (a leaked 1080p frame per still: 120-250 MiB)"
+
+
+def test_the_threshold_keeps_frames_in_the_heap_and_maps_a_stills_picture() -> None:
+    """Above every live frame layout (YUV 4:2:0, YUYV 4:2:2), below the still's RGB: frames (25 a second) are
+    reused from the heap, a still's picture is its own mapping (pinned at 1 MiB, every frame was: +30 % CPU)."""
+    from smartbox_next.capture.live.memory import MIN_THRESHOLD, frame_threshold
+
+    for width, height in ((1920, 1080), (1280, 720), (3840, 2160)):
+        limit = frame_threshold(width, height)
+        assert width * height * 3 // 2 < width * height * 2 < limit < width * height * 3, (width, height)
+    assert frame_threshold(320, 240) == MIN_THRESHOLD

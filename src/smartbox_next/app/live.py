@@ -35,7 +35,7 @@ from smartbox_next.app.services import Services, start_services
 from smartbox_next.app.station import open_outbox, reconcile_station, service_lock
 from smartbox_next.app.station_views import UI_REGIONS, check_connections, exam_json, worklist_json
 from smartbox_next.capture.live.frames import FrameHub, still_jpeg
-from smartbox_next.capture.live.memory import pin_mmap_threshold
+from smartbox_next.capture.live.memory import frame_threshold, pin_mmap_threshold
 from smartbox_next.capture.live.preview import PreviewEncoder
 from smartbox_next.capture.live.recorder import EncoderSettings, LiveRecorder, Recorded
 from smartbox_next.capture.live.sources import LiveSource, SourceSpec, SourceStatus
@@ -122,6 +122,7 @@ class LiveStation:
         self.recorder = LiveRecorder(
             self.hub, EncoderSettings(codec=live.codec, preset=live.preset, crf=live.crf, max_kbit=live.max_kbit),
             pre_record_max_s=live.pre_record_max_s, on_event=self._recorder_event)
+        self._pinned_for: tuple[int, int] = (0, 0)  # the frame size the mmap threshold is set for
         self.source = LiveSource(self.source_spec, self.hub, on_state=self._source_state)
         self.echo_interval = echo_interval
         self.stop_event = threading.Event()
@@ -160,7 +161,10 @@ class LiveStation:
         listener), the sender, the source and the checkers — the same services ``smartbox serve`` runs
         (:mod:`smartbox_next.app.services`). A listener that cannot open its port (ConfigError) and a
         configuration without any destination (OutboxError) are raised before anything runs."""
-        pin_mmap_threshold()  # frame-sized buffers return to the OS (capture/live/memory.py)
+        # buffers larger than a live frame return to the OS (capture/live/memory.py); again when the source
+        # delivers another size than asked (_source_state)
+        self._pinned_for = (self.source_spec.width, self.source_spec.height)
+        pin_mmap_threshold(frame_threshold(*self._pinned_for))
         self._lock = service_lock(self.config)
         self._lock.acquire()
         try:
@@ -221,6 +225,10 @@ class LiveStation:
     # ------------------------------------------------------------------ events from the parts
 
     def _source_state(self, status: SourceStatus) -> None:
+        size = (status.width, status.height)
+        if status.state == "live" and status.width and status.height and size != self._pinned_for:
+            self._pinned_for = size
+            pin_mmap_threshold(frame_threshold(*size))
         self.events.publish("source", status.as_json())
 
     def _recorder_event(self, kind: str, data: dict[str, Any]) -> None:
