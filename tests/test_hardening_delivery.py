@@ -84,7 +84,9 @@ def _jobs(data: Path) -> list[tuple[str, int]]:
 def test_kill_9_re_sends_at_most_the_object_in_flight(tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
     data = tmp_path / "data"
     objects: list[tuple[str, dict[str, object]]] = [("video", {"nbytes": 40_000_000})]
-    objects += [("still", {"nbytes": 400_000, "seed": i}) for i in range(30)]
+    # enough work that four kills land while objects are in flight: the native C-STORE sends 30 stills in well
+    # under a second, so with 30 everything was sent before the third kill and the wait below never ended
+    objects += [("still", {"nbytes": 400_000, "seed": i}) for i in range(200)]
     lengths = _spool(data, objects)
     kills = 4
     with peers.storescp(tmp_path / "recv", extra_args=["+B", "+uf"]) as scp:
