@@ -161,10 +161,6 @@ class LiveStation:
         listener), the sender, the source and the checkers — the same services ``smartbox serve`` runs
         (:mod:`smartbox_next.app.services`). A listener that cannot open its port (ConfigError) and a
         configuration without any destination (OutboxError) are raised before anything runs."""
-        # buffers larger than a live frame return to the OS (capture/live/memory.py); again when the source
-        # delivers another size than asked (_source_state)
-        self._pinned_for = (self.source_spec.width, self.source_spec.height)
-        pin_mmap_threshold(frame_threshold(*self._pinned_for))
         self._lock = service_lock(self.config)
         self._lock.acquire()
         try:
@@ -225,6 +221,8 @@ class LiveStation:
     # ------------------------------------------------------------------ events from the parts
 
     def _source_state(self, status: SourceStatus) -> None:
+        # buffers larger than the live frame return to the OS (capture/live/memory.py): set when the source goes
+        # live, before its first frame is published, and again when it comes back with another size
         size = (status.width, status.height)
         if status.state == "live" and status.width and status.height and size != self._pinned_for:
             self._pinned_for = size
