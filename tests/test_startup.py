@@ -150,6 +150,28 @@ def test_a_real_send_loads_no_dicom_library(tmp_path: Path) -> None:
         assert len(scp.received()) == 1
 
 
+def test_a_real_worklist_query_loads_no_dicom_library(tmp_path: Path) -> None:
+    """``smartbox worklist`` against a real DCMTK wlmscpfs speaks C-FIND over the native upper layer
+    (net/worklist.py) with the native identifier codec (dicom/identifier.py): the UTF-8 and Latin-1 answers
+    are decoded, the association is released, and neither pydicom, pynetdicom nor numpy is loaded."""
+    import peers
+    from test_worklist_units import make_item
+
+    wl_dir = tmp_path / "wl"
+    peers.write_worklist_item(wl_dir, "WLMSCP", make_item("Müller^Jürgen", charset="ISO_IR 192", acc="A-1",
+                                                          pid="P-1"), "a")
+    peers.write_worklist_item(wl_dir, "WLMSCP", make_item("Weiß^Käthe", charset="ISO_IR 100", acc="A-2",
+                                                          pid="P-2"), "b")
+    with peers.wlmscpfs(wl_dir) as scp:
+        code, heavy, out = _probe(["worklist", "--from", f"WLMSCP@127.0.0.1:{scp.port}", "--date", "any",
+                                   "--any-station", "--json"], tmp_path)
+        assert code == 0, out
+        assert heavy == [], f"smartbox worklist imported {heavy}"
+        items = [json.loads(line) for line in out.splitlines() if line.startswith("{")]  # one object per entry
+        assert sorted(i["patient_name"] for i in items) == ["Müller^Jürgen", "Weiß^Käthe"]
+        assert "Association Release" in scp.log_path.read_text(errors="replace")
+
+
 def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     """The probe itself works: a command that needs pydicom is seen to load it."""
     (tmp_path / "not.dcm").write_bytes(b"x")

@@ -18,6 +18,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pynetdicom.dsutils import decode, encode
 
 from smartbox_next.config import Config, config_from_mapping
+from smartbox_next.dicom.identifier import encode as encode_identifier
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.dicom.sop import MODALITY_PERFORMED_PROCEDURE_STEP as MPPS_SOP_CLASS
 from smartbox_next.errors import ConfigError, ConnectError, InputError, WorklistError
@@ -134,7 +135,7 @@ def test_defaults_come_from_config() -> None:
 
 def test_identifier_has_one_sps_item_and_every_return_key() -> None:
     q = WorklistQuery(scheduled_date="20250301-20250331", modality="ES", station_ae_title="SMARTBOX")
-    ds = build_identifier(config().worklist, q)
+    ds = build_identifier(config().worklist, q).to_dataset()  # read back by pydicom
     assert "SpecificCharacterSet" not in ds  # ASCII only: Table K.6-1a
     assert len(ds.ScheduledProcedureStepSequence) == 1
     sps = ds.ScheduledProcedureStepSequence[0]
@@ -150,9 +151,9 @@ def test_identifier_has_one_sps_item_and_every_return_key() -> None:
 
 
 def test_local_name_match_sends_the_ascii_prefix() -> None:
-    ds = build_identifier(config().worklist, WorklistQuery(patient_name="Mül*"))
+    ds = build_identifier(config().worklist, WorklistQuery(patient_name="Mül*")).to_dataset()
     assert ds.PatientName == "M*" and "SpecificCharacterSet" not in ds
-    ds = build_identifier(config().worklist, WorklistQuery(patient_name="Öz*"))
+    ds = build_identifier(config().worklist, WorklistQuery(patient_name="Öz*")).to_dataset()
     assert ds.PatientName == "*"
 
 
@@ -164,10 +165,10 @@ def test_local_name_match_sends_the_ascii_prefix() -> None:
 ])
 def test_scp_name_match_encodes_the_query(configured: str, name: str, charset: str, encoded: bytes) -> None:
     cfg = config(name_match="scp", query_character_set=configured)
-    ds = build_identifier(cfg.worklist, WorklistQuery(patient_name=name))
-    assert ds.SpecificCharacterSet == charset
-    raw = encode(ds, True, True)
-    assert raw is not None and encoded in raw
+    ident = build_identifier(cfg.worklist, WorklistQuery(patient_name=name))
+    ds = ident.to_dataset()
+    assert ds.SpecificCharacterSet == charset and ds.PatientName == name  # pydicom decodes what we encoded
+    assert encoded in encode_identifier(ident, explicit=False)
 
 
 def test_character_set_settings_are_checked() -> None:

@@ -127,7 +127,7 @@ def _fill(ds: Dataset, prefix: str, markers: list[Marker]) -> None:
 @functools.cache
 def worklist_probe() -> tuple[Dataset, tuple[Marker, ...]]:
     """The identifier our C-FIND sends (all keys), every value replaced by a marker."""
-    ds = build_identifier(probe_config().worklist, WorklistQuery())
+    ds = build_identifier(probe_config().worklist, WorklistQuery()).to_dataset()
     markers: list[Marker] = []
     _fill(ds, "", markers)
     return ds, tuple(markers)

@@ -205,7 +205,7 @@ def _walk(ds: Dataset, prefix: str = "") -> Iterator[tuple[str, str, object]]:
 
 def worklist_keys(config: Config) -> list[QueryKey]:
     """Every key of the MWL identifier, with its matching type when the station fills it (PS3.4 C.2.2.2)."""
-    ds = build_identifier(config.worklist, _QUERY_PROBE)
+    ds = build_identifier(config.worklist, _QUERY_PROBE).to_dataset()
     probe = {str(getattr(_QUERY_PROBE, f.name)): f.name for f in fields(_QUERY_PROBE)}
     out = []
     for path, vr, value in _walk(ds):

@@ -3,11 +3,11 @@
 As association requestor (PS3.8 §9.3, §7.1): :func:`associate` opens an association with our own
 :class:`~smartbox_next.net.link.Context` values and returns an :class:`Association` whose accepted contexts and
 peer Maximum Length are our values. Through it the senders write P-DATA-TF PDUs (:class:`~.wire.PduSocket`,
-or the DUL queue with TLS), wait for a response status (PS3.7 Annex C), run a C-FIND / C-CANCEL (PS3.7
-§9.1.2, §9.3.2.3), abort (A-ABORT, PS3.8 §9.3.8) and release (A-RELEASE, §9.3.7). :func:`store_command` and
-:func:`echo_command` encode command sets (PS3.7 §9.3.1.1, §9.3.5.1; Implicit VR Little Endian, §6.3.1):
-pynetdicom's encoding, the reference the native ones (:mod:`smartbox_next.net.ulp`, which C-ECHO and C-STORE
-use) are tested against byte for byte.
+or the DUL queue with TLS), wait for a response status (PS3.7 Annex C), abort (A-ABORT, PS3.8 §9.3.8) and
+release (A-RELEASE, §9.3.7) — for MPPS and Storage Commitment. :func:`store_command` and :func:`echo_command`
+encode command sets (PS3.7 §9.3.1.1, §9.3.5.1; Implicit VR Little Endian, §6.3.1): pynetdicom's encoding, the
+reference the native ones (:mod:`smartbox_next.net.ulp`, which C-ECHO, C-STORE and C-FIND use) are tested
+against byte for byte.
 As acceptor, :func:`start_server` runs a small SCP (C-STORE, MWL C-FIND, and always C-ECHO) for the loopback
 demo and the coming Storage Commitment listener.
 
@@ -320,13 +320,6 @@ class _Watch:
             self.attempt.abort_source = _ABORT_PROVIDER
 
 
-def _quick_ack_handler(event: evt.Event) -> None:
-    """Re-arm TCP_QUICKACK after every PDU (SCPs with Nagle on that write header and body separately)."""
-    asock = event.assoc.dul.socket  # attributes checked when the connection opened
-    if asock is not None and asock.socket is not None:  # None: pynetdicom closed the connection
-        wire.quick_ack(asock.socket)
-
-
 def _guard_writes(asock: AssociationSocket, lock: wire.WriteLock, guard: PduGuard | None = None) -> None:
     """Make the DUL's writes take ``lock``; its close waits for a PDU in flight (after waking a blocked one).
 
@@ -545,18 +538,6 @@ class Association:
             status: Dataset = self._assoc._check_received_status(rsp)
             return status if "Status" in status else NoResponse.INVALID
 
-    def find(self, identifier: Dataset, sop_class_uid: str,
-             message_id: int) -> Iterator[tuple[Dataset, Dataset | None]]:
-        """C-FIND-RQ (PS3.7 §9.1.2) with ``identifier``; yields (status, identifier or None) per response.
-
-        An empty status data set means no (valid) answer: DIMSE timeout, abort or closed connection.
-        """
-        return self._assoc.send_c_find(identifier, sop_class_uid, msg_id=message_id)
-
-    def cancel(self, message_id: int, context_id: int) -> None:
-        """C-CANCEL-RQ for request ``message_id`` (PS3.7 §9.3.2.3, Message ID Being Responded To)."""
-        self._assoc.send_c_cancel(message_id, context_id)
-
     # --- ending
 
     def abort(self) -> None:
@@ -595,12 +576,11 @@ def _check_instance(assoc: PnAssociation) -> None:
 
 
 def associate(settings: LinkSettings, peer: Peer, contexts: Sequence[Context], *,
-              ack_every_pdu: bool = False, stop: Callable[[], bool] | None = None) -> Association:
+              stop: Callable[[], bool] | None = None) -> Association:
     """Request an association with exactly ``contexts`` (≤ 128, PS3.8 §9.3.2.2), IDs 1, 3, 5, … in order.
 
     Returns the :class:`Association` whether or not it was accepted (see ``is_established`` and ``attempt``);
-    the caller calls :meth:`Association.close` when done. ``ack_every_pdu`` re-arms TCP_QUICKACK after every
-    PDU sent or received (for query exchanges with SCPs that write with Nagle on). Once ``stop()`` is true
+    the caller calls :meth:`Association.close` when done. Once ``stop()`` is true
     the attempt ends within a slice after the TCP connection stands (the caller checks ``stop`` again).
     Raises PynetdicomContractError when pynetdicom's objects lack what this module relies on.
     """
@@ -611,8 +591,6 @@ def associate(settings: LinkSettings, peer: Peer, contexts: Sequence[Context], *
     ae = _make_ae(settings)
     watch = _Watch(wire.new_write_lock(), settings, stop)
     handlers: list[Any] = [(evt.EVT_CONN_OPEN, watch.on_conn_open), (evt.EVT_ACSE_RECV, watch.on_acse_recv)]
-    if ack_every_pdu:
-        handlers += [(evt.EVT_PDU_SENT, _quick_ack_handler), (evt.EVT_PDU_RECV, _quick_ack_handler)]
     pcs: list[PresentationContext] = [build_context(cx.abstract_syntax, list(cx.transfer_syntaxes))
                                       for cx in contexts]
     tls_args = (context, peer.expected_tls_name) if context is not None else None

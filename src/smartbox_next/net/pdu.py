@@ -4,7 +4,8 @@ in, bytes out, no sockets (the association that sends them is :mod:`smartbox_nex
 * A-ASSOCIATE-RQ (PS3.8 §9.3.2, Table 9-11) with its presentation context items and the user information item
   (PS3.7 D.3.3); A-ASSOCIATE-AC parsed against what was proposed (§9.3.3); A-RELEASE-RQ/RP (§9.3.6, §9.3.7).
 * P-DATA-TF (§9.3.5) fragments of a command set, and the PDV items of a received one (Annex E).
-* The C-ECHO-RQ and C-STORE-RQ command sets (PS3.7 §9.3.5.1, §9.3.1.1; Implicit VR Little Endian, §6.3.1),
+* The C-ECHO-RQ, C-STORE-RQ, C-FIND-RQ and C-CANCEL-RQ command sets (PS3.7 §9.3.5.1, §9.3.1.1, §9.3.2;
+  Implicit VR Little Endian, §6.3.1),
   byte for byte what pynetdicom encodes (tested); a received command set parsed into its elements.
 """
 
@@ -28,6 +29,7 @@ SOURCE_USER, SOURCE_PROVIDER = 0, 2  # A-ABORT source (PS3.8 Table 9-26)
 REASON_UNEXPECTED_PDU = 2
 C_STORE_RQ, C_STORE_RSP = 0x0001, 0x8001  # Command Field (PS3.7 §9.3.1)
 C_ECHO_RQ, C_ECHO_RSP = 0x0030, 0x8030  # Command Field (PS3.7 §9.3.5)
+C_FIND_RQ, C_FIND_RSP, C_CANCEL_RQ = 0x0020, 0x8020, 0x0FFF  # Command Field (PS3.7 §9.3.2, §9.3.2.3)
 NO_DATA_SET = 0x0101  # Command Data Set Type: no data set (PS3.7 §9.3.5.1)
 DATA_SET_PRESENT = 0x0001  # any other value means "present" (PS3.7 E.1-1); 0x0001 is what pynetdicom sends
 PRIORITY_MEDIUM = 0x0000  # Priority (0000,0700): MEDIUM (PS3.7 E.1-1)
@@ -134,13 +136,29 @@ def store_command(message_id: int, sop_class_uid: str, sop_instance_uid: str) ->
                         (AFFECTED_SOP_INSTANCE_UID, _ui(sop_instance_uid))])
 
 
-def pdata_tf(context_id: int, command: bytes, peer_max_pdu: int) -> list[bytes]:
-    """``command`` as P-DATA-TF PDUs of one PDV each (PS3.8 §9.3.5, Annex E.2: control header bit 0 command,
-    bit 1 last fragment), each within the peer's Maximum Length (D.1: the PDV item header counts 6 bytes)."""
+def find_command(message_id: int, sop_class_uid: str) -> bytes:
+    """The C-FIND-RQ command set (PS3.7 §9.3.2.1, Table 9.3-3): priority MEDIUM, the identifier follows.
+    Byte for byte pynetdicom's encoding (tested)."""
+    return command_set([(AFFECTED_SOP_CLASS_UID, _ui(sop_class_uid)), (COMMAND_FIELD, _us(C_FIND_RQ)),
+                        (MESSAGE_ID, _us(message_id)), (PRIORITY, _us(PRIORITY_MEDIUM)),
+                        (COMMAND_DATA_SET_TYPE, _us(DATA_SET_PRESENT))])
+
+
+def cancel_command(message_id: int) -> bytes:
+    """The C-CANCEL-RQ command set (PS3.7 §9.3.2.3, Table 9.3-5) for request ``message_id``, no data set."""
+    return command_set([(COMMAND_FIELD, _us(C_CANCEL_RQ)), (MESSAGE_ID_BEING_RESPONDED_TO, _us(message_id)),
+                        (COMMAND_DATA_SET_TYPE, _us(NO_DATA_SET))])
+
+
+def pdata_tf(context_id: int, message: bytes, peer_max_pdu: int, *, command: bool = True) -> list[bytes]:
+    """A command set (or, ``command=False``, a data set) as P-DATA-TF PDUs of one PDV each (PS3.8 §9.3.5,
+    Annex E.2: control header bit 0 command, bit 1 last fragment), each within the peer's Maximum Length (D.1:
+    the PDV item header counts 6 bytes)."""
     limit = UNLIMITED_PDV if peer_max_pdu <= 0 else max(1, min(UNLIMITED_PDV, peer_max_pdu - 6))
-    frags = [command[i: i + limit] for i in range(0, len(command), limit)] or [b""]
-    return [pdu(P_DATA_TF, struct.pack(">IBB", len(f) + 2, context_id, 0x03 if i == len(frags) - 1 else 0x01) + f)
-            for i, f in enumerate(frags)]
+    frags = [message[i: i + limit] for i in range(0, len(message), limit)] or [b""]
+    kind = 0x01 if command else 0x00
+    return [pdu(P_DATA_TF, struct.pack(">IBB", len(f) + 2, context_id, kind | (0x02 if i == len(frags) - 1 else 0))
+                + f) for i, f in enumerate(frags)]
 
 
 # ------------------------------------------------------------------------------------------ decoding

@@ -1,5 +1,6 @@
-"""Associations over pynetdicom as MPPS, Storage Commitment and the worklist use them: its outcomes (via the
-adapter) as project errors. C-STORE runs on the native upper layer (:mod:`smartbox_next.net.store_session`).
+"""Associations over pynetdicom as MPPS and Storage Commitment use them: its outcomes (via the adapter) as
+project errors. C-ECHO, C-STORE (:mod:`smartbox_next.net.store_session`) and the worklist C-FIND
+(:mod:`smartbox_next.net.worklist`) run on the native upper layer.
 
 ``open_session(settings, peer, contexts)`` is a context manager yielding a :class:`Session`; it raises
 ConnectError (no TCP connection, a failed TLS handshake, a peer that is no DICOM node), AssociationRejectedError
@@ -126,13 +127,13 @@ class Session:
 
 @contextmanager
 def open_session(settings: LinkSettings, peer: Peer, contexts: Sequence[Context], *,
-                 ack_every_pdu: bool = False, stop: StopCheck | None = None) -> Iterator[Session]:
+                 stop: StopCheck | None = None) -> Iterator[Session]:
     """Open an association with exactly ``contexts`` (≤ 128, PS3.8 §9.3.2.2); release it on exit.
 
     ``stop``: checked by the senders and the wait for a response (see :class:`Stopped`).
     """
     LOG.info("associating with %s (%d contexts)", peer, len(contexts))
-    link = adapter.associate(settings, peer, contexts, ack_every_pdu=ack_every_pdu, stop=stop)
+    link = adapter.associate(settings, peer, contexts, stop=stop)
     try:
         if stop is not None and stop():
             link.abort()

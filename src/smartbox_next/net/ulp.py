@@ -49,7 +49,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smartbox_next.dicom.peer import Peer
 from smartbox_next.errors import NetworkError, NoAcceptedContextError
@@ -79,10 +79,12 @@ from smartbox_next.net.pdu import (
     A_ASSOCIATE_RJ,
     A_RELEASE_RP,
     A_RELEASE_RQ,
+    COMMAND_DATA_SET_TYPE,
     COMMAND_FIELD,
     DIMSE_COMMANDS,
     ERROR_COMMENT,
     MESSAGE_ID_BEING_RESPONDED_TO,
+    NO_DATA_SET,
     P_DATA_TF,
     REASON_UNEXPECTED_PDU,
     SOURCE_PROVIDER,
@@ -113,6 +115,8 @@ class Response:
     status: int
     context_id: int
     comment: str = ""
+    has_data_set: bool = False  # Command Data Set Type (0000,0800) other than 0101H (PS3.7 E.1-1)
+    data_set: bytes | None = None  # read only when the caller asked for it (C-FIND identifiers)
 
 
 def _text(raw: bytes | None) -> str:
@@ -332,23 +336,32 @@ class Association:
 
     # --- data transfer (PS3.8 §9.3.5, PS3.7 §9.3)
 
-    def send_command(self, context_id: int, command: bytes, operation: str) -> None:
-        """Send one command set without data set; raises the error for a connection that broke."""
-        if not self.write(b"".join(pdata_tf(context_id, command, self.peer_max_pdu))):
+    def send_command(self, context_id: int, command: bytes, operation: str, data_set: bytes | None = None) -> None:
+        """Send one command set and the small data set that belongs to it (a C-FIND identifier; a C-STORE's is
+        streamed, :mod:`smartbox_next.net.stream`); raises the error for a connection that broke."""
+        pdus = pdata_tf(context_id, command, self.peer_max_pdu)
+        if data_set is not None:
+            pdus += pdata_tf(context_id, data_set, self.peer_max_pdu, command=False)
+        if not self.write(b"".join(pdus)):
             answer = self.read_pdu(time.monotonic() + 0.2)  # an A-ABORT that explains it, if one came
             if answer is not None:
                 self._peer_ended(*answer)
             raise self._broken(operation)
 
-    def wait_response(self, message_id: int, operation: str) -> Response:
-        """The response to request ``message_id`` within the DIMSE timeout (PS3.7 §9.1).
+    def wait_response(self, message_id: int, operation: str, *, data_set: bool = False) -> Response:
+        """The response to request ``message_id`` within the DIMSE timeout (PS3.7 §9.1); with ``data_set`` the
+        data set that follows a response announcing one (a C-FIND identifier, PS3.7 §9.3.2.2) comes with it.
 
-        Responses to other messages and requests of the peer are skipped (logged). Raises ResponseTimeoutError
-        (after an A-ABORT), AssociationAbortedError / ConnectError for what ended the association, and
-        :class:`Stopped` once the caller's stop is set.
+        Responses to other messages (and their data sets) and requests of the peer are skipped (logged). A data
+        set fragment where a command is expected, or a command where the rest of a data set is, is a malformed
+        message (A-ABORT). Raises ResponseTimeoutError (after an A-ABORT), AssociationAbortedError /
+        ConnectError for what ended the association, and :class:`Stopped` once the caller's stop is set.
         """
         deadline = self._deadline = time.monotonic() + self.settings.dimse_timeout
         command = bytearray()
+        data = bytearray()
+        awaiting: Response | None = None  # a response whose data set is still coming
+        skipping = False  # the data set of a response to another message
         try:
             while True:
                 answer = self.read_pdu(deadline)
@@ -359,23 +372,37 @@ class Association:
                     if not self._peer_ended(pdu_type, body):
                         self._unexpected(pdu_type)
                     raise self._broken(operation)
-                for context_id, control, data in pdvs(body):
-                    if not control & 0x01:  # a data set fragment: C-ECHO-RSP has none (PS3.7 §9.3.5.2)
-                        self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF",
-                                        detail=f"a data set where a {operation}-RSP command was expected"))
+                for context_id, control, fragment in pdvs(body):
+                    in_data_set = awaiting is not None or skipping
+                    if bool(control & 0x01) == in_data_set:  # PS3.8 E.2: a message is its command, then its data
+                        detail = (f"a command where the data set of a {operation}-RSP was expected" if in_data_set
+                                  else f"a data set where a {operation}-RSP command was expected")
+                        self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF", detail=detail))
                         raise self._broken(operation)
-                    command += data
+                    if in_data_set:
+                        if not skipping:
+                            data += fragment
+                        if control & 0x02:
+                            if awaiting is not None:
+                                return replace(awaiting, data_set=bytes(data))
+                            skipping = False
+                        continue
+                    command += fragment
                     if not control & 0x02:
                         continue
-                    response = self._response(bytes(command), context_id, message_id, operation)
+                    response, announced = self._response(bytes(command), context_id, message_id, operation)
                     command.clear()
-                    if response is not None:
+                    if response is not None and not (data_set and announced):
                         return response
+                    if data_set and announced:
+                        awaiting, skipping = response, response is None
         finally:
             self._deadline = None
 
-    def _response(self, raw: bytes, context_id: int, message_id: int, operation: str) -> Response | None:
-        """The response in command set ``raw`` if it answers ``message_id``; None for another message."""
+    def _response(self, raw: bytes, context_id: int, message_id: int,
+                  operation: str) -> tuple[Response | None, bool]:
+        """The response in command set ``raw`` if it answers ``message_id`` (None for another message), and
+        whether a data set follows it (Command Data Set Type, PS3.7 E.1-1)."""
         try:
             elements = parse_command(raw)
         except ValueError as exc:
@@ -385,16 +412,17 @@ class Association:
         if field is None or field not in DIMSE_COMMANDS:
             self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF", detail=f"command field {field}"))
             raise self._broken(operation)
+        has_data_set = us_value(elements, COMMAND_DATA_SET_TYPE) not in (None, NO_DATA_SET)
         if us_value(elements, MESSAGE_ID_BEING_RESPONDED_TO) != message_id:  # as pynetdicom: any command
             LOG.warning("ignoring unexpected DIMSE message (command field %#06x)", field)
-            return None
+            return None, has_data_set
         status = us_value(elements, STATUS)
         if status is None:
             self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF", detail=f"{operation}-RSP without a Status"))
             raise self._broken(operation)
         if not any(cx.context_id == context_id for cx in self.accepted_contexts):  # read as pynetdicom does
             LOG.warning("%s-RSP on presentation context %d, which was not accepted", operation, context_id)
-        return Response(field, status, context_id, _text(elements.get(ERROR_COMMENT)))
+        return Response(field, status, context_id, _text(elements.get(ERROR_COMMENT)), has_data_set), has_data_set
 
     def _no_answer(self, operation: str) -> BaseException:
         """The error when no PDU came: stop, DIMSE timeout (we abort), a fault, or the connection closed."""

@@ -22,16 +22,15 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydicom.charset import convert_encodings, python_encoding
-from pydicom.datadict import dictionary_VR
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
-
-from smartbox_next.dicom.charset import LATIN1, UTF8
+from smartbox_next.dicom.charset import CODECS, LATIN1, UTF8, code_extensions, decode_text
+from smartbox_next.dicom.identifier import Identifier
 from smartbox_next.dicom.vr import REPERTOIRE_VRS
 from smartbox_next.errors import WorklistError
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 LOG = logging.getLogger(__name__)
 
@@ -50,12 +49,14 @@ class Code:
     scheme_version: str = ""
 
     @classmethod
-    def from_dataset(cls, item: Dataset) -> Code:
-        value = _text(item, "CodeValue") or _text(item, "LongCodeValue") or _text(item, "URNCodeValue")
-        return cls(value=value, scheme=_text(item, "CodingSchemeDesignator"), meaning=_text(item, "CodeMeaning"),
-                   scheme_version=_text(item, "CodingSchemeVersion"))
+    def from_identifier(cls, item: Identifier, text: _Text) -> Code:
+        value = text(item, "CodeValue") or text(item, "LongCodeValue") or text(item, "URNCodeValue")
+        return cls(value=value, scheme=text(item, "CodingSchemeDesignator"), meaning=text(item, "CodeMeaning"),
+                   scheme_version=text(item, "CodingSchemeVersion"))
 
     def to_dataset(self) -> Dataset:
+        from pydicom.dataset import Dataset
+
         ds = Dataset()
         if len(self.value) > 16:
             ds.LongCodeValue = self.value
@@ -85,19 +86,19 @@ class ScheduledStep:
     protocol_codes: tuple[Code, ...] = ()
 
     @classmethod
-    def from_dataset(cls, item: Dataset) -> ScheduledStep:
+    def from_identifier(cls, item: Identifier, text: _Text) -> ScheduledStep:
         return cls(
-            sps_id=_text(item, "ScheduledProcedureStepID"),
-            description=_text(item, "ScheduledProcedureStepDescription"),
-            start_date=_text(item, "ScheduledProcedureStepStartDate"),
-            start_time=_text(item, "ScheduledProcedureStepStartTime"),
-            modality=_text(item, "Modality"),
-            station_ae_title=_text(item, "ScheduledStationAETitle"),
-            station_name=_text(item, "ScheduledStationName"),
-            location=_text(item, "ScheduledProcedureStepLocation"),
-            performing_physician_name=_text(item, "ScheduledPerformingPhysicianName"),
-            status=_text(item, "ScheduledProcedureStepStatus"),
-            protocol_codes=_codes(item, "ScheduledProtocolCodeSequence"),
+            sps_id=text(item, "ScheduledProcedureStepID"),
+            description=text(item, "ScheduledProcedureStepDescription"),
+            start_date=text(item, "ScheduledProcedureStepStartDate"),
+            start_time=text(item, "ScheduledProcedureStepStartTime"),
+            modality=text(item, "Modality"),
+            station_ae_title=text(item, "ScheduledStationAETitle"),
+            station_name=text(item, "ScheduledStationName"),
+            location=text(item, "ScheduledProcedureStepLocation"),
+            performing_physician_name=text(item, "ScheduledPerformingPhysicianName"),
+            status=text(item, "ScheduledProcedureStepStatus"),
+            protocol_codes=_codes(item, "ScheduledProtocolCodeSequence", text),
         )
 
 
@@ -146,60 +147,64 @@ class WorklistItem:
     # -------------------------------------------------------------------------- construction
 
     @classmethod
-    def from_dataset(cls, ds: Dataset, fallback_character_set: str = LATIN1) -> WorklistItem:
+    def from_identifier(cls, ds: Identifier, fallback_character_set: str = LATIN1) -> WorklistItem:
         """Decode one C-FIND identifier with its own (0008,0005), else ``fallback_character_set``."""
         charsets = _declared_charsets(ds)
         if charsets and charsets[0] == "" and len(charsets) > 1:  # PS3.3 C.12.1.1.2: empty value 1 = default
             charsets[0] = "ISO 2022 IR 6"
-        unknown = [term for term in charsets if term not in python_encoding]
+        unknown = [term for term in charsets if term not in CODECS]
         if charsets and not unknown:
             used = "\\".join(charsets)
             is_declared = True
         else:
             # none declared, or a term nobody knows (e.g. "ISO_IR 999"): read as the configured fallback, and
-            # only if the text decodes cleanly with it (never pydicom's silent default)
+            # only if the text decodes cleanly with it (never a silent default)
             declared_text = "\\".join(charsets)
             charsets = [fallback_character_set]
             used = f"{fallback_character_set} (declared: {declared_text})" if unknown else fallback_character_set
             is_declared = False
-            ds.set_original_encoding(ds.original_encoding[0] if ds.original_encoding[0] is not None else True,
-                                     ds.original_encoding[1] if ds.original_encoding[1] is not None else True,
-                                     convert_encodings(charsets))
-        doubtful = _doubtful(ds, charsets, is_declared)
+        text = _Text(charsets)
+        item = cls(
+            patient_name=text(ds, "PatientName"),
+            patient_id=text(ds, "PatientID"),
+            issuer_of_patient_id=text(ds, "IssuerOfPatientID"),
+            other_patient_ids=tuple(
+                pid for it in ds.items_of("OtherPatientIDsSequence") if (pid := text(it, "PatientID"))
+            ),
+            birth_date=text(ds, "PatientBirthDate"),
+            sex=text(ds, "PatientSex"),
+            study_instance_uid=text(ds, "StudyInstanceUID"),
+            accession_number=text(ds, "AccessionNumber"),
+            referring_physician_name=text(ds, "ReferringPhysicianName"),
+            requesting_physician=text(ds, "RequestingPhysician"),
+            requested_procedure_id=text(ds, "RequestedProcedureID"),
+            requested_procedure_description=text(ds, "RequestedProcedureDescription"),
+            requested_procedure_codes=_codes(ds, "RequestedProcedureCodeSequence", text),
+            requested_procedure_priority=text(ds, "RequestedProcedurePriority"),
+            reason_for_requested_procedure=text(ds, "ReasonForTheRequestedProcedure"),
+            referenced_studies=tuple(
+                ReferencedStudy(text(it, "ReferencedSOPClassUID"), text(it, "ReferencedSOPInstanceUID"))
+                for it in ds.items_of("ReferencedStudySequence")
+            ),
+            admission_id=text(ds, "AdmissionID"),
+            current_patient_location=text(ds, "CurrentPatientLocation"),
+            steps=tuple(ScheduledStep.from_identifier(it, text)
+                        for it in ds.items_of("ScheduledProcedureStepSequence")),
+            placer_order_number=text(ds, "PlacerOrderNumberImagingServiceRequest"),
+            filler_order_number=text(ds, "FillerOrderNumberImagingServiceRequest"),
+            character_set=used,
+            character_set_declared=is_declared,
+        )
+        doubtful = text.doubtful or (not is_declared and _looks_like_utf8(ds, charsets))
         if doubtful:
             LOG.warning("worklist answer: text does not decode cleanly with %s (%s)", used,
                         "declared" if is_declared else "configured fallback; the SCP sent no character set")
-        return cls(
-            patient_name=_text(ds, "PatientName"),
-            patient_id=_text(ds, "PatientID"),
-            issuer_of_patient_id=_text(ds, "IssuerOfPatientID"),
-            other_patient_ids=tuple(
-                pid for it in _items(ds, "OtherPatientIDsSequence") if (pid := _text(it, "PatientID"))
-            ),
-            birth_date=_text(ds, "PatientBirthDate"),
-            sex=_text(ds, "PatientSex"),
-            study_instance_uid=_text(ds, "StudyInstanceUID"),
-            accession_number=_text(ds, "AccessionNumber"),
-            referring_physician_name=_text(ds, "ReferringPhysicianName"),
-            requesting_physician=_text(ds, "RequestingPhysician"),
-            requested_procedure_id=_text(ds, "RequestedProcedureID"),
-            requested_procedure_description=_text(ds, "RequestedProcedureDescription"),
-            requested_procedure_codes=_codes(ds, "RequestedProcedureCodeSequence"),
-            requested_procedure_priority=_text(ds, "RequestedProcedurePriority"),
-            reason_for_requested_procedure=_text(ds, "ReasonForTheRequestedProcedure"),
-            referenced_studies=tuple(
-                ReferencedStudy(_text(it, "ReferencedSOPClassUID"), _text(it, "ReferencedSOPInstanceUID"))
-                for it in _items(ds, "ReferencedStudySequence")
-            ),
-            admission_id=_text(ds, "AdmissionID"),
-            current_patient_location=_text(ds, "CurrentPatientLocation"),
-            steps=tuple(ScheduledStep.from_dataset(it) for it in _items(ds, "ScheduledProcedureStepSequence")),
-            placer_order_number=_text(ds, "PlacerOrderNumberImagingServiceRequest"),
-            filler_order_number=_text(ds, "FillerOrderNumberImagingServiceRequest"),
-            character_set=used,
-            character_set_declared=is_declared,
-            encoding_doubtful=doubtful,
-        )
+        return replace(item, encoding_doubtful=doubtful) if doubtful else item
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset, fallback_character_set: str = LATIN1) -> WorklistItem:
+        """A pydicom data set (the conformance statement's probe, tests) read as if it came off the wire."""
+        return cls.from_identifier(Identifier.from_dataset(ds), fallback_character_set)
 
     # -------------------------------------------------------------------------- identity
 
@@ -293,79 +298,57 @@ class WorklistResult:
 # ------------------------------------------------------------------------------------------ decoding
 
 
-def _declared_charsets(ds: Dataset) -> list[str]:
+class _Text:
+    """Reads the text of an attribute in the answer's character sets; remembers a value that did not decode."""
+
+    def __init__(self, charsets: Sequence[str]) -> None:
+        self.charsets = list(charsets)
+        self.doubtful = False
+
+    def __call__(self, ds: Identifier, keyword: str) -> str:
+        elem = ds.get(keyword)
+        if elem is None or not elem.value:
+            return ""
+        if elem.vr in REPERTOIRE_VRS:
+            text, clean = decode_text(elem.value, self.charsets, elem.vr)
+            self.doubtful = self.doubtful or not clean
+        else:  # the default repertoire (CS, UI, DA, TM, AE, …): ASCII as pydicom reads it (ISO 8859-1)
+            text = elem.value.decode("latin-1")
+        values = [v.strip(" \x00") for v in text.split("\\")] if elem.vr not in ("ST", "LT", "UT") else [text]
+        return "\\".join(values).strip(" \x00")
+
+
+def _declared_charsets(ds: Identifier) -> list[str]:
     """The values of (0008,0005), or [] when absent or empty (PS3.3 C.12.1.1.2)."""
-    value = ds.get("SpecificCharacterSet", None)
-    if value is None:
-        return []
-    values = [value] if isinstance(value, str) else [str(v) for v in value]
-    values = [v.strip() for v in values]
+    values = [v.strip(" \x00") for v in ds.raw("SpecificCharacterSet").decode("latin-1").split("\\")]
     return values if any(values) else []
 
 
-def _codecs(charsets: Sequence[str]) -> list[str] | None:
-    """Python codecs for a single-byte/UTF-8 repertoire; None for ISO 2022 code extensions (pydicom decodes)."""
-    if len(charsets) != 1 or charsets[0].startswith("ISO 2022"):
-        return None
-    codec = python_encoding.get(charsets[0])
-    return [codec] if codec else None
-
-
-def _doubtful(ds: Dataset, charsets: Sequence[str], declared: bool) -> bool:
-    """True when a text value fails strict decoding, or (undeclared, single-byte fallback) looks like UTF-8."""
-    codecs = _codecs(charsets)
-    for raw in _raw_texts(ds):
-        if raw.isascii():
-            continue
-        if codecs is not None:
-            try:
-                raw.decode(codecs[0], "strict")
-            except (UnicodeDecodeError, LookupError):
-                return True
-        if not declared and charsets[0] != UTF8:
-            try:
-                raw.decode("utf-8", "strict")
-            except UnicodeDecodeError:
-                continue
-            return True  # valid UTF-8 with multi-byte sequences read as a single-byte set: mojibake
-    return False
-
-
-def _raw_texts(ds: Dataset) -> Iterable[bytes]:
+def _raw_texts(ds: Identifier) -> Iterable[bytes]:
     """Undecoded bytes of every repertoire-sensitive value, sequences included."""
-    for tag in list(ds.keys()):
-        elem = ds.get_item(tag)
-        if elem is None:
-            continue
-        vr = elem.VR if elem.VR else _dict_vr(int(tag))
-        if vr == "SQ":
-            for item in ds[tag].value or ():
+    for elem in ds:
+        if elem.vr == "SQ":
+            for item in elem.items:
                 yield from _raw_texts(item)
-        elif vr in REPERTOIRE_VRS and isinstance(elem, RawDataElement) and isinstance(elem.value, bytes):
+        elif elem.vr in REPERTOIRE_VRS:
             yield elem.value
 
 
-def _dict_vr(tag: int) -> str:
-    try:
-        return str(dictionary_VR(tag))
-    except KeyError:
-        return "UN"
+def _looks_like_utf8(ds: Identifier, charsets: Sequence[str]) -> bool:
+    """Undeclared, read with a single-byte fallback, yet valid UTF-8 with multi-byte sequences: mojibake."""
+    if charsets[0] == UTF8 or code_extensions(charsets):
+        return False
+    for raw in _raw_texts(ds):
+        if raw.isascii():
+            continue
+        try:
+            raw.decode("utf-8", "strict")
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
 
 
-def _text(ds: Dataset, keyword: str) -> str:
-    value = ds.get(keyword, None)
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple) or (hasattr(value, "__iter__") and not isinstance(value, str)
-                                           and not hasattr(value, "family_name")):
-        return "\\".join(str(v) for v in value)
-    return str(value).strip()
-
-
-def _items(ds: Dataset, keyword: str) -> list[Dataset]:
-    value = ds.get(keyword, None)
-    return list(value) if value else []
-
-
-def _codes(ds: Dataset, keyword: str) -> tuple[Code, ...]:
-    return tuple(code for it in _items(ds, keyword) if (code := Code.from_dataset(it)).value or code.meaning)
+def _codes(ds: Identifier, keyword: str, text: _Text) -> tuple[Code, ...]:
+    return tuple(code for it in ds.items_of(keyword)
+                 if (code := Code.from_identifier(it, text)).value or code.meaning)

@@ -19,11 +19,9 @@ import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence as DicomSequence
-
 from smartbox_next.config import Config, WorklistConfig
 from smartbox_next.dicom.charset import UTF8, python_codec
+from smartbox_next.dicom.identifier import Element, Identifier, element, identifier
 from smartbox_next.errors import InputError
 from smartbox_next.worklist.item import ScheduledStep, WorklistItem
 
@@ -186,11 +184,12 @@ _SPS_KEYS = ("ScheduledStationAETitle", "ScheduledProcedureStepStartDate", "Sche
 _CODE_KEYS = ("CodeValue", "CodingSchemeDesignator", "CodingSchemeVersion", "CodeMeaning")
 
 
-def _code_item() -> Dataset:
-    item = Dataset()
-    for kw in _CODE_KEYS:
-        setattr(item, kw, "")
-    return item
+def _empty(keywords: tuple[str, ...]) -> list[Element]:
+    return [element(kw) for kw in keywords]
+
+
+def _code_item() -> Identifier:
+    return identifier(*_empty(_CODE_KEYS))
 
 
 def _ascii_prefix_pattern(pattern: str) -> str:
@@ -227,35 +226,27 @@ def query_character_set(wl: WorklistConfig, values: list[str]) -> str | None:
     return UTF8
 
 
-def build_identifier(wl: WorklistConfig, query: WorklistQuery) -> Dataset:
+def build_identifier(wl: WorklistConfig, query: WorklistQuery) -> Identifier:
     """The C-FIND identifier: matching keys from ``query``, every return key empty (PS3.4 Table K.6-1)."""
-    ds = Dataset()
     name = sent_patient_name(wl, query)
     charset = query_character_set(wl, [name, query.patient_id, query.accession_number])
+    codec = python_codec(charset) if charset is not None else "ascii"
+    assert codec is not None  # query_character_set returns a single-valued set or None
+
+    def text(keyword: str, value: str) -> Element:
+        return element(keyword, value.encode(codec))
+
+    top = _empty(_PATIENT_KEYS) + _empty(_REQUEST_KEYS)
     if charset is not None:
-        ds.SpecificCharacterSet = charset
-    for kw in _PATIENT_KEYS:
-        setattr(ds, kw, "")
-    ds.PatientName = name
-    ds.PatientID = query.patient_id
-    other = Dataset()
-    other.PatientID = ""
-    other.IssuerOfPatientID = ""
-    ds.OtherPatientIDsSequence = DicomSequence([other])
-    for kw in _REQUEST_KEYS:
-        setattr(ds, kw, "")
-    ds.AccessionNumber = query.accession_number
-    ds.RequestedProcedureCodeSequence = DicomSequence([_code_item()])
-    ref = Dataset()
-    ref.ReferencedSOPClassUID = ""
-    ref.ReferencedSOPInstanceUID = ""
-    ds.ReferencedStudySequence = DicomSequence([ref])
-    sps = Dataset()
-    for kw in _SPS_KEYS:
-        setattr(sps, kw, "")
-    sps.ScheduledStationAETitle = query.station_ae_title
-    sps.ScheduledProcedureStepStartDate = query.scheduled_date
-    sps.Modality = query.modality
-    sps.ScheduledProtocolCodeSequence = DicomSequence([_code_item()])
-    ds.ScheduledProcedureStepSequence = DicomSequence([sps])
-    return ds
+        top.append(element("SpecificCharacterSet", charset))
+    top += [text("PatientName", name), text("PatientID", query.patient_id),
+            text("AccessionNumber", query.accession_number),
+            element("OtherPatientIDsSequence", items=(identifier(element("PatientID"), element("IssuerOfPatientID")),)),
+            element("RequestedProcedureCodeSequence", items=(_code_item(),)),
+            element("ReferencedStudySequence", items=(identifier(element("ReferencedSOPClassUID"),
+                                                                 element("ReferencedSOPInstanceUID")),))]
+    sps = [*_empty(_SPS_KEYS), element("ScheduledStationAETitle", query.station_ae_title),
+           element("ScheduledProcedureStepStartDate", query.scheduled_date), element("Modality", query.modality),
+           element("ScheduledProtocolCodeSequence", items=(_code_item(),))]
+    top.append(element("ScheduledProcedureStepSequence", items=(identifier(*sps),)))
+    return identifier(*top)

@@ -18,7 +18,7 @@ from smartbox_next.net.link import LinkSettings
 from smartbox_next.net.worklist import find_worklist
 from smartbox_next.worklist.cache import WorklistCache
 from smartbox_next.worklist.item import WorklistItem, WorklistResult
-from smartbox_next.worklist.query import WorklistQuery, build_identifier
+from smartbox_next.worklist.query import WorklistQuery, build_identifier, sent_patient_name
 
 LOG = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ def fetch(config: Config, peer: Peer, query: WorklistQuery, *, limit: int | None
     identifier = build_identifier(wl, query)
     answer = find_worklist(LinkSettings.of(config.station, config.network), peer, identifier, limit=limit,
                            timeout=wl.timeout)
-    items = [WorklistItem.from_dataset(ds, wl.fallback_character_set) for ds in answer.identifiers]
-    if query.patient_name != identifier.PatientName:
+    items = [WorklistItem.from_identifier(ds, wl.fallback_character_set) for ds in answer.identifiers]
+    if query.patient_name != sent_patient_name(wl, query):
         by_name = WorklistQuery(patient_name=query.patient_name)
         items = [i for i in items if by_name.matches(i)]
     undeclared = sum(1 for i in items if not i.character_set_declared)
