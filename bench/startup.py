@@ -111,6 +111,9 @@ def main() -> None:
     args.work.mkdir(parents=True)
     trees: list[tuple[str, Path | None]] = [("this tree", None), *((str(s), s) for s in args.src)]
     py = sys.executable
+    for _who, tree in trees:  # bytecode as an installed package has it (pip compiles at install; this machine
+        # sets PYTHONDONTWRITEBYTECODE, so an edited module would otherwise be compiled again in every run)
+        subprocess.run([py, "-m", "compileall", "-q", str(tree or SRC)], check=True, stdout=subprocess.DEVNULL)
     smartbox = [py, "-c", "from smartbox_next.cli import run; run()"]
     rows: list[tuple[str, str, float, int]] = []  # (case, who, seconds, MB)
 
