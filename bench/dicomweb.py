@@ -132,7 +132,7 @@ def smartbox(files: Sequence[Path], config: Path) -> tuple[float, float, int]:
     if proc.returncode != 0:
         raise RuntimeError(f"smartbox send failed: {proc.stderr.decode(errors='replace')[-2000:]}")
     [summary] = [json.loads(line) for line in proc.stdout.decode().splitlines() if '"summary"' in line]
-    return float(summary["seconds"]), wall, int(RSS_FILE.read_text().split()[-1]) // 1024
+    return float(summary["elapsed_s"]), wall, int(RSS_FILE.read_text().split()[-1]) // 1024
 
 
 def prepare_bodies(files: Sequence[Path], folder: Path, per_object: bool = False) -> list[tuple[Path, str]]:

@@ -172,7 +172,7 @@ def smartbox(files: Sequence[Path], ports: Sequence[int]) -> tuple[float, float,
     wall, rss, out = run(cmd, RSS_FILE)
     summaries = [json.loads(line) for line in out.splitlines() if '"summary"' in line]
     assert all(s["ok"] for s in summaries), summaries
-    return max(float(s["seconds"]) for s in summaries), wall, rss
+    return max(float(s["elapsed_s"]) for s in summaries), wall, rss
 
 
 def storescu(files: Sequence[Path], port: int, flags: Sequence[str] = ()) -> tuple[float, int]:
@@ -190,42 +190,16 @@ def storescu_parallel(files: Sequence[Path], ports: Sequence[int], flags: Sequen
     return time.perf_counter() - t0
 
 
-def receiver_ceiling(path: Path, port: int) -> float:
-    """Seconds for the fastest sender Python can be into ``port``: the object's data set already in memory (read
-    before the clock starts), one ``sendmsg`` of header + slice per P-DATA-TF PDU at the receiver's Maximum
-    Length, nothing else (no file, no scan, no progress) — what the receiver can take, whoever sends.
-    Association, C-STORE-RQ and response through the product's own upper layer (net/ulp.py)."""
-    import struct
+def _listener_pid(port: int) -> int:
+    """The storescp process listening on ``port`` (started by :func:`storescp`)."""
+    out = subprocess.run(["pgrep", "-f", f"{STORESCP} .* {port}$"], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[0])
 
-    from smartbox_next.dicom.part10 import read_object_info
-    from smartbox_next.dicom.peer import Peer
-    from smartbox_next.net import pdu, ulp
-    from smartbox_next.net.link import Context, LinkSettings
 
-    info = read_object_info(path)
-    with path.open("rb") as fh:
-        fh.seek(info.dataset_offset)
-        data = fh.read()
-    view = memoryview(data)
-    t0 = time.perf_counter()
-    peer = Peer.parse(f"STORESCP@127.0.0.1:{port}")
-    contexts = [Context(info.sop_class_uid, (info.transfer_syntax,))]
-    with ulp.open_association(LinkSettings(calling_ae="CEILING"), peer, contexts) as assoc:
-        cid = assoc.accepted_contexts[0].context_id
-        message_id = assoc.next_message_id()
-        assoc.send_command(cid, pdu.store_command(message_id, info.sop_class_uid, info.sop_instance_uid), "C-STORE")
-        sock = assoc.sock
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 0, 0))  # plain blocking writes
-        step = (assoc.peer_max_pdu or 1 << 20) - 6
-        for offset in range(0, len(data), step):
-            chunk = view[offset: offset + step]
-            last = offset + step >= len(data)
-            head = struct.pack(">BBIIBB", 0x04, 0, len(chunk) + 6, len(chunk) + 2, cid, 0x02 if last else 0x00)
-            sent = sock.sendmsg([head, chunk])
-            if sent < len(head) + len(chunk):
-                sock.sendall((head + bytes(chunk))[sent:])
-        assert assoc.wait_response(message_id, "C-STORE").status == 0
-    return time.perf_counter() - t0
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far (fields 14 and 15 of /proc/<pid>/stat, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _clean(folder: Path) -> None:
@@ -332,26 +306,27 @@ def main() -> None:
                 print(f"{sname:24} {rname:22} {size / d:6.0f}MB/s {size / s:6.0f}MB/s {d / s:5.2f}x "
                       f"{size / w:6.0f}MB/s {d / w:5.2f}x {rss_d:7d}MB {rss_s:6d}MB", flush=True)
 
-    print("\nreceiver ceiling: the 500 MB object from memory (bench.receiver_ceiling) vs storescu and smartbox send")
+    print("\nthe receiver's share: storescp's own CPU time (/proc/<pid>/stat) while it receives the 500 MB object")
     [mf] = sets["500 MB uncompressed MF"]
-    size = mf.stat().st_size / MB
-    out = RECEIVED / "ceiling"
-    for rname, rargs in {"storescp +B -pdu 131072": ["+B", "-pdu", "131072"],
-                         "storescp --ignore -pdu 131072": ["--ignore", "-pdu", "131072"]}.items():
-        _clean(out)
-        with storescp(out, *rargs) as port:
-            ceil, dc, sb = [], [], []
-            for _ in range(args.repeat):
-                ceil.append(receiver_ceiling(mf, port))
-                _clean(out)
-                dc.append(storescu([mf], port)[0])
-                _clean(out)
-                sb.append(smartbox([mf], [port])[0])
-                _clean(out)
-            c, d, s = statistics.median(ceil), statistics.median(dc), statistics.median(sb)
-            print(f"  {rname:30} in-memory sender {size / c:5.0f} MB/s = {d / c:4.2f}x storescu ({size / d:.0f} "
-                  f"MB/s); smartbox transfer {size / s:.0f} MB/s = {d / s:4.2f}x storescu, {c / s:4.2f}x the "
-                  "ceiling", flush=True)
+    out = RECEIVED / "receiver-cpu"
+    _clean(out)
+    with storescp(out, "+B", "-pdu", "131072") as port:
+        pid = _listener_pid(port)
+        rows: dict[str, list[tuple[float, float]]] = {"storescu": [], "smartbox": []}
+        for _ in range(args.repeat):
+            before = _cpu_seconds(pid)
+            wall = storescu([mf], port)[0]
+            rows["storescu"].append((wall, _cpu_seconds(pid) - before))
+            _clean(out)
+            before = _cpu_seconds(pid)
+            transfer = smartbox([mf], [port])[0]
+            rows["smartbox"].append((transfer, _cpu_seconds(pid) - before))
+            _clean(out)
+        for who, values in rows.items():
+            t = statistics.median(v[0] for v in values)
+            c = statistics.median(v[1] for v in values)
+            print(f"  {who:9} transfer {t:5.2f} s; storescp busy {c:5.2f} s = {c / t:4.0%} of it "
+                  f"(a sender faster than {c:.2f} s cannot exist for this receiver)", flush=True)
 
     print("\n3 destinations at once vs one (storescp +B -pdu 131072 each), smartbox transfer time")
     for sname in ("500 MB uncompressed MF", "100 JPEG SC (1 assoc)"):

@@ -134,3 +134,28 @@ def test_a_command_inside_a_data_set_aborts_the_association() -> None:
     assert "command where the data set" in str(err.value.params), err.value.params
     pdu_type, body = seen["answer"]  # type: ignore[misc]
     assert pdu_type == 0x07 and body[2] == 2  # A-ABORT, source: service provider
+
+
+def _pdv(cid: int, control: int, data: bytes) -> bytes:
+    return struct.pack(">IBB", len(data) + 2, cid, control) + data
+
+
+def test_several_messages_in_one_p_data_tf_are_each_read() -> None:
+    """PS3.8 §9.3.5: one P-DATA-TF may hold several PDV items, of different messages: the rest of one answer's
+    identifier, the next answer whole and the final status in one PDU."""
+
+    def script(conv: hp.Conversation) -> None:
+        conv.accept()
+        cid = conv.context_id(hp.MWL_FIND)
+        msg_id, _ = _read_request(conv)
+        first = hp.encode(hp.mwl_answer("Erste^Anna", "P-1"), implicit=False)
+        second = hp.encode(hp.mwl_answer("Zweite^Berta", "P-2"), implicit=False)
+        pending = hp.command(0x8020, hp.MWL_FIND, msg_id, 0xFF00, data_set=True)
+        conv.send(hp.pdata(cid, 0x03, pending) + hp.pdata(cid, 0x00, first[:40]))
+        conv.send(hp.pdu(0x04, _pdv(cid, 0x02, first[40:]) + _pdv(cid, 0x03, pending) + _pdv(cid, 0x02, second)
+                         + _pdv(cid, 0x03, hp.command(0x8020, hp.MWL_FIND, msg_id, 0x0000))))
+        conv.read_pdu()
+
+    with hp.hostile_peer(script) as peer:
+        result = fetch(CONFIG, Peer.parse(f"EVIL@127.0.0.1:{peer.port}"), WorklistQuery())
+    assert [i.patient_name for i in result.items] == ["Erste^Anna", "Zweite^Berta"]

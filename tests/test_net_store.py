@@ -181,6 +181,8 @@ def test_cli_send_json_and_exit_codes(tmp_path: Path, storescp_all: peers.StoreS
     assert objects["photo.jpg"]["outcome"] == "failed" and objects["photo.jpg"]["retryable"] is False
     summary = [x for x in lines if x["event"] == "summary"]
     assert len(summary) == 1 and summary[0]["stored"] == 1 and summary[0]["failed"] == 1
+    elapsed = summary[0]["elapsed_s"]  # for scripts and bench/: a number, not the rounded text
+    assert isinstance(elapsed, float) and abs(float(summary[0]["seconds"]) - elapsed) <= 0.051
     assert code == 1
     assert main(["--lang", "de", "send", str(folder / "a.dcm"), "--to", storescp_all.address]) == 0
     assert "1 von 1 gespeichert" in capsys.readouterr().out

@@ -159,7 +159,8 @@ def send_cmd(state: AppState, paths: tuple[Path, ...], targets: tuple[str, ...],
         if as_json:
             for r in batch.results:
                 emit_json(_result_json(batch.peer, r, lang))
-            emit_json({"event": "summary", **_summary_params(batch), "ok": batch.ok, "attempts": batch.attempts})
+            emit_json({"event": "summary", **_summary_params(batch), "ok": batch.ok, "attempts": batch.attempts,
+                       "elapsed_s": round(batch.seconds, 4)})  # "seconds" is the rounded text people read
         else:
             _report_failures(batch, lang)
             click.echo(render("send.summary", lang, _summary_params(batch, lang)))

@@ -141,6 +141,7 @@ class Association:
         self._ended = False  # A-ABORT sent or received, released, or the connection is gone
         self._message_id = 0
         self._inbox: deque[tuple[int, bytes]] = deque()  # PDUs read while we were sending, not yet handled
+        self._pdvs: deque[tuple[int, int, bytes]] = deque()  # PDV items of a PDU read, not yet handled
         self._pdu_socket: wire.PduSocket | None = None
         self.guard = PduGuard(sock, attempt, limit=settings.receive_limit, acse_timeout=settings.acse_timeout,
                               network_timeout=settings.network_timeout, established=lambda: self.is_established,
@@ -364,40 +365,48 @@ class Association:
         skipping = False  # the data set of a response to another message
         try:
             while True:
-                answer = self.read_pdu(deadline)
-                if answer is None:
-                    raise self._no_answer(operation)
-                pdu_type, body = answer
-                if pdu_type != P_DATA_TF:
-                    if not self._peer_ended(pdu_type, body):
-                        self._unexpected(pdu_type)
+                context_id, control, fragment = self._next_pdv(deadline, operation)
+                in_data_set = awaiting is not None or skipping
+                if bool(control & 0x01) == in_data_set:  # PS3.8 E.2: a message is its command, then its data
+                    detail = (f"a command where the data set of a {operation}-RSP was expected" if in_data_set
+                              else f"a data set where a {operation}-RSP command was expected")
+                    self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF", detail=detail))
                     raise self._broken(operation)
-                for context_id, control, fragment in pdvs(body):
-                    in_data_set = awaiting is not None or skipping
-                    if bool(control & 0x01) == in_data_set:  # PS3.8 E.2: a message is its command, then its data
-                        detail = (f"a command where the data set of a {operation}-RSP was expected" if in_data_set
-                                  else f"a data set where a {operation}-RSP command was expected")
-                        self.fail(Fault(FaultKind.MALFORMED, pdu="P-DATA-TF", detail=detail))
-                        raise self._broken(operation)
-                    if in_data_set:
-                        if not skipping:
-                            data += fragment
-                        if control & 0x02:
-                            if awaiting is not None:
-                                return replace(awaiting, data_set=bytes(data))
-                            skipping = False
-                        continue
-                    command += fragment
-                    if not control & 0x02:
-                        continue
-                    response, announced = self._response(bytes(command), context_id, message_id, operation)
-                    command.clear()
-                    if response is not None and not (data_set and announced):
-                        return response
-                    if data_set and announced:
-                        awaiting, skipping = response, response is None
+                if in_data_set:
+                    if not skipping:
+                        data += fragment
+                    if control & 0x02:
+                        if awaiting is not None:
+                            return replace(awaiting, data_set=bytes(data))
+                        skipping = False
+                    continue
+                command += fragment
+                if not control & 0x02:
+                    continue
+                response, announced = self._response(bytes(command), context_id, message_id, operation)
+                command.clear()
+                if response is not None and not (data_set and announced):
+                    return response
+                if data_set and announced:
+                    awaiting, skipping = response, response is None
         finally:
             self._deadline = None
+
+    def _next_pdv(self, deadline: float, operation: str) -> tuple[int, int, bytes]:
+        """The next PDV item (context ID, control header, fragment) of what the peer sent. A P-DATA-TF may carry
+        several, even of different messages (PS3.8 §9.3.5): those after the one returned wait for the next call.
+        Any other PDU ends the association (the peer's A-ABORT or A-RELEASE-RQ, else an unexpected PDU)."""
+        while not self._pdvs:
+            answer = self.read_pdu(deadline)
+            if answer is None:
+                raise self._no_answer(operation)
+            pdu_type, body = answer
+            if pdu_type != P_DATA_TF:
+                if not self._peer_ended(pdu_type, body):
+                    self._unexpected(pdu_type)
+                raise self._broken(operation)
+            self._pdvs.extend(pdvs(body))
+        return self._pdvs.popleft()
 
     def _response(self, raw: bytes, context_id: int, message_id: int,
                   operation: str) -> tuple[Response | None, bool]:
