@@ -87,19 +87,30 @@ class ScheduledStep:
 
     @classmethod
     def from_identifier(cls, item: Identifier, text: _Text) -> ScheduledStep:
-        return cls(
-            sps_id=text(item, "ScheduledProcedureStepID"),
-            description=text(item, "ScheduledProcedureStepDescription"),
-            start_date=text(item, "ScheduledProcedureStepStartDate"),
-            start_time=text(item, "ScheduledProcedureStepStartTime"),
-            modality=text(item, "Modality"),
-            station_ae_title=text(item, "ScheduledStationAETitle"),
-            station_name=text(item, "ScheduledStationName"),
-            location=text(item, "ScheduledProcedureStepLocation"),
-            performing_physician_name=text(item, "ScheduledPerformingPhysicianName"),
-            status=text(item, "ScheduledProcedureStepStatus"),
-            protocol_codes=_codes(item, "ScheduledProtocolCodeSequence", text),
-        )
+        return cls(**{name: text(item, keyword) for name, keyword in _STEP_TEXTS.items()},
+                   protocol_codes=_codes(item, "ScheduledProtocolCodeSequence", text))
+
+
+_STEP_TEXTS = {
+    "sps_id": "ScheduledProcedureStepID", "description": "ScheduledProcedureStepDescription",
+    "start_date": "ScheduledProcedureStepStartDate", "start_time": "ScheduledProcedureStepStartTime",
+    "modality": "Modality", "station_ae_title": "ScheduledStationAETitle", "station_name": "ScheduledStationName",
+    "location": "ScheduledProcedureStepLocation", "performing_physician_name": "ScheduledPerformingPhysicianName",
+    "status": "ScheduledProcedureStepStatus"}
+"""The text fields of :class:`ScheduledStep` and the attributes they are read from (PS3.4 Table K.6-1)."""
+
+_ITEM_TEXTS = {
+    "patient_name": "PatientName", "patient_id": "PatientID", "issuer_of_patient_id": "IssuerOfPatientID",
+    "birth_date": "PatientBirthDate", "sex": "PatientSex", "study_instance_uid": "StudyInstanceUID",
+    "accession_number": "AccessionNumber", "referring_physician_name": "ReferringPhysicianName",
+    "requesting_physician": "RequestingPhysician", "requested_procedure_id": "RequestedProcedureID",
+    "requested_procedure_description": "RequestedProcedureDescription",
+    "requested_procedure_priority": "RequestedProcedurePriority",
+    "reason_for_requested_procedure": "ReasonForTheRequestedProcedure", "admission_id": "AdmissionID",
+    "current_patient_location": "CurrentPatientLocation",
+    "placer_order_number": "PlacerOrderNumberImagingServiceRequest",
+    "filler_order_number": "FillerOrderNumberImagingServiceRequest"}
+"""The text fields of :class:`WorklistItem` and the attributes they are read from (PS3.4 Table K.6-1)."""
 
 
 @dataclass(frozen=True)
@@ -164,34 +175,19 @@ class WorklistItem:
             used = f"{fallback_character_set} (declared: {declared_text})" if unknown else fallback_character_set
             is_declared = False
         text = _Text(charsets)
+        texts: dict[str, Any] = {name: text(ds, keyword) for name, keyword in _ITEM_TEXTS.items()}
         item = cls(
-            patient_name=text(ds, "PatientName"),
-            patient_id=text(ds, "PatientID"),
-            issuer_of_patient_id=text(ds, "IssuerOfPatientID"),
+            **texts,
             other_patient_ids=tuple(
                 pid for it in ds.items_of("OtherPatientIDsSequence") if (pid := text(it, "PatientID"))
             ),
-            birth_date=text(ds, "PatientBirthDate"),
-            sex=text(ds, "PatientSex"),
-            study_instance_uid=text(ds, "StudyInstanceUID"),
-            accession_number=text(ds, "AccessionNumber"),
-            referring_physician_name=text(ds, "ReferringPhysicianName"),
-            requesting_physician=text(ds, "RequestingPhysician"),
-            requested_procedure_id=text(ds, "RequestedProcedureID"),
-            requested_procedure_description=text(ds, "RequestedProcedureDescription"),
             requested_procedure_codes=_codes(ds, "RequestedProcedureCodeSequence", text),
-            requested_procedure_priority=text(ds, "RequestedProcedurePriority"),
-            reason_for_requested_procedure=text(ds, "ReasonForTheRequestedProcedure"),
             referenced_studies=tuple(
                 ReferencedStudy(text(it, "ReferencedSOPClassUID"), text(it, "ReferencedSOPInstanceUID"))
                 for it in ds.items_of("ReferencedStudySequence")
             ),
-            admission_id=text(ds, "AdmissionID"),
-            current_patient_location=text(ds, "CurrentPatientLocation"),
             steps=tuple(ScheduledStep.from_identifier(it, text)
                         for it in ds.items_of("ScheduledProcedureStepSequence")),
-            placer_order_number=text(ds, "PlacerOrderNumberImagingServiceRequest"),
-            filler_order_number=text(ds, "FillerOrderNumberImagingServiceRequest"),
             character_set=used,
             character_set_declared=is_declared,
         )
