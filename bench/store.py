@@ -3,12 +3,15 @@
 Objects: a 500 MB uncompressed multi-frame object (MF True Color SC, Explicit VR LE), a 300 MB H.264 video
 object (random bytes encapsulated under 1.2.840.10008.1.2.4.102 — enough for a network benchmark) and 100
 camera-JPEG SC objects (one association). Receivers: ``storescp +xa +B -pdu 131072`` and a default
-``storescp +xa`` (PDU 16384). Then 3 destinations at once vs one, and the sender's peak RSS for a 2 GB object
-through a throttled proxy (a slow receiver).
+``storescp +xa`` (PDU 16384). Then the receiver's share (storescp's own CPU time while it receives the 500 MB
+object: no sender can finish before the receiver has done its work), 3 destinations at once vs one (one
+``smartbox send`` with three ``--to``, three ``smartbox send`` processes, three ``storescu`` in parallel), and
+the sender's peak RSS for a 2 GB object through a throttled proxy (a slow receiver).
 
-Every sender runs as a child process; peak RSS is the child's ``ru_maxrss`` (os.wait4). For smartbox two
-times are shown: the transfer (the CLI's own summary: scan, associate, send, release) and the whole process
-(including ~2 s of Python start-up and imports). Ratios > 1 mean smartbox is faster. Medians of ``--repeat``.
+Every sender runs as a child process; peak RSS is the child's maximum resident set (GNU time). For smartbox two
+times are shown: the transfer (``elapsed_s`` of the CLI's JSON summary: scan, associate, send, release) and the
+whole process (interpreter start-up and imports included). Ratios > 1 mean smartbox is faster. Medians of
+``--repeat``. The source tree is byte-compiled first (as an installed package is).
 
     python bench/store.py [--repeat 3] [--work /tmp/smartbox-bench] [--skip-2gb] [--rate-mb 100]
 """
@@ -175,6 +178,23 @@ def smartbox(files: Sequence[Path], ports: Sequence[int]) -> tuple[float, float,
     return max(float(s["elapsed_s"]) for s in summaries), wall, rss
 
 
+def smartbox_processes(files: Sequence[Path], ports: Sequence[int]) -> float:
+    """The slowest transfer of one ``smartbox send`` process per port, all started at once (each with its own
+    data folder): what per-destination processes instead of threads would give."""
+    procs = []
+    for i, port in enumerate(ports):
+        env = {**os.environ, "SMARTBOX_STATION_DATA_DIR": f"/tmp/smartbox-bench-proc{i}"}
+        procs.append(subprocess.Popen([*SMARTBOX, "send", *map(str, files), "--json", "--attempts", "1", "--to",
+                                       f"STORESCP@127.0.0.1:{port}"], stdout=subprocess.PIPE, text=True, env=env))
+    seconds = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        [summary] = [json.loads(line) for line in out.splitlines() if '"summary"' in line]
+        assert summary["ok"], summary
+        seconds.append(float(summary["elapsed_s"]))
+    return max(seconds)
+
+
 def storescu(files: Sequence[Path], port: int, flags: Sequence[str] = ()) -> tuple[float, int]:
     wall, rss, _ = run([STORESCU, *flags, "-aec", "STORESCP", "127.0.0.1", str(port), *map(str, files)], RSS_FILE)
     return wall, rss
@@ -336,7 +356,7 @@ def main() -> None:
             _clean(o)
         with storescp(outs[0], "+B", "-pdu", "131072") as p0, storescp(outs[1], "+B", "-pdu", "131072") as p1, \
                 storescp(outs[2], "+B", "-pdu", "131072") as p2:
-            one, three, rss3, d_one, d_three = [], [], 0, [], []
+            one, three, procs3, rss3, d_one, d_three = [], [], [], 0, [], []
             for _ in range(args.repeat):
                 one.append(smartbox(files, [p0])[0])
                 for o in outs:
@@ -346,6 +366,9 @@ def main() -> None:
                 rss3 = max(rss3, rss)
                 for o in outs:
                     _clean(o)
+                procs3.append(smartbox_processes(files, [p0, p1, p2]))
+                for o in outs:
+                    _clean(o)
                 d_one.append(storescu_parallel(files, [p0], STORESCU_FLAGS[sname]))
                 _clean(outs[0])
                 d_three.append(storescu_parallel(files, [p0, p1, p2], STORESCU_FLAGS[sname]))
@@ -353,8 +376,10 @@ def main() -> None:
                     _clean(o)
             a, b = statistics.median(one), statistics.median(three)
             c, d = statistics.median(d_one), statistics.median(d_three)
+            e = statistics.median(procs3)
             print(f"  {sname:24} smartbox one {a:6.2f}s three {b:6.2f}s ratio {b / a:4.2f}x (target ≤ 1.5x)  "
-                  f"RSS {rss3} MB; storescu one {c:6.2f}s three in parallel {d:6.2f}s ratio {d / c:4.2f}x")
+                  f"RSS {rss3} MB; storescu one {c:6.2f}s three in parallel {d:6.2f}s ratio {d / c:4.2f}x; "
+                  f"three smartbox processes {e:6.2f}s ratio {e / a:4.2f}x", flush=True)
 
     if not args.skip_2gb:
         big = write_native(work / "big2g.dcm", frames=322)  # 322 × 6.2 MB ≈ 2.0 GB
