@@ -149,11 +149,12 @@ def send_cmd(state: AppState, paths: tuple[Path, ...], targets: tuple[str, ...],
 
     results: list[BatchResult] = []
     if files and as_json:
-        results = send_to_many(config, peers, files, progress=_JsonProgress(), policy=policy, on_retry=on_retry)
+        results = send_to_many(config, peers, files, progress=_JsonProgress(), policy=policy, on_retry=on_retry,
+                               processes=True)
     elif files and sys.stderr.isatty():
         results = _with_bars(config, peers, files, policy, on_retry, sink)
     elif files:
-        results = send_to_many(config, peers, files, policy=policy, on_retry=on_retry)
+        results = send_to_many(config, peers, files, policy=policy, on_retry=on_retry, processes=True)
 
     for batch in results:
         if as_json:
@@ -181,17 +182,27 @@ def _with_bars(config: Any, peers: list[AnyPeer], files: list[Path], policy: Ret
 
     from smartbox_next.delivery.direct import send_to_many
 
+    # no refresh thread (auto_refresh=False): several destinations are sent by forked worker processes, and a
+    # process is forked only while it runs no other thread (delivery/forked.py); the bars redraw on progress
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  TimeRemainingColumn(), transient=False) as bars:
+                  TimeRemainingColumn(), transient=False, auto_refresh=False) as bars:
         tasks = {str(p): bars.add_task(str(p), total=None) for p in peers}
         plain = sink[0]
         sink[0] = lambda text: bars.console.print(text, markup=False, highlight=False)
+        lock = threading.Lock()
+        drawn = [0.0]
 
         def progress(ev: ProgressEvent) -> None:
-            bars.update(tasks[ev.peer], total=ev.batch_total, completed=ev.batch_bytes,
-                        description=f"{ev.peer} {ev.index + 1}/{ev.count}")
+            with lock:
+                bars.update(tasks[ev.peer], total=ev.batch_total, completed=ev.batch_bytes,
+                            description=f"{ev.peer} {ev.index + 1}/{ev.count}")
+                now = time.monotonic()
+                if ev.done or now - drawn[0] >= 0.1:
+                    drawn[0] = now
+                    bars.refresh()
 
         try:
-            return send_to_many(config, peers, files, progress=progress, policy=policy, on_retry=on_retry)
+            return send_to_many(config, peers, files, progress=progress, policy=policy, on_retry=on_retry,
+                                processes=True)
         finally:
             sink[0] = plain

@@ -71,6 +71,15 @@ MESSAGES: dict[str, Message] = {
         hint_de="Nichts zu tun: Das Senden wird automatisch wiederholt (eine Worklist-Abfrage bitte wiederholen). "
                 "Passiert es öfter, bitte das Netzwerk prüfen.",
     ),
+    "net.worker_ended": Message(
+        en="The sending process for {peer} ended unexpectedly (exit code {code}): none of these objects is "
+           "confirmed there.",
+        de="Der Sendeprozess für {peer} wurde unerwartet beendet (Exit-Code {code}): Für keines dieser Objekte "
+           "liegt von dort eine Bestätigung vor.",
+        hint_en="Send these objects to {peer} again; what had already arrived is simply stored once more.",
+        hint_de="Diese Objekte bitte erneut an {peer} senden; was schon angekommen war, wird dort einfach noch "
+                "einmal gespeichert.",
+    ),
     "net.timeout": Message(
         en="{peer} did not answer in time during {operation}.",
         de="{peer} hat während {operation} nicht rechtzeitig geantwortet.",
