@@ -5,7 +5,8 @@ object (random bytes encapsulated under 1.2.840.10008.1.2.4.102 — enough for a
 camera-JPEG SC objects (one association). Receivers: ``storescp +xa +B -pdu 131072`` and a default
 ``storescp +xa`` (PDU 16384). Then the receiver's share (storescp's own CPU time while it receives the 500 MB
 object: no sender can finish before the receiver has done its work), 3 destinations at once vs one (one
-``smartbox send`` with three ``--to``, three ``smartbox send`` processes, three ``storescu`` in parallel), and
+``smartbox send`` with three ``--to`` — a worker process each —, three separate ``smartbox send`` processes, three
+``storescu`` in parallel), and
 the sender's peak RSS for a 2 GB object through a throttled proxy (a slow receiver).
 
 Every sender runs as a child process; peak RSS is the child's maximum resident set (GNU time). For smartbox two
@@ -348,7 +349,8 @@ def main() -> None:
             print(f"  {who:9} transfer {t:5.2f} s; storescp busy {c:5.2f} s = {c / t:4.0%} of it "
                   f"(a sender faster than {c:.2f} s cannot exist for this receiver)", flush=True)
 
-    print("\n3 destinations at once vs one (storescp +B -pdu 131072 each), smartbox transfer time")
+    print("\n3 destinations at once vs one (storescp +B -pdu 131072 each), smartbox transfer time: one `send` with "
+          "three --to (a worker process each, delivery/forked.py), and three separate `send` processes")
     for sname in ("500 MB uncompressed MF", "100 JPEG SC (1 assoc)"):
         files = sets[sname]
         outs = [RECEIVED / f"dest{i}" for i in range(3)]
