@@ -144,8 +144,7 @@ def send_to_many(config: Config, peers: Sequence[AnyPeer], paths: Sequence[Path]
             LOG.exception("sending to %s failed unexpectedly", peer)
             error = NetworkError("net.aborted", retryable=True, peer=str(peer), operation="send",
                                  source=type(exc).__name__)
-            results[i] = BatchResult(peer=peer, results=[FileResult(Path(p), Outcome.FAILED, error=error)
-                                                         for p in paths])
+            results[i] = BatchResult.failed(peer, paths, error)
 
     if len(peers) == 1:
         work(0, peers[0])

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from smartbox_next.errors import NetworkError
-from smartbox_next.net.store import BatchResult, FileResult, Outcome, ProgressCallback
+from smartbox_next.net.store import BatchResult, ProgressCallback
 
 LOG = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -92,8 +92,8 @@ def deliver_in_processes(deliver: Deliver, peers: Sequence[Any], paths: Sequence
             result = results[i]
             if result is None:
                 LOG.error("the worker for %s ended without a result (exit code %s)", peers[i], child.exitcode)
-                result = _failed(peers[i], paths, NetworkError("net.worker_ended", retryable=True,
-                                                               peer=str(peers[i]), code=child.exitcode))
+                result = BatchResult.failed(peers[i], paths, NetworkError(
+                    "net.worker_ended", retryable=True, peer=str(peers[i]), code=child.exitcode))
             out.append(result)
         return out
     finally:
@@ -102,10 +102,6 @@ def deliver_in_processes(deliver: Deliver, peers: Sequence[Any], paths: Sequence
                 child.kill()
             child.join(5)
             reader.close()
-
-
-def _failed(peer: Any, paths: Sequence[Path], error: NetworkError) -> BatchResult:
-    return BatchResult(peer=peer, results=[FileResult(Path(p), Outcome.FAILED, error=error) for p in paths])
 
 
 def _die_with(parent: int) -> None:
@@ -127,7 +123,7 @@ def _child(writer: Connection, parent: int, deliver: Deliver, peer: Any, paths: 
         os._exit(130)
     except Exception as exc:  # a bug must not take the other destinations down (as with threads)
         LOG.exception("sending to %s failed unexpectedly", peer)
-        result = _failed(peer, paths, NetworkError("net.aborted", retryable=True, peer=str(peer),
-                                                   operation="send", source=type(exc).__name__))
+        result = BatchResult.failed(peer, paths, NetworkError("net.aborted", retryable=True, peer=str(peer),
+                                                              operation="send", source=type(exc).__name__))
     writer.send(("done", result))
     writer.close()

@@ -115,9 +115,6 @@ class Identifier:
     def __iter__(self) -> Iterator[Element]:
         return iter(sorted(self.elements.values(), key=lambda e: e.tag))
 
-    def __contains__(self, keyword: object) -> bool:
-        return isinstance(keyword, str) and keyword in TAGS and TAGS[keyword][0] in self.elements
-
     def __len__(self) -> int:
         return len(self.elements)
 

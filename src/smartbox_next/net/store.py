@@ -94,6 +94,11 @@ class BatchResult:
     seconds: float = 0.0
     attempts: int = 1
 
+    @classmethod
+    def failed(cls, peer: Peer | WebPeer, paths: Sequence[Path], error: SmartboxError) -> BatchResult:
+        """Every object of ``paths`` failed at ``peer`` with ``error`` (a worker that could not finish)."""
+        return cls(peer=peer, results=[FileResult(Path(p), Outcome.FAILED, error=error) for p in paths])
+
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.results)

@@ -115,7 +115,6 @@ class Response:
     status: int
     context_id: int
     comment: str = ""
-    has_data_set: bool = False  # Command Data Set Type (0000,0800) other than 0101H (PS3.7 E.1-1)
     data_set: bytes | None = None  # read only when the caller asked for it (C-FIND identifiers)
 
 
@@ -431,7 +430,7 @@ class Association:
             raise self._broken(operation)
         if not any(cx.context_id == context_id for cx in self.accepted_contexts):  # read as pynetdicom does
             LOG.warning("%s-RSP on presentation context %d, which was not accepted", operation, context_id)
-        return Response(field, status, context_id, _text(elements.get(ERROR_COMMENT)), has_data_set), has_data_set
+        return Response(field, status, context_id, _text(elements.get(ERROR_COMMENT))), has_data_set
 
     def _no_answer(self, operation: str) -> BaseException:
         """The error when no PDU came: stop, DIMSE timeout (we abort), a fault, or the connection closed."""
