@@ -91,7 +91,8 @@ def deliver_in_processes(deliver: Deliver, peers: Sequence[Any], paths: Sequence
             child.join()
             result = results[i]
             if result is None:
-                LOG.error("the worker for %s ended without a result (exit code %s)", peers[i], child.exitcode)
+                # INFO: the operator reads it as the destination's bilingual error (net.worker_ended)
+                LOG.info("the worker for %s ended without a result (exit code %s)", peers[i], child.exitcode)
                 result = BatchResult.failed(peers[i], paths, NetworkError(
                     "net.worker_ended", retryable=True, peer=str(peers[i]), code=child.exitcode))
             out.append(result)
